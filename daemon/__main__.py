@@ -1,0 +1,6 @@
+"""``python -m daemon`` is the ``aftercare`` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,211 @@
+"""What each event on a case changes and which emails it sends.
+
+Pure functions of the case, the event and ``now``: they return the new case's
+fields or the changes, and the emails to send as ``Outgoing`` values (template
+name, recipient, context). The store applies them in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Mapping, Sequence
+
+from ..durations import humanize
+from ..mail.inbound import InboundMail
+from .routing import CaseView, strip_tag
+
+# Auto-Submitted values (RFC 3834).
+AUTO_REPLIED = "auto-replied"
+AUTO_GENERATED = "auto-generated"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The parts of the configuration the case rules use."""
+
+    first_response_due: timedelta
+    support_name: str
+    support_address: str
+    staff_names: Mapping[str, str] = field(default_factory=dict)
+    default_owner: str = ""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An email to send: which template, to whom, in which conversation."""
+
+    kind: str
+    template: str
+    to: str
+    to_name: str
+    context: dict[str, Any]
+    auto_submitted: str | None  # None for words a person wrote (relayed staff replies)
+    thread: str  # "customer": the customer's conversation; "staff": the case's staff thread
+
+
+@dataclass(frozen=True)
+class NewCase:
+    customer_address: str
+    customer_name: str
+    subject: str
+    owner: str
+    status: str
+    created_at: datetime
+    first_response_due_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseChanges:
+    first_response_at: datetime | None = None
+
+
+def person_name(address: str, names: Mapping[str, str]) -> str:
+    """A staff member's name: as configured, else made from the address (``jane.doe@`` -> Jane Doe)."""
+    if names.get(address):
+        return names[address]
+    local = address.split("@", 1)[0].split("+", 1)[0]
+    return " ".join(part.capitalize() for part in local.replace("_", ".").replace("-", ".").split(".") if part) or address
+
+
+def pick_owner(addresses: Sequence[str], default_owner: str, assign: str, cursor: int) -> tuple[str, int]:
+    """The owner of a new case and the next round-robin cursor."""
+    if assign == "round-robin" and addresses:
+        return addresses[cursor % len(addresses)], (cursor + 1) % len(addresses)
+    return default_owner, cursor
+
+
+def new_case(mail: InboundMail, owner: str, now: datetime, policy: Policy) -> NewCase:
+    return NewCase(
+        customer_address=(mail.from_address or "").lower(),
+        customer_name=mail.from_name,
+        subject=strip_tag(mail.subject) or "(no subject)",
+        owner=owner,
+        status="open",
+        created_at=now,
+        first_response_due_at=now + policy.first_response_due,
+    )
+
+
+def context(case: CaseView, policy: Policy, now: datetime, **extra: Any) -> dict[str, Any]:
+    """The variables every template may use; ``extra`` adds the event's own."""
+    first = case.customer_name.split()[0] if case.customer_name.strip() else ""
+    owner_name = person_name(case.owner, policy.staff_names)
+    ctx = {
+        "case": {
+            "id": case.id,
+            "ref": f"Case #{case.id}",
+            "subject": case.subject,
+            "status": case.status,
+            "created_at": case.created_at,
+            "first_response_due_at": case.first_response_due_at,
+        },
+        "customer": {"name": case.customer_name, "first_name": first, "address": case.customer_address},
+        "owner": {"name": owner_name, "first_name": owner_name.split()[0], "address": case.owner},
+        "support": {"name": policy.support_name or "Support", "address": policy.support_address},
+        "promise": humanize(policy.first_response_due),
+        "now": now,
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def message_context(mail: InboundMail, text: str | None = None) -> dict[str, Any]:
+    return {
+        "from": mail.from_address or "(no sender)",
+        "from_name": mail.from_name,
+        "subject": mail.subject,
+        "text": mail.text if text is None else text,
+        "attachments": [{"filename": a.filename or "(unnamed)", "content_type": a.content_type, "size": a.size}
+                        for a in mail.attachments],
+        "date": mail.date,
+    }
+
+
+def on_case_opened(case: CaseView, mail: InboundMail, now: datetime, policy: Policy) -> list[Outgoing]:
+    """Thank and acknowledge the customer at once; tell the owner."""
+    ctx = context(case, policy, now, message=message_context(mail))
+    out = []
+    if case.customer_address:
+        out.append(Outgoing("acknowledgment", "customer/acknowledgment", case.customer_address,
+                            case.customer_name, ctx, AUTO_REPLIED, "customer"))
+    out.append(Outgoing("notification", "staff/new_case", case.owner,
+                        person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff"))
+    return out
+
+
+def on_customer_reply(case: CaseView, mail: InboundMail, new_text: str, now: datetime, policy: Policy) -> list[Outgoing]:
+    """Forward what the customer added to the owner."""
+    ctx = context(case, policy, now, message=message_context(mail, new_text), full_text=mail.text)
+    return [Outgoing("forward", "staff/customer_reply", case.owner, person_name(case.owner, policy.staff_names),
+                     ctx, AUTO_GENERATED, "staff")]
+
+
+def on_staff_reply(case: CaseView, mail: InboundMail, new_text: str, now: datetime,
+                   policy: Policy) -> tuple[CaseChanges, list[Outgoing]]:
+    """Relay a staff member's words to the customer; the first one stamps the first response."""
+    changes = CaseChanges(first_response_at=now if case.first_response_at is None else None)
+    if not new_text.strip() or not case.customer_address:
+        return changes, []
+    sender = (mail.from_address or case.owner).lower()
+    ctx = context(case, policy, now, message=message_context(mail, new_text),
+                  author={"name": person_name(sender, policy.staff_names), "address": sender})
+    return changes, [Outgoing("relay", "customer/staff_reply", case.customer_address, case.customer_name,
+                              ctx, None, "customer")]
+
+
+def on_staff_unmatched(mail: InboundMail, now: datetime, policy: Policy) -> list[Outgoing]:
+    """Tell a staff member their email reached no case, so nothing was sent."""
+    sender = (mail.from_address or "").lower()
+    ctx = {"message": message_context(mail), "support": {"name": policy.support_name, "address": policy.support_address},
+           "now": now, "staff": {"name": person_name(sender, policy.staff_names), "address": sender}}
+    return [Outgoing("staff_notice", "staff/unmatched", sender, person_name(sender, policy.staff_names),
+                     ctx, AUTO_GENERATED, "none")]
+
+
+@dataclass(frozen=True)
+class BouncedEmail:
+    kind: str
+    to: str
+    subject: str
+    message_id: str
+
+
+def on_bounce(case: CaseView, bounced: Sequence[BouncedEmail], mail: InboundMail, now: datetime,
+              policy: Policy) -> list[Outgoing]:
+    """Tell the owner that mail to the customer did not arrive. Bounces of staff mail are only recorded."""
+    to_customer = [b for b in bounced if b.to == case.customer_address]
+    if not to_customer:
+        return []
+    report = mail.delivery_report
+    ctx = context(case, policy, now, bounced=[b.__dict__ for b in to_customer],
+                  report={"status": report.status if report else "", "diagnostic": report.diagnostic if report else "",
+                          "action": report.action if report else "failed"})
+    return [Outgoing("bounce_notice", "staff/bounce", case.owner, person_name(case.owner, policy.staff_names),
+                     ctx, AUTO_GENERATED, "staff")]
+
+
+def on_delivery_failed(case: CaseView, kind: str, to: str, subject: str, error: str, now: datetime,
+                       policy: Policy) -> list[Outgoing]:
+    """An email the SMTP server refused for good: the owner must know the customer did not get it."""
+    if to == case.owner or kind in {"delivery_failed", "bounce_notice", "quarantine_notice"}:
+        return []
+    ctx = context(case, policy, now, failed={"kind": kind, "to": to, "subject": subject, "error": error})
+    return [Outgoing("delivery_failed", "staff/delivery_failed", case.owner,
+                     person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff")]
+
+
+def on_quarantine(case: CaseView | None, mail: InboundMail | None, reason: str, folder: str, now: datetime,
+                  policy: Policy) -> list[Outgoing]:
+    """An email that could not be processed was set aside: a person must look at it."""
+    owner = case.owner if case else policy.default_owner
+    ctx = {
+        "case": {"id": case.id, "ref": f"Case #{case.id}", "subject": case.subject} if case else None,
+        "message": message_context(mail) if mail else None,
+        "reason": reason,
+        "folder": folder,
+        "support": {"name": policy.support_name, "address": policy.support_address},
+        "owner": {"name": person_name(owner, policy.staff_names), "address": owner},
+        "now": now,
+    }
+    return [Outgoing("quarantine_notice", "staff/quarantined", owner, person_name(owner, policy.staff_names),
+                     ctx, AUTO_GENERATED, "staff" if case else "none")]

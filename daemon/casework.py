@@ -1,0 +1,283 @@
+"""Where a case changes: an event, the case rules' decision, one transaction.
+
+This is the seam between the pure rules (``cases/``) and storage: it looks up
+what the rules need, asks them, and applies their answer, case rows and
+outgoing emails together, so that either all of it is recorded or none.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from peewee import fn
+
+from .cases import lifecycle
+from .cases.lifecycle import Outgoing, Policy
+from .cases.routing import CaseView, Route, case_tag, route
+from .config import Config
+from .mail.automatic import automatic_reason
+from .mail.compose import compose, new_message_id
+from .mail.inbound import InboundMail
+from .mail.quoting import new_text
+from .store import outbox
+from .store.models import Case, InboundFailure, Message, Setting, database
+from .templates import Templates
+
+log = structlog.get_logger("aftercare.casework")
+
+QUARANTINE_AFTER_FAILURES = 3
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    route: str
+    case_id: int | None
+    duplicate: bool
+    outgoing: int  # emails put in the outbox
+
+
+def policy_from(config: Config) -> Policy:
+    return Policy(
+        first_response_due=config.schedule.first_response_due,
+        support_name=config.smtp.from_name,
+        support_address=config.smtp.from_addr_spec,
+        staff_names=dict(config.staff.names),
+        default_owner=config.staff.default_owner,
+    )
+
+
+def case_view(case: Case) -> CaseView:
+    senders = (Message.select(fn.DISTINCT(Message.from_address))
+               .where((Message.case == case.id) & (Message.direction == "in")))
+    participants = {case.customer_address, case.owner, *(m.from_address for m in senders)}
+    return CaseView(
+        id=case.id, status=case.status, customer_address=case.customer_address,
+        customer_name=case.customer_name, subject=case.subject, owner=case.owner,
+        created_at=case.created_at, first_response_due_at=case.first_response_due_at,
+        first_response_at=case.first_response_at,
+        participants=frozenset(p for p in participants if p),
+    )
+
+
+class Casework:
+    def __init__(self, config: Config, templates: Templates):
+        self.config = config
+        self.templates = templates
+        self.policy = policy_from(config)
+        self.loop_marker = config.smtp.from_addr_spec
+
+    # --- inbound ------------------------------------------------------------
+
+    def handle_inbound(self, mail: InboundMail, now: datetime) -> InboundOutcome:
+        """Record one received email and everything it causes, in one transaction."""
+        with database.atomic():
+            if Message.select().where(Message.fingerprint == mail.fingerprint).exists():
+                return InboundOutcome("duplicate", None, True, 0)
+            reason = automatic_reason(mail, own_addresses={self.config.smtp.from_addr_spec},
+                                      loop_marker=self.loop_marker)
+            report_ids = mail.delivery_report.original_message_ids if mail.delivery_report else ()
+            threaded = self._case_answered(tuple(report_ids) + mail.thread_ids)
+            tag = case_tag(mail.subject)
+            tagged_row = Case.get_or_none(Case.id == tag) if tag else None
+            decision = route(
+                mail, automatic=reason,
+                threaded=case_view(threaded) if threaded else None,
+                tagged=case_view(tagged_row) if tagged_row else None,
+                staff=self.config.staff.addresses,
+            )
+            handler = getattr(self, f"_on_{decision.route.value}")
+            case_id, queued = handler(mail, decision.case, now, decision.reason)
+            return InboundOutcome(decision.route.value, case_id, False, queued)
+
+    def _case_answered(self, ids: tuple[str, ...]) -> Case | None:
+        """The case that the given message ids belong to; our own sent mail wins over received mail."""
+        if not ids:
+            return None
+        rows = list(Message.select(Message.case, Message.message_id, Message.direction)
+                    .where(Message.message_id.in_(list(ids)) & Message.case.is_null(False)))
+        if not rows:
+            return None
+        rank = {mid: i for i, mid in enumerate(ids)}
+        rows.sort(key=lambda m: (m.direction != "out", rank.get(m.message_id, len(ids))))
+        return Case.get_by_id(rows[0].case_id)
+
+    def _record(self, mail: InboundMail, case_id: int | None, kind: str, now: datetime, note: str = "") -> Message:
+        return Message.create(
+            case=case_id, direction="in", kind=kind, message_id=mail.message_id, fingerprint=mail.fingerprint,
+            from_address=mail.from_address or "", to=list(mail.to), subject=mail.subject, text=mail.text,
+            attachments=[{"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                         for a in mail.attachments],
+            note="; ".join(filter(None, [note, *mail.defects]))[:4000], created_at=now,
+        )
+
+    def _on_new_case(self, mail: InboundMail, _case: CaseView | None, now: datetime, reason: str):
+        cursor = int(Setting.get_or_none(Setting.key == "round_robin_cursor").value
+                     if Setting.get_or_none(Setting.key == "round_robin_cursor") else 0)
+        owner, cursor = lifecycle.pick_owner(self.config.staff.addresses, self.config.staff.default_owner,
+                                             self.config.staff.assign, cursor)
+        Setting.replace(key="round_robin_cursor", value=str(cursor)).execute()
+        fields = lifecycle.new_case(mail, owner, now, self.policy)
+        case = Case.create(**fields.__dict__, updated_at=now)
+        self._record(mail, case.id, "customer", now, reason)
+        view = case_view(case)
+        queued = self._enqueue_all(lifecycle.on_case_opened(view, mail, now, self.policy), case, now)
+        log.info("case opened", case_id=case.id, message_id=mail.message_id, owner=owner, reason=reason)
+        return case.id, queued
+
+    def _on_customer_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str):
+        case = Case.get_by_id(view.id)
+        self._record(mail, case.id, "customer", now, reason)
+        case.updated_at = now
+        case.save()
+        queued = self._enqueue_all(lifecycle.on_customer_reply(view, mail, new_text(mail.text), now, self.policy),
+                                   case, now)
+        log.info("customer reply", case_id=case.id, message_id=mail.message_id)
+        return case.id, queued
+
+    def _on_staff_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str):
+        case = Case.get_by_id(view.id)
+        self._record(mail, case.id, "staff", now, reason)
+        changes, emails = lifecycle.on_staff_reply(view, mail, new_text(mail.text), now, self.policy)
+        if changes.first_response_at:
+            case.first_response_at = changes.first_response_at
+        case.updated_at = now
+        case.save()
+        queued = self._enqueue_all(emails, case, now)
+        log.info("staff reply relayed", case_id=case.id, message_id=mail.message_id, relayed=queued)
+        return case.id, queued
+
+    def _on_staff_unmatched(self, mail: InboundMail, _view: None, now: datetime, reason: str):
+        self._record(mail, None, "staff", now, reason)
+        queued = self._enqueue_all(lifecycle.on_staff_unmatched(mail, now, self.policy), None, now)
+        log.info("staff mail names no case", message_id=mail.message_id)
+        return None, queued
+
+    def _on_automatic(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str):
+        self._record(mail, view.id if view else None, "automatic", now, reason)
+        log.info("automatic mail filed", case_id=view.id if view else None, message_id=mail.message_id,
+                 reason=reason)
+        return (view.id if view else None), 0
+
+    def _on_bounce(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str):
+        report = mail.delivery_report
+        ids = list(report.original_message_ids) if report else []
+        bounced = list(Message.select().where((Message.direction == "out") & Message.message_id.in_(ids))) if ids else []
+        if report and report.action in ("failed", ""):
+            for row in bounced:
+                row.status = outbox.BOUNCED
+                row.last_error = f"{report.status} {report.diagnostic}".strip()[:2000]
+                row.save()
+        self._record(mail, view.id if view else None, "bounce", now, reason)
+        queued = 0
+        if view is not None and report and report.action in ("failed", ""):
+            queued = self._enqueue_all(lifecycle.on_bounce(
+                view, [lifecycle.BouncedEmail(b.kind, b.recipient, b.subject, b.message_id) for b in bounced],
+                mail, now, self.policy), Case.get_by_id(view.id), now)
+        log.info("delivery report", case_id=view.id if view else None, message_id=mail.message_id,
+                 bounced=[b.message_id for b in bounced], action=report.action if report else None)
+        return (view.id if view else None), queued
+
+    # --- failures -----------------------------------------------------------
+
+    def note_failure(self, mailbox: str, uidvalidity: int, uid: int, error: str, now: datetime) -> int:
+        """Count a failed attempt at a mailbox message; return how many there have been."""
+        with database.atomic():
+            row, _ = InboundFailure.get_or_create(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid,
+                                                  defaults={"updated_at": now})
+            row.attempts += 1
+            row.last_error = error[:4000]
+            row.updated_at = now
+            row.save()
+            return row.attempts
+
+    def quarantine(self, mail: InboundMail | None, fingerprint: str, reason: str, now: datetime) -> int | None:
+        """Record a message set aside for a person to look at, and tell its owner."""
+        with database.atomic():
+            if Message.select().where(Message.fingerprint == fingerprint).exists():
+                return None
+            case = None
+            if mail is not None:
+                try:
+                    case = self._case_answered(mail.thread_ids)
+                except Exception:  # the lookup itself may be what fails
+                    case = None
+            Message.create(case=case.id if case else None, direction="in", kind="quarantined",
+                           message_id=mail.message_id if mail else None, fingerprint=fingerprint,
+                           from_address=(mail.from_address or "") if mail else "",
+                           subject=mail.subject if mail else "", text="", note=reason[:4000], created_at=now)
+            self._enqueue_all(lifecycle.on_quarantine(case_view(case) if case else None, mail, reason,
+                                                      self.config.mailbox.quarantine_folder, now, self.policy),
+                              case, now)
+            log.warning("message quarantined", case_id=case.id if case else None,
+                        message_id=mail.message_id if mail else None, reason=reason)
+            return case.id if case else None
+
+    def delivery_failed(self, row_id: int, error: str, now: datetime) -> None:
+        """The SMTP server refused an email for good: mark it failed and tell the owner."""
+        with database.atomic():
+            row = Message.get_by_id(row_id)
+            row.status = outbox.FAILED
+            row.attempts += 1
+            row.last_error = error[:2000]
+            row.save()
+            if row.case_id:
+                case = Case.get_by_id(row.case_id)
+                self._enqueue_all(lifecycle.on_delivery_failed(case_view(case), row.kind, row.recipient,
+                                                               row.subject, error, now, self.policy), case, now)
+            log.error("email refused for good", case_id=row.case_id, message_id=row.message_id, error=error)
+
+    # --- outgoing -----------------------------------------------------------
+
+    def _enqueue_all(self, emails: list[Outgoing], case: Case | None, now: datetime) -> int:
+        return sum(1 for e in emails if self.enqueue(e, case, now))
+
+    def enqueue(self, out: Outgoing, case: Case | None, now: datetime) -> Message:
+        """Render, compose and store one email; it is sent only once this transaction commits."""
+        rendered = self.templates.render(out.template, out.context)
+        if case is not None and case_tag(rendered.subject) != case.id:
+            rendered = type(rendered)(f"{rendered.subject} [Case #{case.id}]", rendered.text, rendered.html)
+        in_reply_to, references = self._thread(out.thread, case)
+        mid = new_message_id(self.config.smtp.domain, case.id if case else None)
+        composed = compose(
+            rendered, from_name=self.config.smtp.from_name, from_address=self.config.smtp.from_addr_spec,
+            to_name=out.to_name, to_address=out.to, message_id=mid, now=now,
+            in_reply_to=in_reply_to, references=references, auto_submitted=out.auto_submitted,
+            loop_marker=self.loop_marker, case_id=case.id if case else None,
+        )
+        recipient = out.to.lower()
+        status, note = outbox.PENDING, ""
+        limit = self.config.outbox
+        if out.auto_submitted and recipient not in self.config.staff.addresses:
+            recent = outbox.recent_automated_count(recipient, now - limit.recipient_limit_window)
+            if recent >= limit.recipient_limit:
+                status = outbox.HELD
+                note = (f"held back: {recent} automated emails to {recipient} in the last "
+                        f"{limit.recipient_limit_window} (outbox.recipient_limit = {limit.recipient_limit})")
+                log.warning("automated email held back by the loop limit", case_id=case.id if case else None,
+                            message_id=mid, recipient=recipient, recent=recent)
+        return Message.create(
+            case=case.id if case else None, direction="out", kind=out.kind, message_id=mid,
+            from_address=self.config.smtp.from_addr_spec, to=[out.to], recipient=recipient,
+            subject=composed.subject, text=rendered.text, created_at=now, status=status,
+            raw=composed.raw.decode("utf-8", "surrogateescape"), automated=out.auto_submitted is not None,
+            next_attempt_at=now, note=note, last_error=note,
+        )
+
+    def _thread(self, thread: str, case: Case | None) -> tuple[str | None, list[str]]:
+        """In-Reply-To and References that keep each conversation in one thread in every client."""
+        if case is None or thread == "none":
+            return None, []
+        if thread == "customer":
+            rows = list(Message.select(Message.message_id, Message.direction)
+                        .where((Message.case == case.id) & Message.message_id.is_null(False)
+                               & (((Message.direction == "in") & (Message.kind == "customer"))
+                                  | ((Message.direction == "out") & (Message.recipient == case.customer_address))))
+                        .order_by(Message.id))
+            ids = [r.message_id for r in rows]
+            last_in = next((r.message_id for r in reversed(rows) if r.direction == "in"), None)
+            return (last_in or (ids[-1] if ids else None)), ids
+        root = (Message.select(Message.message_id)
+                .where((Message.case == case.id) & (Message.direction == "out") & (Message.kind == "notification"))
+                .order_by(Message.id).first())
+        return (root.message_id, [root.message_id]) if root else (None, [])

@@ -1,0 +1,171 @@
+"""The ``aftercare`` command: subcommands only, each a thin call into the package."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import ConfigError, config_path_from, load_config, load_raw, secret_file_warnings
+from .templates import TemplateProblem, Templates
+
+
+def _load(args):
+    return load_config(config_path_from(args.config))
+
+
+def cmd_run(args) -> int:
+    from .service import run
+    return run(config_path_from(args.config), args.log_format)
+
+
+def cmd_check_config(args) -> int:
+    path = config_path_from(args.config)
+    config = load_config(path)
+    for warning in secret_file_warnings(config.path, load_raw(config.path)):
+        print(f"warning: {warning}")
+    names = Templates(config.templates.directory).compile_all()
+    print(f"{config.path}: configuration is valid")
+    print(f"templates: {len(names)} compiled ({', '.join(names)})")
+    if args.offline:
+        return 0
+    from .mail.imap import Mailbox, MailboxError
+    from .mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
+    ok = True
+    mailbox = Mailbox(config.mailbox)
+    try:
+        status = mailbox.connect()
+        print(f"imap: logged in to {config.mailbox.host}:{config.mailbox.port} as {config.mailbox.username}; "
+              f"{config.mailbox.folder} selected (UIDVALIDITY {status.uidvalidity}); "
+              f"IDLE {'yes' if mailbox.supports_idle else 'no'}, MOVE {'yes' if mailbox.supports_move else 'no'}")
+    except MailboxError as exc:
+        print(f"imap: cannot use {config.mailbox.host}:{config.mailbox.port}: {exc}", file=sys.stderr)
+        ok = False
+    finally:
+        mailbox.close()
+    try:
+        SmtpSender(config.smtp).check()
+        print(f"smtp: connected to {config.smtp.host}:{config.smtp.port}"
+              + (f" and logged in as {config.smtp.username}" if config.smtp.username else ""))
+    except (TemporaryFailure, PermanentFailure) as exc:
+        print(f"smtp: {exc}", file=sys.stderr)
+        ok = False
+    return 0 if ok else 1
+
+
+def _open_db(config):
+    from .store.database import open_database
+    open_database(config.database.url)
+
+
+def cmd_cases_list(args) -> int:
+    from .store.views import case_summaries
+    config = _load(args)
+    _open_db(config)
+    rows = case_summaries(status=args.status)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        return 0
+    if not rows:
+        print("no cases" + (f" with status {args.status}" if args.status else ""))
+        return 0
+    print(f"{'case':>6}  {'status':<9} {'owner':<28} {'customer':<32} subject")
+    for r in rows:
+        print(f"{r['id']:>6}  {r['status']:<9} {r['owner'][:28]:<28} {r['customer'][:32]:<32} {r['subject'][:60]}")
+    return 0
+
+
+def cmd_cases_show(args) -> int:
+    from .store.views import case_detail
+    config = _load(args)
+    _open_db(config)
+    detail = case_detail(args.case)
+    if detail is None:
+        print(f"no case #{args.case}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(detail, indent=2, ensure_ascii=False, default=str))
+        return 0
+    print(f"Case #{detail['id']}  {detail['status']}  owner {detail['owner']}")
+    print(f"customer: {detail['customer_name']} <{detail['customer']}>".replace(" <", " <") if detail['customer_name']
+          else f"customer: {detail['customer']}")
+    print(f"subject:  {detail['subject']}")
+    for key in ("created_at", "first_response_due_at", "first_response_at", "resolved_at", "closed_at"):
+        if detail.get(key):
+            print(f"{key.replace('_', ' ')}: {detail[key]}")
+    print("messages:")
+    for m in detail["messages"]:
+        arrow = "<-" if m["direction"] == "in" else "->"
+        state = f" [{m['status']}]" if m.get("status") else ""
+        print(f"  {m['time']} {arrow} {m['kind']:<15} {m['from'] if m['direction'] == 'in' else ', '.join(m['to'])}"
+              f"  {m['subject'][:60]}{state}")
+    return 0
+
+
+def cmd_render(args) -> int:
+    from .samples import render_sample
+    config = _load(args)
+    templates = Templates(config.templates.directory)
+    if args.case is not None:
+        _open_db(config)
+    print(render_sample(config, templates, args.template, args.case))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    return run_demo(Path(args.workdir) if args.workdir else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aftercare", description="A follow-up daemon for customer complaints.")
+    p.add_argument("--config", help="configuration file (default: $AFTERCARE_CONFIG, then /etc/aftercare/config.toml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the daemon in the foreground")
+    run.add_argument("--log-format", choices=("auto", "json", "console"), default="auto")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check-config", help="validate the configuration and templates, try the servers")
+    check.add_argument("--offline", action="store_true", help="do not log in to IMAP and SMTP")
+    check.set_defaults(func=cmd_check_config)
+
+    cases = sub.add_parser("cases", help="look at cases")
+    csub = cases.add_subparsers(dest="cases_command", required=True)
+    lst = csub.add_parser("list", help="list cases")
+    lst.add_argument("--status", help="only cases with this status (open, resolved, closed)")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_cases_list)
+    show = csub.add_parser("show", help="one case with its messages")
+    show.add_argument("case", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_cases_show)
+
+    render = sub.add_parser("render", help="show an email template rendered with sample data or a case")
+    render.add_argument("template", help="e.g. customer/acknowledgment")
+    render.add_argument("--case", type=int)
+    render.set_defaults(func=cmd_render)
+
+    demo = sub.add_parser("demo", help="run a throwaway Dovecot and SMTP server and show a complaint end to end")
+    demo.add_argument("--workdir", help="keep the demo's files here (default: a temporary directory)")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Config path defaults only matter to subcommands that read one.
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 1
+    except TemplateProblem as exc:
+        print(f"template error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

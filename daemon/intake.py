@@ -1,0 +1,164 @@
+"""Mail comes in: watch the folder, record each message, then file it away.
+
+The order is what makes intake safe: a message is moved out of the watched
+folder only after the transaction recording it (and the emails it causes) has
+committed. A crash in between leaves it in the folder; the next scan finds it,
+recognises it by Message-ID (or content hash) and only files it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Callable
+
+import structlog
+from peewee import DatabaseError, InterfaceError, OperationalError
+
+from .backoff import backoff
+from .casework import QUARANTINE_AFTER_FAILURES, Casework
+from .config import MailboxConfig
+from .mail.imap import Mailbox, MailboxError
+from .mail.parse import parse
+from .store.models import MailboxState, database
+
+log = structlog.get_logger("aftercare.intake")
+
+RECONNECT_CAP = timedelta(minutes=5)
+
+
+class Intake:
+    """The intake loop, run on its own thread until ``stop`` is set."""
+
+    def __init__(self, config: MailboxConfig, casework: Casework, clock: Callable[[], datetime],
+                 stop: threading.Event, on_processed: Callable[[], None] = lambda: None):
+        self.config = config
+        self.casework = casework
+        self.clock = clock
+        self.stop = stop
+        self.on_processed = on_processed
+        self.synced = threading.Event()  # set after the first full sync: READY for systemd
+        self.heartbeat = time.monotonic()  # the watchdog checks this moves
+        self.mailbox_key = f"{config.username}@{config.host}:{config.port}/{config.folder}"
+        self.log = log.bind(mailbox=self.mailbox_key)
+        self.processed = 0
+
+    # --- the loop -----------------------------------------------------------
+
+    def run(self) -> None:
+        failures = 0
+        while not self.stop.is_set():
+            mailbox = Mailbox(self.config)
+            try:
+                status = mailbox.connect()
+                if failures:
+                    self.log.info("mailbox reconnected", attempts=failures)
+                failures = 0
+                self.log.info("mailbox connected", idle=mailbox.supports_idle and self.config.idle,
+                              move=mailbox.supports_move, uidvalidity=status.uidvalidity)
+                self._watch(mailbox)
+            except (MailboxError, OperationalError, InterfaceError, DatabaseError) as exc:
+                failures += 1
+                delay = backoff(failures, cap=RECONNECT_CAP)
+                self.log.warning("mailbox connection lost; reconnecting", error=str(exc), attempt=failures,
+                                 retry_in=round(delay.total_seconds(), 1))
+                self._sleep(delay.total_seconds())
+            finally:
+                mailbox.close()
+        self.log.info("intake stopped")
+
+    def _watch(self, mailbox: Mailbox) -> None:
+        last_uid = self._reset_if_uidvalidity_changed(mailbox.status.uidvalidity)
+        full_scan_due = 0.0  # the first scan after connecting reads the whole folder
+        use_idle = mailbox.supports_idle and self.config.idle
+        poll = self.config.poll_interval.total_seconds()
+        while not self.stop.is_set():
+            self.heartbeat = time.monotonic()
+            full = time.monotonic() >= full_scan_due
+            last_uid = self.sync(mailbox, after=0 if full else last_uid)
+            if full:
+                full_scan_due = time.monotonic() + poll
+            self.synced.set()
+            if self.stop.is_set():
+                return
+            if use_idle:
+                mailbox.idle_wait(max(1.0, full_scan_due - time.monotonic()), self._beat_and_check_stop)
+            else:
+                self._sleep(max(0.2, min(poll, full_scan_due - time.monotonic())))
+                mailbox.noop()
+
+    def _beat_and_check_stop(self) -> bool:
+        self.heartbeat = time.monotonic()
+        return self.stop.is_set()
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait, keeping the heartbeat alive: waiting is healthy, hanging is not."""
+        deadline = time.monotonic() + seconds
+        while not self._beat_and_check_stop() and time.monotonic() < deadline:
+            self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    def _reset_if_uidvalidity_changed(self, uidvalidity: int) -> int:
+        with database.atomic():
+            state = MailboxState.get_or_none(MailboxState.name == self.mailbox_key)
+            if state is None:
+                MailboxState.create(name=self.mailbox_key, uidvalidity=uidvalidity, last_uid=0)
+                return 0
+            if state.uidvalidity != uidvalidity:
+                self.log.warning("UIDVALIDITY changed: rescanning, duplicates are recognised by Message-ID",
+                                 old=state.uidvalidity, new=uidvalidity)
+                state.uidvalidity, state.last_uid = uidvalidity, 0
+                state.save()
+            return state.last_uid
+
+    # --- one pass -----------------------------------------------------------
+
+    def sync(self, mailbox: Mailbox, after: int) -> int:
+        """Process every message above ``after``; return the highest UID seen."""
+        uids = mailbox.uids(after)
+        highest = after
+        done: list[int] = []
+        quarantined: list[int] = []
+        for uid, raw in mailbox.fetch(uids):
+            if self.stop.is_set():
+                break
+            self.heartbeat = time.monotonic()
+            outcome = self._process(mailbox, uid, raw)
+            (done if outcome == "done" else quarantined if outcome == "quarantine" else []).append(uid)
+            highest = max(highest, uid)
+            if len(done) >= 50:
+                self._file(mailbox, done, quarantined, highest)
+                done, quarantined = [], []
+        self._file(mailbox, done, quarantined, highest)
+        return max(highest, after)
+
+    def _file(self, mailbox: Mailbox, done: list[int], quarantined: list[int], highest: int) -> None:
+        mailbox.move(done, self.config.processed_folder)
+        mailbox.move(quarantined, self.config.quarantine_folder)
+        if done or quarantined:
+            with database.atomic():
+                (MailboxState.update(last_uid=highest)
+                 .where((MailboxState.name == self.mailbox_key) & (MailboxState.last_uid < highest)).execute())
+
+    def _process(self, mailbox: Mailbox, uid: int, raw: bytes) -> str:
+        """Record one message. Returns "done", "quarantine" or "retry"."""
+        mail = parse(raw)
+        log_ = self.log.bind(uid=uid, message_id=mail.message_id)
+        try:
+            outcome = self.casework.handle_inbound(mail, self.clock())
+        except (OperationalError, InterfaceError) as exc:
+            raise MailboxError(f"database unavailable: {exc}") from exc  # not the message's fault
+        except Exception as exc:  # a fault this message causes: count it, quarantine at the limit
+            reason = f"{type(exc).__name__}: {exc}"[:1000]
+            attempts = self.casework.note_failure(self.mailbox_key, mailbox.status.uidvalidity, uid, reason,
+                                                  self.clock())
+            log_.error("message failed", error=reason, attempt=attempts, exc_info=True)
+            if attempts >= QUARANTINE_AFTER_FAILURES:
+                self.casework.quarantine(mail, mail.fingerprint, f"failed {attempts} times: {reason}", self.clock())
+                return "quarantine"
+            return "retry"
+        self.processed += 1
+        log_.info("message recorded", route=outcome.route, case_id=outcome.case_id, duplicate=outcome.duplicate,
+                  queued=outcome.outgoing)
+        if outcome.outgoing:
+            self.on_processed()
+        return "done"

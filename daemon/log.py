@@ -1,0 +1,70 @@
+"""structlog set-up: JSON lines for journald, readable lines on a terminal, secrets redacted.
+
+Every configured secret is replaced by ``********`` in every value of every log
+line, whatever code produced it: a password can only appear in a log through
+a bug here, not through a careless message elsewhere.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Iterable
+
+import structlog
+
+REDACTED = "********"
+
+
+class SecretRedactor:
+    def __init__(self, secrets: Iterable[str] = ()):
+        self.secrets: list[str] = []
+        self.update(secrets)
+
+    def update(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+    def _clean(self, value):
+        if isinstance(value, str):
+            for secret in self.secrets:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._clean(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._clean(v) for k, v in value.items()}
+        return value
+
+    def __call__(self, logger, method_name, event_dict):
+        if not self.secrets:
+            return event_dict
+        return {k: self._clean(v) for k, v in event_dict.items()}
+
+
+redactor = SecretRedactor()
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def setup_logging(fmt: str = "auto", level: str = "info", secrets: Iterable[str] = (), stream=None) -> None:
+    """Configure structlog once for the process. ``fmt`` is json, console or auto (console on a TTY)."""
+    stream = stream or sys.stderr
+    redactor.update(secrets)
+    if fmt == "auto":
+        fmt = "console" if stream.isatty() else "json"
+    renderer = (structlog.dev.ConsoleRenderer(colors=False) if fmt == "console"
+                else structlog.processors.JSONRenderer(ensure_ascii=False))
+    processors = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info if fmt == "json" else structlog.dev.set_exc_info,
+        redactor,
+        renderer,
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,91 @@
+"""Turn a rendered template into the exact bytes that will be sent.
+
+The Message-ID is made here, before the email is stored, so a resend after a
+crash carries the same id and threads (and deduplicates) as the first try.
+Automated mail is marked per RFC 3834 so that well-behaved autoresponders stay
+quiet, and carries our X-Loop marker so we recognise it if it comes back.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email import policy as email_policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from ..templates import RenderedEmail, one_line
+
+MAX_REFERENCES = 20
+
+
+@dataclass(frozen=True)
+class Composed:
+    message_id: str  # without <>
+    subject: str
+    raw: bytes
+
+
+def new_message_id(domain: str, case_id: int | None) -> str:
+    token = secrets.token_hex(12)
+    return f"{token}.case{case_id}@{domain}" if case_id else f"{token}@{domain}"
+
+
+def _address(name: str, addr: str) -> Address:
+    name = one_line(name or "")
+    try:
+        return Address(display_name=name, addr_spec=addr)
+    except (ValueError, IndexError, TypeError):
+        local, _, domain = addr.rpartition("@")
+        return Address(display_name=name, username=local, domain=domain)
+
+
+def compose(
+    rendered: RenderedEmail,
+    *,
+    from_name: str,
+    from_address: str,
+    to_name: str,
+    to_address: str,
+    message_id: str,
+    now: datetime,
+    in_reply_to: str | None = None,
+    references: list[str] | None = None,
+    auto_submitted: str | None = None,
+    loop_marker: str,
+    case_id: int | None = None,
+    reply_to: str | None = None,
+) -> Composed:
+    """Build the email; header values are folded to one line, so nothing can be injected."""
+    msg = EmailMessage(policy=email_policy.SMTP)
+    msg["From"] = _address(from_name, from_address)
+    msg["To"] = _address(to_name, to_address)
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    subject = one_line(rendered.subject)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(now.replace(tzinfo=timezone.utc))
+    msg["Message-ID"] = f"<{message_id}>"
+    if in_reply_to:
+        msg["In-Reply-To"] = f"<{one_line(in_reply_to)}>"
+    refs = [one_line(r) for r in (references or []) if r and " " not in r]
+    if refs:
+        msg["References"] = " ".join(f"<{r}>" for r in refs[-MAX_REFERENCES:])
+    if auto_submitted:
+        msg["Auto-Submitted"] = auto_submitted
+        msg["X-Auto-Response-Suppress"] = "All"
+    # X-Loop on every email: a reply that quotes our headers back, or our own
+    # mail delivered into the support mailbox, is recognised as ours.
+    msg["X-Loop"] = loop_marker
+    if case_id:
+        msg["X-Aftercare-Case"] = str(case_id)
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if rendered.html:
+        msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    try:
+        raw = msg.as_bytes()
+    except (UnicodeError, ValueError):
+        # A non-ASCII address needs SMTPUTF8; the SMTP edge asks the server for it.
+        raw = msg.as_bytes(policy=email_policy.SMTPUTF8)
+    return Composed(message_id=message_id, subject=subject, raw=raw)

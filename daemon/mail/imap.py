@@ -1,0 +1,183 @@
+"""The IMAP edge: one connection to the support mailbox, thin around imapclient.
+
+It lists, fetches, moves and waits; it decides nothing about cases. IDLE is
+used only as a wake-up: what is in the folder is always read by UID search.
+Servers without MOVE get COPY, \\Deleted and UID EXPUNGE instead.
+"""
+from __future__ import annotations
+
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import imapclient
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from ..config import MailboxConfig
+
+IDLE_REISSUE_SECONDS = 9 * 60  # RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; servers often cut at 10+
+FETCH_BATCH = 50
+
+
+class MailboxError(Exception):
+    """The mailbox could not be reached or refused an operation; the caller reconnects."""
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    uidvalidity: int
+    uidnext: int | None
+
+
+class Mailbox:
+    """A logged-in connection with the watched folder selected."""
+
+    def __init__(self, config: MailboxConfig):
+        self.config = config
+        self.client: IMAPClient | None = None
+        self.capabilities: frozenset[bytes] = frozenset()
+        self.delimiter = "/"
+        self.status: FolderStatus | None = None
+
+    # --- connection ---------------------------------------------------------
+
+    def connect(self) -> FolderStatus:
+        cfg = self.config
+        timeout = imapclient.SocketTimeout(connect=min(cfg.timeout.total_seconds(), 30),
+                                           read=cfg.timeout.total_seconds())
+        try:
+            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "tls",
+                                ssl_context=ssl.create_default_context(), timeout=timeout, use_uid=True)
+            if cfg.security == "starttls":
+                client.starttls(ssl.create_default_context())
+            client.login(cfg.username, cfg.password.reveal())
+            self.client = client
+            self.capabilities = frozenset(c.upper() for c in client.capabilities())
+            self.delimiter = self._find_delimiter()
+            for folder in (cfg.processed_folder, cfg.quarantine_folder):
+                name = self.server_name(folder)
+                if not client.folder_exists(name):
+                    client.create_folder(name)
+                    try:
+                        client.subscribe_folder(name)
+                    except IMAPClientError:
+                        pass
+            info = client.select_folder(cfg.folder)
+        except (OSError, IMAPClientError, ssl.SSLError) as exc:
+            self.close()
+            raise MailboxError(_describe(exc)) from None
+        self.status = FolderStatus(int(info[b"UIDVALIDITY"]), int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None)
+        return self.status
+
+    def _find_delimiter(self) -> str:
+        try:
+            folders = self.client.list_folders(directory="", pattern="")
+            if folders and folders[0][1]:
+                d = folders[0][1]
+                return d.decode() if isinstance(d, bytes) else d
+        except IMAPClientError:
+            pass
+        return "/"
+
+    def server_name(self, folder: str) -> str:
+        """A configured folder name written with '/' in the server's own hierarchy delimiter."""
+        return folder.replace("/", self.delimiter) if self.delimiter and self.delimiter != "/" else folder
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:  # already gone: nothing to tidy
+            try:
+                client.shutdown()
+            except Exception:
+                pass
+
+    @property
+    def supports_idle(self) -> bool:
+        return b"IDLE" in self.capabilities
+
+    @property
+    def supports_move(self) -> bool:
+        return b"MOVE" in self.capabilities
+
+    # --- reading ------------------------------------------------------------
+
+    def uids(self, after: int = 0) -> list[int]:
+        """UIDs of the folder's undeleted messages above ``after``, ascending."""
+        try:
+            if after:
+                found = self.client.search(["UID", f"{after + 1}:*", "UNDELETED"])
+            else:
+                found = self.client.search(["UNDELETED"])
+        except (OSError, IMAPClientError) as exc:
+            raise MailboxError(_describe(exc)) from None
+        return sorted(u for u in found if u > after)
+
+    def fetch(self, uids: Iterable[int]) -> Iterator[tuple[int, bytes]]:
+        """Raw bytes of each message, in batches; a message that vanished is skipped."""
+        uids = list(uids)
+        for start in range(0, len(uids), FETCH_BATCH):
+            chunk = uids[start:start + FETCH_BATCH]
+            try:
+                data = self.client.fetch(chunk, ["BODY.PEEK[]"])
+            except (OSError, IMAPClientError) as exc:
+                raise MailboxError(_describe(exc)) from None
+            for uid in chunk:
+                body = data.get(uid, {}).get(b"BODY[]")
+                if body is not None:
+                    yield uid, body
+
+    # --- filing -------------------------------------------------------------
+
+    def move(self, uids: list[int], folder: str) -> None:
+        if not uids:
+            return
+        target = self.server_name(folder)
+        try:
+            if self.supports_move:
+                self.client.move(uids, target)
+            else:
+                self.client.copy(uids, target)
+                self.client.add_flags(uids, [imapclient.DELETED], silent=True)
+                if b"UIDPLUS" in self.capabilities:
+                    self.client.uid_expunge(uids)
+                else:
+                    self.client.expunge()
+        except (OSError, IMAPClientError) as exc:
+            raise MailboxError(_describe(exc)) from None
+
+    # --- waiting ------------------------------------------------------------
+
+    def idle_wait(self, seconds: float, should_stop) -> bool:
+        """Wait in IDLE up to ``seconds`` for news; True if the server announced some."""
+        try:
+            self.client.idle()
+            deadline = time.monotonic() + min(seconds, IDLE_REISSUE_SECONDS)
+            news = False
+            while not should_stop() and time.monotonic() < deadline:
+                responses = self.client.idle_check(timeout=0.5)
+                if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                    news = True
+                    break
+                if any(r and r[0] == b"BYE" for r in responses):
+                    raise MailboxError("the server ended the connection during IDLE")
+            self.client.idle_done()
+            return news
+        except (OSError, IMAPClientError) as exc:
+            raise MailboxError(_describe(exc)) from None
+
+    def noop(self) -> None:
+        try:
+            self.client.noop()
+        except (OSError, IMAPClientError) as exc:
+            raise MailboxError(_describe(exc)) from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:500]

@@ -1,0 +1,108 @@
+"""The SMTP edge: one reused connection, and errors sorted into temporary and permanent.
+
+The dispatcher decides what to do with each outcome; this module only speaks
+the protocol.
+"""
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+
+from ..config import SmtpConfig
+
+
+class TemporaryFailure(Exception):
+    """Try again later: connection trouble or a 4xx reply."""
+
+
+class PermanentFailure(Exception):
+    """The server refused for good (5xx): do not retry."""
+
+
+class SmtpSender:
+    def __init__(self, config: SmtpConfig):
+        self.config = config
+        self.conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        cfg = self.config
+        timeout = cfg.timeout.total_seconds()
+        try:
+            if cfg.security == "tls":
+                conn = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=timeout, context=ssl.create_default_context())
+            else:
+                conn = smtplib.SMTP(cfg.host, cfg.port, timeout=timeout)
+                if cfg.security == "starttls":
+                    conn.starttls(context=ssl.create_default_context())
+            conn.ehlo_or_helo_if_needed()
+            if cfg.username:
+                conn.login(cfg.username, cfg.password.reveal() if cfg.password else "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PermanentFailure(f"SMTP login refused: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+        except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+            raise TemporaryFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port}: {_describe(exc)}") from None
+        return conn
+
+    def send(self, mail_from: str, recipients: list[str], raw: bytes) -> None:
+        """Send one message; raise TemporaryFailure or PermanentFailure."""
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = self._connect()
+            try:
+                options = []
+                if any(b > 127 for b in raw[:200000]) or any(not r.isascii() for r in recipients + [mail_from]):
+                    if self.conn.has_extn("smtputf8"):
+                        options.append("SMTPUTF8")
+                refused = self.conn.sendmail(mail_from, recipients, raw, mail_options=options)
+                if refused:
+                    code, msg = next(iter(refused.values()))
+                    raise (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {_text(msg)}")
+                return
+            except smtplib.SMTPServerDisconnected:
+                self.close()
+                if attempt == 2:
+                    raise TemporaryFailure("the SMTP server closed the connection") from None
+            except smtplib.SMTPRecipientsRefused as exc:
+                self._reset()
+                code, msg = next(iter(exc.recipients.values()))
+                raise (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {_text(msg)}") from None
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                self._reset()
+                raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(
+                    f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+            except (OSError, smtplib.SMTPException) as exc:
+                self.close()
+                raise TemporaryFailure(_describe(exc)) from None
+
+    def _reset(self) -> None:
+        try:
+            self.conn.rset()
+        except Exception:
+            self.close()
+
+    def check(self) -> None:
+        """Connect and log in once (for check-config)."""
+        self.conn = self._connect()
+        self.close()
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except Exception:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout):
+        return "timed out"
+    return f"{type(exc).__name__}: {exc}"[:500]

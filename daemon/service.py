@@ -1,0 +1,192 @@
+"""The daemon process: intake and dispatcher threads, periodic jobs, signals, systemd.
+
+SIGTERM/SIGINT: finish the current item, end IDLE, log out, exit 0.
+SIGHUP: reload the configuration and templates; keep the old ones if the new fail.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+import schedule
+import structlog
+
+from .casework import Casework, policy_from
+from .clock import utcnow
+from .config import Config, ConfigError, load_config
+from .dispatch import Dispatcher
+from .intake import Intake
+from .log import redactor, setup_logging
+from .store import outbox
+from .store.database import open_database, redact_url
+from .systemd import Notifier
+from .templates import TemplateProblem, Templates
+
+log = structlog.get_logger("aftercare.service")
+
+STOP_JOIN_SECONDS = 8.0
+
+
+class Worker:
+    """A thread that is restarted if it ever dies of an unexpected error."""
+
+    def __init__(self, name: str, target_factory):
+        self.name = name
+        self.factory = target_factory
+        self.stop = threading.Event()
+        self.current = None
+        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def _loop(self) -> None:
+        failures = 0
+        while not self.stop.is_set():
+            self.current = self.factory(self.stop)
+            try:
+                self.current.run()
+                return
+            except Exception:
+                failures += 1
+                log.exception("worker crashed; restarting", worker=self.name, failures=failures)
+                self.stop.wait(min(60, 2 ** failures))
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def halt(self) -> None:
+        self.stop.set()
+        if self.current is not None and hasattr(self.current, "wake"):
+            self.current.wake.set()
+
+    def join(self, timeout: float) -> bool:
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
+class Service:
+    def __init__(self, config: Config, templates: Templates):
+        self.config = config
+        self.templates = templates
+        self.notifier = Notifier()
+        self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        self.casework = Casework(config, templates)
+        self.intake: Worker | None = None
+        self.dispatcher: Worker | None = None
+        self.ready = False
+
+    # --- workers ------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        self.dispatcher = Worker("dispatcher", lambda stop: Dispatcher(self.config, self.casework, utcnow, stop))
+        self.dispatcher.start()
+        self.intake = Worker("intake", lambda stop: Intake(self.config.mailbox, self.casework, utcnow, stop,
+                                                           on_processed=self._wake_dispatcher))
+        self.intake.start()
+
+    def _wake_dispatcher(self) -> None:
+        if self.dispatcher and self.dispatcher.current:
+            self.dispatcher.current.wake.set()
+
+    def _stop_workers(self) -> None:
+        for w in (self.intake, self.dispatcher):
+            if w:
+                w.halt()
+        deadline = time.monotonic() + STOP_JOIN_SECONDS
+        for w in (self.intake, self.dispatcher):
+            if w and not w.join(max(0.1, deadline - time.monotonic())):
+                log.warning("worker did not stop in time", worker=w.name)
+
+    # --- signals ------------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        def stop(signum, frame):
+            log.info("stopping", signal=signal.Signals(signum).name)
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, lambda s, f: self.reload_requested.set())
+
+    def reload(self) -> None:
+        self.notifier.reloading()
+        try:
+            new = load_config(self.config.path)
+            templates = Templates(new.templates.directory)
+            templates.compile_all()
+        except (ConfigError, TemplateProblem) as exc:
+            log.error("reload refused; keeping the running configuration", error=str(exc))
+            self.notifier.ready("reload refused: " + str(exc)[:200])
+            return
+        if new.database != self.config.database:
+            log.warning("database.url changed: takes effect at the next restart")
+            new = Config(**{**new.__dict__, "database": self.config.database})
+        restart = new.mailbox != self.config.mailbox or new.smtp != self.config.smtp or new.outbox != self.config.outbox
+        self.config, self.templates = new, templates
+        redactor.update(new.secrets())
+        self.casework.config, self.casework.templates, self.casework.policy = new, templates, policy_from(new)
+        if restart:
+            self._stop_workers()
+            self._start_workers()
+        log.info("configuration reloaded", workers_restarted=restart)
+        self.notifier.ready("configuration reloaded")
+
+    # --- the loop -----------------------------------------------------------
+
+    def _status_line(self) -> str:
+        counts = outbox.counts()
+        intake = self.intake.current if self.intake else None
+        return (f"processed {intake.processed if intake else 0} messages; outbox "
+                f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed, "
+                f"{counts.get('held', 0)} held")
+
+    def _healthy(self) -> bool:
+        """The watchdog is fed only while both loops are turning."""
+        limit = (self.notifier.watchdog_seconds or 60) * 0.9
+        now = time.monotonic()
+        return all(w and w.current and now - w.current.heartbeat < max(limit, 30)
+                   for w in (self.intake, self.dispatcher))
+
+    def run(self) -> int:
+        self._install_signals()
+        recovered = outbox.recover_in_flight()
+        if recovered:
+            log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
+        self._start_workers()
+        jobs = schedule.Scheduler()
+        jobs.every(10).seconds.do(lambda: self.notifier.status(self._status_line()))
+        log.info("aftercare started", database=redact_url(self.config.database.url),
+                 mailbox=f"{self.config.mailbox.username}@{self.config.mailbox.host}:{self.config.mailbox.port}",
+                 folder=self.config.mailbox.folder)
+        watchdog_every = (self.notifier.watchdog_seconds or 0) / 3
+        last_ping = 0.0
+        while not self.stopping.is_set():
+            if not self.ready and self.intake.current and self.intake.current.synced.is_set():
+                self.ready = True
+                self.notifier.ready("mailbox synced; watching for mail")
+                log.info("ready: mailbox synced")
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self.reload()
+            try:
+                jobs.run_pending()
+            except Exception:
+                log.exception("periodic job failed")
+            if watchdog_every and time.monotonic() - last_ping > watchdog_every and self._healthy():
+                self.notifier.watchdog()
+                last_ping = time.monotonic()
+            self.stopping.wait(0.25)
+        self.notifier.stopping()
+        self._stop_workers()
+        log.info("aftercare stopped")
+        return 0
+
+
+def run(config_path: Path, log_format: str = "auto") -> int:
+    config = load_config(config_path)
+    setup_logging(log_format, config.log.level, config.secrets())
+    templates = Templates(config.templates.directory)
+    templates.compile_all()
+    open_database(config.database.url)
+    return Service(config, templates).run()

@@ -1,0 +1,121 @@
+"""The tables: cases, the messages on them (both directions), and intake state.
+
+An outgoing email is a ``Message`` row with direction ``out``: the row holds
+the final bytes and Message-ID before anything is sent, so the outbox is just
+the outgoing messages that are not yet ``sent``. All times are naive UTC.
+"""
+from __future__ import annotations
+
+import json
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    BigIntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class JsonText(TextField):
+    """JSON kept as text, so SQLite and PostgreSQL store it the same way."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+
+
+class Setting(BaseModel):
+    """Small durable facts: the round-robin cursor, generated secrets."""
+
+    key = CharField(primary_key=True, max_length=100)
+    value = TextField()
+
+
+class MailboxState(BaseModel):
+    """How far intake has read a folder; reset when UIDVALIDITY changes."""
+
+    name = CharField(unique=True, max_length=500)
+    uidvalidity = BigIntegerField()
+    last_uid = BigIntegerField(default=0)
+
+
+class Case(BaseModel):
+    id = AutoField()
+    status = CharField(max_length=20, index=True)  # open, resolved, closed
+    customer_address = CharField(max_length=320, index=True)
+    customer_name = CharField(max_length=200, default="")
+    subject = TextField(default="")
+    owner = CharField(max_length=320)
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+    first_response_due_at = DateTimeField(null=True)
+    first_response_at = DateTimeField(null=True)
+    resolved_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)
+
+
+class Message(BaseModel):
+    """One email on a case, received or sent; sent ones double as the outbox."""
+
+    id = AutoField()
+    case = ForeignKeyField(Case, null=True, backref="messages", on_delete="CASCADE")
+    direction = CharField(max_length=3)  # in, out
+    kind = CharField(max_length=40)  # customer, staff, automatic, bounce, acknowledgment, notification, ...
+    message_id = CharField(max_length=998, index=True, null=True)
+    fingerprint = CharField(max_length=998, unique=True, null=True)  # inbound dedupe key
+    from_address = CharField(max_length=320, default="")
+    to = JsonText(default=list)
+    recipient = CharField(max_length=320, default="")  # main recipient, lower-case: loop limits
+    subject = TextField(default="")
+    text = TextField(default="")
+    attachments = JsonText(default=list)
+    note = TextField(default="")  # why it was filed this way (automatic reason, defects, ...)
+    created_at = DateTimeField()
+    # Outbound delivery; null for inbound.
+    status = CharField(max_length=10, null=True)  # pending, sending, sent, failed, held, bounced
+    raw = TextField(null=True)
+    automated = BooleanField(default=False)
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    last_error = TextField(default="")
+    sent_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False), (("recipient", "automated", "created_at"), False))
+
+
+class InboundFailure(BaseModel):
+    """Counts failed attempts at one mailbox message, so a poison message is quarantined."""
+
+    mailbox = CharField(max_length=500)
+    uidvalidity = BigIntegerField()
+    uid = BigIntegerField()
+    attempts = IntegerField(default=0)
+    last_error = TextField(default="")
+    updated_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("mailbox", "uidvalidity", "uid"), True),)
+
+
+ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure]

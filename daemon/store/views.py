@@ -1,0 +1,51 @@
+"""Cases as plain dicts for the command line and JSON output."""
+from __future__ import annotations
+
+from peewee import fn
+
+from .models import Case, Message
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def case_summaries(status: str | None = None) -> list[dict]:
+    q = Case.select().order_by(Case.id)
+    if status:
+        q = q.where(Case.status == status)
+    return [{"id": c.id, "status": c.status, "customer": c.customer_address, "customer_name": c.customer_name,
+             "subject": c.subject, "owner": c.owner, "created_at": _iso(c.created_at),
+             "updated_at": _iso(c.updated_at)} for c in q]
+
+
+def message_dict(m: Message) -> dict:
+    d = {"direction": m.direction, "kind": m.kind, "from": m.from_address, "to": m.to, "subject": m.subject,
+         "message_id": m.message_id, "time": _iso(m.created_at)}
+    if m.direction == "out":
+        d.update(status=m.status, attempts=m.attempts, sent_at=_iso(m.sent_at), last_error=m.last_error or None)
+    else:
+        d.update(attachments=m.attachments, note=m.note or None)
+    return d
+
+
+def case_detail(case_id: int) -> dict | None:
+    c = Case.get_or_none(Case.id == case_id)
+    if c is None:
+        return None
+    messages = list(Message.select().where(Message.case == c.id).order_by(Message.id))
+    outbox: dict[str, int] = {}
+    for m in messages:
+        if m.direction == "out":
+            outbox[m.status] = outbox.get(m.status, 0) + 1
+    return {
+        "id": c.id, "status": c.status, "customer": c.customer_address, "customer_name": c.customer_name,
+        "subject": c.subject, "owner": c.owner,
+        "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at),
+        "first_response_due_at": _iso(c.first_response_due_at), "first_response_at": _iso(c.first_response_at),
+        "resolved_at": _iso(c.resolved_at), "closed_at": _iso(c.closed_at),
+        "messages": [message_dict(m) for m in messages],
+        "plan": [],
+        "rating": None,
+        "outbox": outbox,
+    }

@@ -1,0 +1,153 @@
+"""Every email the daemon sends is a Jinja template an operator can override by name.
+
+A template ``customer/acknowledgment`` is the file ``customer/acknowledgment.txt``
+written like an email: a ``Subject:`` line, a blank line, the text body. An
+optional ``customer/acknowledgment.html`` beside it adds an HTML alternative
+(autoescaped). The operator's directory is searched first, then the bundled
+templates. Rendering is sandboxed with StrictUndefined: customer text only ever
+arrives as data in the context, never as template source.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+class TemplateProblem(Exception):
+    """A template that cannot be compiled or rendered, with file and line."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str | None
+
+
+def bundled_directory() -> Path:
+    """The templates shipped with Aftercare (inside the wheel, or the checkout's templates/)."""
+    try:
+        path = Path(str(resources.files("daemon.templates")))
+        if (path / "customer").is_dir():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+_WS = re.compile(r"\s+")
+
+
+def one_line(text: str) -> str:
+    """Fold any whitespace, CR and LF included, to single spaces; drop control characters."""
+    text = "".join(ch for ch in text if ch >= " " or ch in "\t\r\n")
+    return _WS.sub(" ", text).strip()
+
+
+def format_datetime(value: Any, fmt: str = "%a %d %b %Y, %H:%M UTC") -> str:
+    """A stored (naive UTC) time as people read it."""
+    return value.strftime(fmt) if hasattr(value, "strftime") else str(value)
+
+
+def format_size(n: Any) -> str:
+    n = int(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+class Templates:
+    """The compiled set of email templates."""
+
+    def __init__(self, operator_directory: Path | None = None):
+        self.directories = [d for d in (operator_directory, bundled_directory()) if d is not None]
+        self.env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader([FileSystemLoader(str(d)) for d in self.directories]),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self._cache: dict[str, tuple[Template, Template, Template | None]] = {}
+        self.env.filters["one_line"] = one_line
+        self.env.filters["datetime"] = format_datetime
+        self.env.filters["filesize"] = format_size
+        self.env.filters["quote"] = lambda text: "\n".join("> " + line for line in str(text).splitlines())
+
+    def names(self) -> list[str]:
+        """Every email template name, e.g. ``customer/acknowledgment``."""
+        found = set()
+        for d in self.directories:
+            for p in d.rglob("*.txt"):
+                rel = p.relative_to(d).with_suffix("").as_posix()
+                if not any(part.startswith((".", "_")) for part in rel.split("/")):
+                    found.add(rel)
+        return sorted(found)
+
+    def source_of(self, filename: str) -> Path | None:
+        for d in self.directories:
+            if (d / filename).is_file():
+                return d / filename
+        return None
+
+    def compile_all(self) -> list[str]:
+        """Compile every template; raise TemplateProblem naming the file and line of the first error."""
+        names = self.names()
+        for name in names:
+            self._compiled(name)
+        return names
+
+    def _compiled(self, name: str) -> tuple[Template, Template, Template | None]:
+        if name in self._cache:
+            return self._cache[name]
+        path = self.source_of(f"{name}.txt")
+        if path is None:
+            raise TemplateProblem(f"no template named {name!r} (looked for {name}.txt in "
+                                  f"{', '.join(map(str, self.directories))})")
+        source = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+        head, sep, body = source.partition("\n\n")
+        if not head.lower().startswith("subject:") or "\n" in head.strip("\n"):
+            raise TemplateProblem(f"{path}:1: a template starts with one 'Subject:' line, then a blank line, then the text")
+        try:
+            subject = self.env.from_string(head.split(":", 1)[1])
+            # Pad with newlines so that errors in the body report the file's own line numbers.
+            text = self.env.from_string("\n" * (head.count("\n") + 2) + body)
+        except TemplateSyntaxError as exc:
+            raise TemplateProblem(f"{path}:{exc.lineno}: {exc.message}") from None
+        html = None
+        html_path = self.source_of(f"{name}.html")
+        if html_path is not None:
+            try:
+                html = self.env.get_template(f"{name}.html")
+            except TemplateSyntaxError as exc:
+                raise TemplateProblem(f"{html_path}:{exc.lineno}: {exc.message}") from None
+        self._cache[name] = (subject, text, html)
+        return self._cache[name]
+
+    def render(self, name: str, context: dict[str, Any]) -> RenderedEmail:
+        subject, text, html = self._compiled(name)
+        try:
+            return RenderedEmail(
+                subject=one_line(subject.render(context)),
+                text=text.render(context).strip("\n") + "\n",
+                html=html.render(context) if html is not None else None,
+            )
+        except TemplateError as exc:
+            raise TemplateProblem(f"{self.source_of(name + '.txt')}: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,1 @@
+"""Bundled email templates (installed as daemon.templates)."""
