@@ -112,11 +112,11 @@ class Casework:
         )
 
     def _on_new_case(self, mail: InboundMail, _case: CaseView | None, now: datetime, reason: str):
-        cursor = int(Setting.get_or_none(Setting.key == "round_robin_cursor").value
-                     if Setting.get_or_none(Setting.key == "round_robin_cursor") else 0)
+        stored = Setting.get_or_none(Setting.key == "round_robin_cursor")
         owner, cursor = lifecycle.pick_owner(self.config.staff.addresses, self.config.staff.default_owner,
-                                             self.config.staff.assign, cursor)
-        Setting.replace(key="round_robin_cursor", value=str(cursor)).execute()
+                                             self.config.staff.assign, int(stored.value) if stored else 0)
+        (Setting.insert(key="round_robin_cursor", value=str(cursor))
+         .on_conflict(conflict_target=[Setting.key], update={Setting.value: str(cursor)}).execute())
         fields = lifecycle.new_case(mail, owner, now, self.policy)
         case = Case.create(**fields.__dict__, updated_at=now)
         self._record(mail, case.id, "customer", now, reason)

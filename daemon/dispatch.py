@@ -18,6 +18,7 @@ from peewee import InterfaceError, OperationalError
 from .backoff import backoff
 from .casework import Casework
 from .config import Config
+from .intake import mailbox_key
 from .mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
 from .store import outbox
 
@@ -38,6 +39,7 @@ class Dispatcher:
         self.sent = 0
 
     def run(self) -> None:
+        structlog.contextvars.bind_contextvars(mailbox=mailbox_key(self.config.mailbox))
         while not self.stop.is_set():
             self.heartbeat = time.monotonic()
             try:

@@ -27,6 +27,11 @@ log = structlog.get_logger("aftercare.intake")
 RECONNECT_CAP = timedelta(minutes=5)
 
 
+def mailbox_key(config: MailboxConfig) -> str:
+    """How logs and the stored intake state name the watched folder."""
+    return f"{config.username}@{config.host}:{config.port}/{config.folder}"
+
+
 class Intake:
     """The intake loop, run on its own thread until ``stop`` is set."""
 
@@ -39,13 +44,15 @@ class Intake:
         self.on_processed = on_processed
         self.synced = threading.Event()  # set after the first full sync: READY for systemd
         self.heartbeat = time.monotonic()  # the watchdog checks this moves
-        self.mailbox_key = f"{config.username}@{config.host}:{config.port}/{config.folder}"
-        self.log = log.bind(mailbox=self.mailbox_key)
+        self.mailbox_key = mailbox_key(config)
+        self.log = log
         self.processed = 0
 
     # --- the loop -----------------------------------------------------------
 
     def run(self) -> None:
+        # Every log line of this thread, casework's included, names the mailbox.
+        structlog.contextvars.bind_contextvars(mailbox=self.mailbox_key)
         failures = 0
         while not self.stop.is_set():
             mailbox = Mailbox(self.config)
@@ -143,6 +150,10 @@ class Intake:
         """Record one message. Returns "done", "quarantine" or "retry"."""
         mail = parse(raw)
         log_ = self.log.bind(uid=uid, message_id=mail.message_id)
+        with structlog.contextvars.bound_contextvars(uid=uid):
+            return self._record(mailbox, uid, mail, log_)
+
+    def _record(self, mailbox: Mailbox, uid: int, mail, log_) -> str:
         try:
             outcome = self.casework.handle_inbound(mail, self.clock())
         except (OperationalError, InterfaceError) as exc:

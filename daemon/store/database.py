@@ -52,7 +52,6 @@ def make_database(url: str) -> Database:
             port=u.port or None,
             user=unquote(u.username) if u.username else None,
             password=unquote(u.password) if u.password else None,
-            autorollback=True,
         )
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 

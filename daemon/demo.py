@@ -1,0 +1,169 @@
+"""``aftercare demo``: a complaint end to end on throwaway servers, printed as it happens.
+
+A real Dovecot and a real SMTP server on loopback, the real daemon as a child
+process, and a customer and a staff member played by this script.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+import tempfile
+import time
+from email.utils import format_datetime, make_msgid
+from datetime import datetime, timezone
+from pathlib import Path
+
+COMPLAINT = """\
+From: Maria Rossi <maria.rossi@example.net>
+To: Acme Support <support@example.com>
+Subject: Cracked kettle lid, order 10234
+Date: {date}
+Message-ID: {mid}
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Hello,
+
+I ordered a kettle (order 10234) two weeks ago and it arrived with a cracked
+lid. I wrote last week and nobody answered. I need it working before my
+parents visit on Saturday.
+
+Maria
+
+Sent from my iPhone
+"""
+
+STAFF_REPLY = """\
+From: Jane Doe <jane@example.com>
+To: Acme Support <support@example.com>
+Subject: Re: {subject}
+Date: {date}
+Message-ID: {mid}
+In-Reply-To: <{parent}>
+References: <{parent}>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Dear Maria,
+
+I am so sorry: a new kettle leaves our warehouse today by express courier,
+so it will be with you on Friday. Please keep the broken one; no need to
+send it back.
+
+Jane
+
+On {when}, Acme Support <support@example.com> wrote:
+> Jane, a new complaint has arrived and it is yours to own.
+> ...
+"""
+
+CUSTOMER_REPLY = """\
+From: Maria Rossi <maria.rossi@example.net>
+To: Acme Support <support@example.com>
+Subject: Re: {subject}
+Date: {date}
+Message-ID: {mid}
+In-Reply-To: <{parent}>
+References: <{parent}>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Thank you, Friday is perfect.
+
+On {when}, Acme Support wrote:
+> Dear Maria,
+> I am so sorry: a new kettle leaves our warehouse today
+"""
+
+
+def _show(title: str, raw: bytes, started: float) -> None:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    body = msg.get_body(("plain",))
+    print(f"\n=== {title}  (+{time.monotonic() - started:.2f}s) ".ljust(78, "="))
+    for h in ("From", "To", "Subject", "Message-ID", "In-Reply-To", "Auto-Submitted"):
+        if msg[h]:
+            print(f"{h}: {msg[h]}")
+    print()
+    print(body.get_content().rstrip() if body else "(no text part)")
+
+
+def run_demo(workdir: Path | None = None) -> int:
+    from .testing.daemonproc import DaemonProcess, run_cli, write_config
+    from .testing.dovecot import Dovecot
+    from .testing.smtpsink import SmtpSink
+
+    if not Dovecot.available():
+        print("The demo needs Dovecot: apt-get install dovecot-imapd (make demo does it for you).")
+        return 1
+    keep = workdir is not None
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="aftercare-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"Demo files in {workdir}")
+    dovecot = Dovecot(workdir / "dovecot")
+    dovecot.add_user("support", "demo-password")
+    sink = SmtpSink()
+    daemon = None
+    try:
+        dovecot.start()
+        sink.start()
+        print(f"Dovecot IMAP on 127.0.0.1:{dovecot.port}, SMTP server on 127.0.0.1:{sink.port}")
+        config = write_config(workdir / "config.toml", imap_port=dovecot.port, smtp_port=sink.port,
+                              imap_password="demo-password", database_url=f"sqlite:///{workdir}/aftercare.db",
+                              poll_interval="30s")
+        daemon = DaemonProcess(config, workdir / "daemon.log").start()
+        daemon.wait_ready()
+        print("The daemon is running and watching the mailbox (IMAP IDLE).")
+
+        now = format_datetime(datetime.now(timezone.utc))
+        complaint_id = make_msgid(domain="mail.example.net")
+        started = time.monotonic()
+        dovecot.append("support", "demo-password", "INBOX",
+                       COMPLAINT.format(date=now, mid=complaint_id).replace("\n", "\r\n").encode())
+        print("\nMaria's complaint was delivered to the support mailbox.")
+        got = sink.wait_for_count(2, timeout=20)
+        by_rcpt = {r.rcpt_tos[0]: r for r in got}
+        ack, note = by_rcpt["maria.rossi@example.net"], by_rcpt["jane@example.com"]
+        _show("Email to the customer: the acknowledgment", ack.data, started)
+        _show("Email to the owner: the new case", note.data, started)
+
+        note_msg = email.message_from_bytes(note.data, policy=email.policy.default)
+        started = time.monotonic()
+        dovecot.append("support", "demo-password", "INBOX", STAFF_REPLY.format(
+            subject=note_msg["Subject"], date=now, mid=make_msgid(domain="example.com"),
+            parent=note_msg["Message-ID"].strip("<>"), when=now).replace("\n", "\r\n").encode())
+        print("\nJane answered the notification from her own mail client.")
+        relay = sink.wait_for_count(3, timeout=20)[2]
+        _show("Email to the customer: Jane's answer, relayed (quoted history removed)", relay.data, started)
+
+        relay_msg = email.message_from_bytes(relay.data, policy=email.policy.default)
+        started = time.monotonic()
+        dovecot.append("support", "demo-password", "INBOX", CUSTOMER_REPLY.format(
+            subject=relay_msg["Subject"], date=now, mid=make_msgid(domain="mail.example.net"),
+            parent=relay_msg["Message-ID"].strip("<>"), when=now).replace("\n", "\r\n").encode())
+        print("\nMaria replied.")
+        forward = sink.wait_for_count(4, timeout=20)[3]
+        _show("Email to the owner: the customer's reply", forward.data, started)
+
+        print("\n=== aftercare cases show 1 ".ljust(78, "="))
+        print(run_cli(config, "cases", "show", "1").stdout)
+        processed = dovecot.fetch_all("support", "demo-password", "Aftercare.Processed") \
+            if "Aftercare.Processed" in dovecot.folders("support", "demo-password") \
+            else dovecot.fetch_all("support", "demo-password", "Aftercare/Processed")
+        print(f"Originals filed in Aftercare/Processed: {len(processed)}; "
+              f"left in INBOX: {len(dovecot.fetch_all('support', 'demo-password', 'INBOX'))}")
+        print("\nThe demo worked. Configuration used:", config)
+        return 0
+    except (TimeoutError, RuntimeError) as exc:
+        print(f"\nThe demo failed: {exc}")
+        if daemon:
+            print(daemon.tail())
+        return 1
+    finally:
+        if daemon:
+            daemon.stop()
+        sink.stop()
+        dovecot.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,129 @@
+"""A bad config names the file, the key and the reason; secrets never show."""
+import os
+from datetime import timedelta
+
+import pytest
+
+from daemon.config import ConfigError, load_config, secret_file_warnings, load_raw
+
+GOOD = """
+[mailbox]
+host = "imap.example.com"
+username = "support@example.com"
+password = "hunter2-imap"
+
+[smtp]
+host = "smtp.example.com"
+from_address = "Acme Support <support@example.com>"
+
+[staff]
+addresses = ["Jane Doe <jane@example.com>", "sam@example.com"]
+"""
+
+
+def write(tmp_path, text, name="config.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_defaults_fill_everything_not_given(tmp_path):
+    c = load_config(write(tmp_path, GOOD))
+    assert c.mailbox.port == 993 and c.mailbox.security == "tls" and c.mailbox.idle is True
+    assert c.mailbox.poll_interval == timedelta(seconds=60)
+    assert c.mailbox.processed_folder == "Aftercare/Processed"
+    assert c.smtp.port == 587 and c.smtp.security == "starttls"
+    assert c.outbox.max_retry_interval == timedelta(minutes=5) and c.outbox.recipient_limit == 5
+    assert c.schedule.first_response_due == timedelta(hours=24)
+    assert c.staff.default_owner == "jane@example.com" and dict(c.staff.names) == {"jane@example.com": "Jane Doe"}
+    assert c.database.url == f"sqlite:///{tmp_path}/aftercare.db"  # relative to the config file
+
+
+def test_the_example_config_loads(tmp_path, monkeypatch):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    text = open(os.path.join(root, "config.example.toml")).read()
+    (tmp_path / "imap-password").write_text("pw\n")
+    text = text.replace("/etc/aftercare/imap-password", str(tmp_path / "imap-password"))
+    c = load_config(write(tmp_path, text))
+    assert c.mailbox.password.reveal() == "pw"
+
+
+@pytest.mark.parametrize("change,key,reason", [
+    ('[mailbox]\nport = "abc"', "mailbox.port", "expected a whole number"),
+    ('[mailbox]\nport = 70000', "mailbox.port", "between 1 and 65535"),
+    ('[mailbox]\nsecurity = "ssl"', "mailbox.security", "must be one of"),
+    ('[mailbox]\npoll_interval = "soon"', "mailbox.poll_interval", "is not a duration"),
+    ('[mailbox]\npoll_intervall = "60s"', "mailbox.poll_intervall", "did you mean 'poll_interval'"),
+    ('[schedule]\nfirst_response_due = "0s"', "schedule.first_response_due", "longer than zero"),
+    ('[staff]\nassign = "random"', "staff.assign", "must be one of"),
+    ('[staff]\ndefault_owner = "boss@example.com"', "staff.default_owner", "not one of staff.addresses"),
+    ('[database]\nurl = "mysql://x"', "database.url", "sqlite:/// or postgresql://"),
+    ('[shedule]\nfirst_response_due = "1h"', "shedule", "did you mean 'schedule'"),
+])
+def test_bad_values_name_file_key_and_reason(tmp_path, change, key, reason):
+    section = change.split("\n")[0]
+    text = GOOD
+    if section in text:
+        text = text.replace(section, change)
+    else:
+        text += "\n" + change + "\n"
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.key == key and reason in err.value.reason
+    assert str(path) in str(err.value)
+
+
+def test_missing_required_key_and_section(tmp_path):
+    with pytest.raises(ConfigError, match=r"mailbox.host: is required"):
+        load_config(write(tmp_path, GOOD.replace('host = "imap.example.com"\n', "")))
+    with pytest.raises(ConfigError, match=r"the section \[staff\] is missing"):
+        load_config(write(tmp_path, GOOD.split("[staff]")[0]))
+
+
+def test_invalid_toml_is_reported_with_the_file(tmp_path):
+    path = write(tmp_path, GOOD + "\n[broken\n")
+    with pytest.raises(ConfigError, match="not valid TOML") as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+
+
+def test_passwords_from_file_env_and_systemd_credentials(tmp_path, monkeypatch):
+    (tmp_path / "pw").write_text("from-file\n")
+    c = load_config(write(tmp_path, GOOD.replace('password = "hunter2-imap"', 'password_file = "pw"')))
+    assert c.mailbox.password.reveal() == "from-file"
+    monkeypatch.setenv("IMAP_PW", "from-env")
+    c = load_config(write(tmp_path, GOOD.replace('password = "hunter2-imap"', 'password_env = "IMAP_PW"')))
+    assert c.mailbox.password.reveal() == "from-env"
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "mailbox_password").write_text("from-credential")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    c = load_config(write(tmp_path, GOOD.replace('password = "hunter2-imap"\n', "")))
+    assert c.mailbox.password.reveal() == "from-credential"
+
+
+def test_a_password_never_appears_in_errors_or_reprs(tmp_path):
+    c = load_config(write(tmp_path, GOOD))
+    assert "hunter2-imap" not in repr(c) and "hunter2-imap" not in str(c.mailbox)
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD.replace('password = "hunter2-imap"', "password = 12345")))
+    assert "12345" not in str(err.value)
+    with pytest.raises(ConfigError, match="give only one"):
+        load_config(write(tmp_path, GOOD.replace('password = "hunter2-imap"',
+                                                 'password = "hunter2-imap"\npassword_env = "X"')))
+
+
+def test_a_world_readable_password_file_draws_a_warning(tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text("x")
+    pw.chmod(0o644)
+    path = write(tmp_path, GOOD.replace('password = "hunter2-imap"', 'password_file = "pw"'))
+    assert any("readable by other users" in w for w in secret_file_warnings(path, load_raw(path)))
+    pw.chmod(0o600)
+    assert secret_file_warnings(path, load_raw(path)) == []
+
+
+def test_the_support_address_cannot_be_a_staff_address(tmp_path):
+    with pytest.raises(ConfigError, match="smtp.from_address: must not be one of staff.addresses"):
+        load_config(write(tmp_path, GOOD.replace('"sam@example.com"]', '"support@example.com"]')))
