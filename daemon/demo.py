@@ -153,7 +153,7 @@ def run_demo(workdir: Path | None = None) -> int:
             else dovecot.fetch_all("support", "demo-password", "Aftercare/Processed")
         print(f"Originals filed in Aftercare/Processed: {len(processed)}; "
               f"left in INBOX: {len(dovecot.fetch_all('support', 'demo-password', 'INBOX'))}")
-        print("\nThe demo worked. Configuration used:", config)
+        print("\nThe demo worked." + (f" Its files (config, database, log) are in {workdir}." if keep else ""))
         return 0
     except (TimeoutError, RuntimeError) as exc:
         print(f"\nThe demo failed: {exc}")

@@ -5,6 +5,7 @@ SIGHUP: reload the configuration and templates; keep the old ones if the new fai
 """
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
@@ -121,7 +122,7 @@ class Service:
             return
         if new.database != self.config.database:
             log.warning("database.url changed: takes effect at the next restart")
-            new = Config(**{**new.__dict__, "database": self.config.database})
+            new = dataclasses.replace(new, database=self.config.database)
         restart = new.mailbox != self.config.mailbox or new.smtp != self.config.smtp or new.outbox != self.config.outbox
         self.config, self.templates = new, templates
         redactor.update(new.secrets())

@@ -429,11 +429,13 @@ def _normalise_message_id(value: str | None) -> str | None:
         return None
     value = value.replace("\x00", "")
     match = _MSGID_BRACKETED.search(value)
-    candidate = match.group(1) if match else value
-    candidate = _WS.sub("", candidate).strip("<>")
-    if not candidate or len(candidate) > 998 or _CONTROL.search(candidate):
-        return None
-    if not match and ("(" in candidate or "," in candidate):
+    if match:
+        candidate = _WS.sub("", match.group(1))
+    else:  # no <...>: tolerate a bare id or an unterminated "<id"
+        candidate = _WS.sub("", value.rsplit("<", 1)[-1]).strip("<>")
+        if any(ch in candidate for ch in '<>()",;:\\[]'):
+            return None
+    if not candidate or len(candidate) > 998 or _CONTROL.search(candidate) or "<" in candidate or ">" in candidate:
         return None
     return candidate
 
@@ -451,7 +453,7 @@ def _message_ids(value: str | None) -> tuple[str, ...]:
     ids = []
     for token in tokens:
         mid = _WS.sub("", token).strip("<>")
-        if mid and len(mid) <= 998 and not _CONTROL.search(mid):
+        if mid and len(mid) <= 998 and not _CONTROL.search(mid) and "<" not in mid and ">" not in mid:
             ids.append(mid)
     return tuple(_dedupe(ids)[:MAX_IDS])
 

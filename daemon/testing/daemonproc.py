@@ -70,8 +70,8 @@ class DaemonProcess:
 
     def start(self) -> "DaemonProcess":
         self._log_file = open(self.log_path, "ab")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
-        env.pop("NOTIFY_SOCKET", None)
+        env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
+        env.update({"PYTHONUNBUFFERED": "1", **self.env})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daemon", "--config", str(self.config_path), "run", "--log-format", "json"],
             stdout=self._log_file, stderr=subprocess.STDOUT, env=env,
