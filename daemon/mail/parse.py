@@ -806,7 +806,8 @@ class _Parser:
             self._add_text(part, "text/plain", forwarded, charset=None)
             return None
 
-        if ctype in _RETURNED_MESSAGE or (maintype == "message" and isinstance(payload, list) and ctype not in _REPORT_MACHINERY):
+        is_message = maintype == "message" and isinstance(payload, list) and ctype not in _REPORT_MACHINERY
+        if ctype in _RETURNED_MESSAGE or is_message:
             inner = self._inner_message(part, payload)
             if inner is None:
                 self._add_attachment(part, ctype, size=_encoded_size(part))
@@ -816,7 +817,7 @@ class _Parser:
                 mid = _normalise_message_id(_raw_header(inner, "message-id"))
                 if mid:
                     self.returned_ids.append(mid)
-            self._add_attachment(part, ctype, size=_tree_size(inner), inner=inner)
+            self._add_attachment(part, ctype, size=_tree_size(inner))
             return True, [inner]
 
         if ctype in _REPORT_MACHINERY:
@@ -866,7 +867,7 @@ class _Parser:
                 pass
         (self.fwd_plain if forwarded else self.plain).append(text)
 
-    def _add_attachment(self, part: Message, ctype: str, size: int, filename=None, inner=None) -> None:
+    def _add_attachment(self, part: Message, ctype: str, size: int, filename: str | None = None) -> None:
         if filename is None:
             filename = _filename(part)
         self.attachments.append(Attachment(filename=filename, content_type=ctype, size=max(0, size)))
@@ -919,10 +920,7 @@ class _Parser:
                 for m in (_normalise_message_id(v) for v in re.findall(r"(?im)^\s*Message-ID:\s*(<[^>\n]+>)", text))
                 if m
             ]
-        failed = [
-            a
-            for _, a in _addresses(_all_raw(msg, "x-failed-recipients"))
-        ]
+        failed = [a for _, a in _addresses(_all_raw(msg, "x-failed-recipients"))]
         if not ids and not failed:
             return None
         if not failed:
