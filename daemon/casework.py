@@ -6,13 +6,16 @@ outgoing emails together, so that either all of it is recorded or none.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 from peewee import fn
 
-from .cases import lifecycle
+from .cases import lifecycle, plan
+from .cases.commands import CommandError, ParsedReply, parse_reply
+from .cases.verification import reply_address, verify_staff
 from .cases.lifecycle import Outgoing, Policy
 from .cases.routing import CaseView, Route, case_tag, route
 from .config import Config
@@ -21,7 +24,7 @@ from .mail.compose import compose, new_message_id
 from .mail.inbound import InboundMail
 from .mail.quoting import new_text
 from .store import outbox
-from .store.models import Case, InboundFailure, Message, Setting, database
+from .store.models import Case, InboundFailure, Message, PlanStep, Setting, Timer, database
 from .templates import Templates
 
 log = structlog.get_logger("aftercare.casework")
@@ -44,6 +47,12 @@ def policy_from(config: Config) -> Policy:
         support_address=config.smtp.from_addr_spec,
         staff_names=dict(config.staff.names),
         default_owner=config.staff.default_owner,
+        staff_addresses=config.staff.addresses,
+        escalation=config.staff.escalation,
+        step_reminder_before=config.schedule.step_reminder_before,
+        overdue_escalation_after=config.schedule.overdue_escalation_after,
+        timezone=config.schedule.timezone,
+        business_hours=config.schedule.business_hours,
     )
 
 
@@ -66,18 +75,46 @@ class Casework:
         self.templates = templates
         self.policy = policy_from(config)
         self.loop_marker = config.smtp.from_addr_spec
+        self._secret: bytes | None = None
+
+    def secret(self) -> bytes:
+        """The key behind staff reply tokens: staff.secret_file, else generated once and kept in the database."""
+        if self._secret is None:
+            if self.config.staff.secret_file is not None:
+                self._secret = self.config.staff.secret_file.read_bytes().strip()
+            else:
+                with database.atomic():
+                    row = Setting.get_or_none(Setting.key == "staff_secret")
+                    if row is None:
+                        (Setting.insert(key="staff_secret", value=secrets.token_hex(32))
+                         .on_conflict_ignore().execute())
+                        row = Setting.get(Setting.key == "staff_secret")
+                self._secret = row.value.encode()
+        return self._secret
 
     # --- inbound ------------------------------------------------------------
 
     def handle_inbound(self, mail: InboundMail, now: datetime) -> InboundOutcome:
         """Record one received email and everything it causes, in one transaction."""
         with database.atomic():
-            if Message.select().where(Message.fingerprint == mail.fingerprint).exists():
+            seen = Message.get_or_none(Message.fingerprint == mail.fingerprint)
+            if seen is not None and seen.kind != "quarantined":
                 return InboundOutcome("duplicate", None, True, 0)
+            if seen is not None:
+                # An operator moved a quarantined message back: try it afresh, keep the old record.
+                seen.fingerprint = None
+                seen.save()
             reason = automatic_reason(mail, own_addresses={self.config.smtp.from_addr_spec},
                                       loop_marker=self.loop_marker)
             report_ids = mail.delivery_report.original_message_ids if mail.delivery_report else ()
             threaded = self._case_answered(tuple(report_ids) + mail.thread_ids)
+            sender = (mail.from_address or "").lower()
+            verdict = None
+            if sender in self.config.staff.addresses:
+                verdict = verify_staff(mail, methods=self.config.staff.verify, secret=self.secret(),
+                                       authserv_id=self.config.staff.authserv_id)
+                if verdict.token_case and (threaded is None or not verdict.verified):
+                    threaded = Case.get_or_none(Case.id == verdict.token_case) or threaded
             tag = case_tag(mail.subject)
             tagged_row = Case.get_or_none(Case.id == tag) if tag else None
             decision = route(
@@ -86,6 +123,13 @@ class Casework:
                 tagged=case_view(tagged_row) if tagged_row else None,
                 staff=self.config.staff.addresses,
             )
+            if decision.route in (Route.STAFF_REPLY, Route.STAFF_UNMATCHED) and verdict is not None:
+                if decision.case is not None:
+                    verdict = verify_staff(mail, methods=self.config.staff.verify, secret=self.secret(),
+                                           authserv_id=self.config.staff.authserv_id, case_id=decision.case.id)
+                if not verdict.verified:
+                    case_id, queued = self._on_suspicious(mail, decision.case, now, verdict.method)
+                    return InboundOutcome("suspicious", case_id, False, queued)
             handler = getattr(self, f"_on_{decision.route.value}")
             case_id, queued = handler(mail, decision.case, now, decision.reason)
             return InboundOutcome(decision.route.value, case_id, False, queued)
@@ -121,6 +165,7 @@ class Casework:
         case = Case.create(**fields.__dict__, updated_at=now)
         self._record(mail, case.id, "customer", now, reason)
         view = case_view(case)
+        self._set_timers(case, [t for t in [plan.first_response_timer(view, self.policy)] if t])
         queued = self._enqueue_all(lifecycle.on_case_opened(view, mail, now, self.policy), case, now)
         log.info("case opened", case_id=case.id, message_id=mail.message_id, owner=owner, reason=reason)
         return case.id, queued
@@ -136,16 +181,117 @@ class Casework:
         return case.id, queued
 
     def _on_staff_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str):
+        """Commands first (all or nothing), then the text relayed to the customer."""
         case = Case.get_by_id(view.id)
-        self._record(mail, case.id, "staff", now, reason)
-        changes, emails = lifecycle.on_staff_reply(view, mail, new_text(mail.text), now, self.policy)
-        if changes.first_response_at:
-            case.first_response_at = changes.first_response_at
+        steps = [plan.StepView(s.number, s.text, s.due_at, s.done_at)
+                 for s in PlanStep.select().where(PlanStep.case == case.id)]
+        try:
+            parsed = parse_reply(new_text(mail.text))
+        except CommandError as exc:
+            outcome = plan.command_error(view, exc, mail, now, self.policy)
+        else:
+            history = self._history(case) if any(c.name == "owner" for c in parsed.commands) else ()
+            outcome = plan.work_reply(view, steps, parsed, mail, now, self.policy, history)
+        if outcome.error is not None:
+            self._record(mail, case.id, "staff", now, f"refused: {outcome.error}")
+            queued = self._enqueue_all(outcome.emails, case, now)
+            log.info("staff command refused", case_id=case.id, message_id=mail.message_id, error=str(outcome.error))
+            return case.id, queued
+        note = "; ".join(filter(None, [reason, *(f"note: {n}" for n in outcome.notes),
+                                       "internal" if parsed.internal else ""]))
+        self._record(mail, case.id, "staff", now, note)
+        self._apply_staff_outcome(case, outcome, now)
+        queued = self._enqueue_all(outcome.emails, case, now)
+        log.info("staff reply applied", case_id=case.id, message_id=mail.message_id, relayed=outcome.relayed,
+                 commands=[c.name for c in parsed.commands], status=case.status, owner=case.owner)
+        return case.id, queued
+
+    def _history(self, case: Case) -> list[dict]:
+        """The case's conversation, oldest first, for a new owner."""
+        rows = (Message.select().where((Message.case == case.id) & Message.kind.in_(
+            ["customer", "staff", "relay", "acknowledgment", "plan", "progress"])).order_by(Message.id))
+        return [{"time": m.created_at, "text": m.text.strip(),
+                 "who": (m.from_address if m.direction == "in" else f"us to {m.recipient}")} for m in rows]
+
+    def _apply_staff_outcome(self, case: Case, outcome: "plan.StaffOutcome", now: datetime) -> None:
+        for step in outcome.new_steps:
+            PlanStep.create(case=case.id, number=step.number, text=step.text, due_at=step.due_at, created_at=now)
+        if outcome.done:
+            (PlanStep.update(done_at=now)
+             .where((PlanStep.case == case.id) & PlanStep.number.in_(outcome.done)).execute())
+        cancel = Timer.update(state="cancelled").where((Timer.case == case.id) & (Timer.state == "waiting"))
+        if outcome.cancel_steps:
+            steps = PlanStep.select(PlanStep.id).where((PlanStep.case == case.id)
+                                                       & PlanStep.number.in_(outcome.cancel_steps))
+            cancel.where(Timer.step.in_(steps)).execute()
+        if outcome.cancel_first_response:
+            Timer.update(state="cancelled").where((Timer.case == case.id) & (Timer.state == "waiting")
+                                                  & (Timer.kind == "first_response")).execute()
+        self._set_timers(case, outcome.timers)
+        if outcome.first_response_at:
+            case.first_response_at = outcome.first_response_at
+        if outcome.status:
+            case.status = outcome.status
+            if outcome.status == "resolved":
+                case.resolved_at = now
+            elif outcome.status == "closed":
+                case.closed_at = now
+        if outcome.reopened:
+            case.reopened_count += 1
+            case.resolved_at = case.closed_at = None
+        if outcome.owner:
+            case.owner = outcome.owner
+        if outcome.cause is not None:
+            case.cause = outcome.cause
+        if outcome.extra is not None:
+            case.extra = outcome.extra
         case.updated_at = now
         case.save()
-        queued = self._enqueue_all(emails, case, now)
-        log.info("staff reply relayed", case_id=case.id, message_id=mail.message_id, relayed=queued)
-        return case.id, queued
+
+    def _set_timers(self, case: Case, timers: list["plan.TimerSpec"]) -> None:
+        for t in timers:
+            step = (PlanStep.get_or_none((PlanStep.case == case.id) & (PlanStep.number == t.step_number))
+                    if t.step_number else None)
+            Timer.create(case=case.id, kind=t.kind, step=step.id if step else None, due_at=t.due_at)
+
+    def _on_suspicious(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str):
+        """Staff From without proof: change nothing, relay nothing, tell the owner."""
+        self._record(mail, view.id if view else None, "suspicious", now, f"unverified staff mail: {reason}")
+        case = Case.get_by_id(view.id) if view else None
+        queued = self._enqueue_all(lifecycle.on_suspicious(view, mail, reason, now, self.policy), case, now)
+        log.warning("unverified staff mail ignored", case_id=view.id if view else None, message_id=mail.message_id,
+                    sender=mail.from_address, reason=reason)
+        return (view.id if view else None), queued
+
+    # --- timers -------------------------------------------------------------
+
+    def fire_due_timers(self, now: datetime, limit: int = 100) -> int:
+        """Fire every timer due by ``now``, each in its own transaction with the emails it sends."""
+        fired = 0
+        due = list(Timer.select(Timer.id).where((Timer.state == "waiting") & (Timer.due_at <= now))
+                   .order_by(Timer.due_at).limit(limit))
+        for row in due:
+            with database.atomic():
+                timer = Timer.get_or_none((Timer.id == row.id) & (Timer.state == "waiting"))
+                if timer is None:
+                    continue
+                timer.state, timer.fired_at = "fired", now
+                timer.save()
+                case = Case.get_by_id(timer.case_id)
+                steps = [plan.StepView(s.number, s.text, s.due_at, s.done_at)
+                         for s in PlanStep.select().where(PlanStep.case == case.id)]
+                step_row = PlanStep.get_or_none(PlanStep.id == timer.step_id) if timer.step_id else None
+                step = next((s for s in steps if step_row and s.number == step_row.number), None)
+                emails = plan.on_timer(timer.kind, case_view(case), step, steps, now, self.policy)
+                self._enqueue_all(emails, case, now)
+                log.info("timer fired", case_id=case.id, kind=timer.kind, step=step.number if step else None,
+                         emails=len(emails))
+                fired += 1
+        return fired
+
+    def next_timer_at(self) -> datetime | None:
+        row = (Timer.select(Timer.due_at).where(Timer.state == "waiting").order_by(Timer.due_at).first())
+        return row.due_at if row else None
 
     def _on_staff_unmatched(self, mail: InboundMail, _view: None, now: datetime, reason: str):
         self._record(mail, None, "staff", now, reason)
@@ -180,12 +326,14 @@ class Casework:
 
     # --- failures -----------------------------------------------------------
 
-    def note_failure(self, mailbox: str, uidvalidity: int, uid: int, error: str, now: datetime) -> int:
-        """Count a failed attempt at a mailbox message; return how many there have been."""
+    def note_failure(self, mailbox: str, uidvalidity: int, uid: int, error: str, now: datetime,
+                     count: bool = True) -> int:
+        """Count an attempt at a mailbox message (or only note its error); return the attempts so far."""
         with database.atomic():
             row, _ = InboundFailure.get_or_create(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid,
                                                   defaults={"updated_at": now})
-            row.attempts += 1
+            if count:
+                row.attempts += 1
             row.last_error = error[:4000]
             row.updated_at = now
             row.save()
@@ -244,6 +392,8 @@ class Casework:
             to_name=out.to_name, to_address=out.to, message_id=mid, now=now,
             in_reply_to=in_reply_to, references=references, auto_submitted=out.auto_submitted,
             loop_marker=self.loop_marker, case_id=case.id if case else None,
+            reply_to=(reply_address(self.config.smtp.from_addr_spec, self.secret(), case.id, out.to.lower())
+                      if case is not None and out.to.lower() in self.config.staff.addresses else None),
         )
         recipient = out.to.lower()
         status, note = outbox.PENDING, ""

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, config_path_from, load_config, load_raw, secret_file_warnings
+from .store.database import AlreadyRunning
 from .templates import TemplateProblem, Templates
 
 
@@ -24,7 +25,8 @@ def cmd_check_config(args) -> int:
     config = load_config(path)
     for warning in secret_file_warnings(config.path, load_raw(config.path)):
         print(f"warning: {warning}")
-    names = Templates(config.templates.directory).compile_all()
+    from .samples import validate_templates
+    names = validate_templates(config, Templates(config.templates.directory, config.schedule.timezone))
     print(f"{config.path}: configuration is valid")
     print(f"templates: {len(names)} compiled ({', '.join(names)})")
     if args.offline:
@@ -105,7 +107,7 @@ def cmd_cases_show(args) -> int:
 def cmd_render(args) -> int:
     from .samples import render_sample
     config = _load(args)
-    templates = Templates(config.templates.directory)
+    templates = Templates(config.templates.directory, config.schedule.timezone)
     if args.case is not None:
         _open_db(config)
     print(render_sample(config, templates, args.template, args.case))
@@ -118,35 +120,43 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    config_help = "configuration file (default: $AFTERCARE_CONFIG, then /etc/aftercare/config.toml)"
+    # --config works before or after the subcommand: "aftercare --config x run" and "aftercare run --config x".
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
     p = argparse.ArgumentParser(prog="aftercare", description="A follow-up daemon for customer complaints.")
-    p.add_argument("--config", help="configuration file (default: $AFTERCARE_CONFIG, then /etc/aftercare/config.toml)")
+    p.add_argument("--config", help=config_help)
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the daemon in the foreground")
+    def add(subparsers, name: str, **kw) -> argparse.ArgumentParser:
+        return subparsers.add_parser(name, parents=[common], **kw)
+
+    run = add(sub, "run", help="run the daemon in the foreground")
     run.add_argument("--log-format", choices=("auto", "json", "console"), default="auto")
     run.set_defaults(func=cmd_run)
 
-    check = sub.add_parser("check-config", help="validate the configuration and templates, try the servers")
+    check = add(sub, "check-config", help="validate the configuration and templates, try the servers")
     check.add_argument("--offline", action="store_true", help="do not log in to IMAP and SMTP")
     check.set_defaults(func=cmd_check_config)
 
-    cases = sub.add_parser("cases", help="look at cases")
+    cases = add(sub, "cases", help="look at cases")
     csub = cases.add_subparsers(dest="cases_command", required=True)
-    lst = csub.add_parser("list", help="list cases")
+
+    lst = add(csub, "list", help="list cases")
     lst.add_argument("--status", help="only cases with this status (open, resolved, closed)")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_cases_list)
-    show = csub.add_parser("show", help="one case with its messages")
+    show = add(csub, "show", help="one case with its messages")
     show.add_argument("case", type=int)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_cases_show)
 
-    render = sub.add_parser("render", help="show an email template rendered with sample data or a case")
+    render = add(sub, "render", help="show an email template rendered with sample data or a case")
     render.add_argument("template", help="e.g. customer/acknowledgment")
     render.add_argument("--case", type=int)
     render.set_defaults(func=cmd_render)
 
-    demo = sub.add_parser("demo", help="run a throwaway Dovecot and SMTP server and show a complaint end to end")
+    demo = add(sub, "demo", help="run a throwaway Dovecot and SMTP server and show a complaint end to end")
     demo.add_argument("--workdir", help="keep the demo's files here (default: a temporary directory)")
     demo.set_defaults(func=cmd_demo)
     return p
@@ -162,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except TemplateProblem as exc:
         print(f"template error: {exc}", file=sys.stderr)
+        return 1
+    except AlreadyRunning as exc:
+        print(f"not started: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

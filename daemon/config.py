@@ -11,11 +11,13 @@ import os
 import stat
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .cases.calendar import BusinessHours, parse_clock, parse_days
 from .durations import DurationError, parse_duration
 
 DEFAULT_CONFIG_PATH = "/etc/aftercare/config.toml"
@@ -109,11 +111,19 @@ class StaffConfig:
     default_owner: str
     assign: str = "default"
     names: tuple[tuple[str, str], ...] = ()  # (address, display name) where the config gives one
+    verify: tuple[str, ...] = ("reply-token",)
+    secret_file: Path | None = None
+    authserv_id: str = ""
+    escalation: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
     first_response_due: timedelta = timedelta(hours=24)
+    step_reminder_before: timedelta = timedelta(hours=2)
+    overdue_escalation_after: timedelta = timedelta(days=1)
+    timezone: str = "UTC"
+    business_hours: BusinessHours | None = None
 
 
 @dataclass(frozen=True)
@@ -277,6 +287,8 @@ def _read_secret_file(config_path: Path, key: str, value: Any) -> str:
         return p.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
         raise ConfigError(config_path, key, f"cannot read {p}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(config_path, key, f"{p} is not UTF-8 text") from None
 
 
 def secret_file_warnings(cfg_path: Path, raw: dict) -> list[str]:
@@ -374,12 +386,41 @@ def load_config(path: str | os.PathLike) -> Config:
     default_owner = parseaddr(s.address("default_owner", addresses[0]))[1].lower()
     if default_owner not in addresses:
         raise ConfigError(path, "staff.default_owner", f"{default_owner!r} is not one of staff.addresses")
+    verify = s.get("verify", list, ["reply-token"], lambda v: None if v else "must name at least one method")
+    for i, method in enumerate(verify):
+        if method not in VERIFY_METHODS:
+            raise ConfigError(path, f"staff.verify[{i}]", f"must be one of {', '.join(map(repr, VERIFY_METHODS))}, "
+                                                         f"got {method!r}" + _suggest(str(method), list(VERIFY_METHODS)))
+    secret_file = s.string("secret_file", None)
+    if secret_file is not None:
+        secret_file = Path(secret_file) if Path(secret_file).is_absolute() else path.parent / secret_file
+    authserv_id = s.string("authserv_id", "")
+    if "authentication-results" in verify and not authserv_id:
+        raise ConfigError(path, "staff.authserv_id", "is required when staff.verify has \"authentication-results\": "
+                                                     "the authserv-id your own mail server writes")
+    escalation = s.get("escalation", list, [])
+    for i, a in enumerate(escalation):
+        if not isinstance(a, str):
+            raise ConfigError(path, f"staff.escalation[{i}]", "expected a string")
+        _check_address(path, f"staff.escalation[{i}]", a)
     staff = StaffConfig(addresses=addresses, default_owner=default_owner,
-                        assign=s.string("assign", "default", ("default", "round-robin")), names=names)
+                        assign=s.string("assign", "default", ("default", "round-robin")), names=names,
+                        verify=tuple(verify), secret_file=secret_file, authserv_id=authserv_id,
+                        escalation=tuple(parseaddr(a)[1].lower() for a in escalation))
     s.finish()
 
-    s = _Section(path, "schedule", raw.get("schedule", _MISSING), required=False)
-    schedule = ScheduleConfig(first_response_due=s.duration("first_response_due", "24h"))
+    raw_schedule = raw.get("schedule", _MISSING)
+    hours_table = raw_schedule.pop("business_hours", _MISSING) if isinstance(raw_schedule, dict) else _MISSING
+    s = _Section(path, "schedule", raw_schedule, required=False)
+    timezone = s.string("timezone", "UTC")
+    _zone(path, "schedule.timezone", timezone)
+    schedule = ScheduleConfig(
+        first_response_due=s.duration("first_response_due", "24h"),
+        step_reminder_before=s.duration("step_reminder_before", "2h"),
+        overdue_escalation_after=s.duration("overdue_escalation_after", "1d"),
+        timezone=timezone,
+        business_hours=_business_hours(path, hours_table, timezone) if hours_table is not _MISSING else None,
+    )
     s.finish()
 
     s = _Section(path, "templates", raw.get("templates", _MISSING), required=False)
@@ -401,11 +442,51 @@ def load_config(path: str | os.PathLike) -> Config:
                   staff=staff, schedule=schedule, templates=templates, log=log)
 
 
+VERIFY_METHODS = ("reply-token", "authentication-results", "from-header")
+
+
+def _zone(path: Path, key: str, name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(path, key, f"{name!r} is not a timezone; write e.g. \"Europe/Berlin\" or \"UTC\"") from None
+
+
+def _business_hours(path: Path, table: Any, default_zone: str) -> BusinessHours:
+    s = _Section(path, "schedule.business_hours", table)
+    try:
+        days = parse_days(s.string("days", "Mon-Fri"))
+    except ValueError as exc:
+        raise ConfigError(path, "schedule.business_hours.days", str(exc)) from None
+    clock = {}
+    for key, default in (("start", "09:00"), ("end", "17:00")):
+        try:
+            clock[key] = parse_clock(s.string(key, default))
+        except ValueError as exc:
+            raise ConfigError(path, f"schedule.business_hours.{key}", str(exc)) from None
+    if clock["start"] >= clock["end"]:
+        raise ConfigError(path, "schedule.business_hours.end", "must be later than start")
+    zone_name = s.string("timezone", default_zone)
+    zone = _zone(path, "schedule.business_hours.timezone", zone_name)
+    holidays = []
+    for i, h in enumerate(s.get("holidays", list, [])):
+        try:
+            holidays.append(h if isinstance(h, date) else date.fromisoformat(str(h)))
+        except ValueError:
+            raise ConfigError(path, f"schedule.business_hours.holidays[{i}]", f"{h!r} is not a date (YYYY-MM-DD)") from None
+    s.finish()
+    return BusinessHours(days=days, start=clock["start"], end=clock["end"], timezone=zone,
+                         holidays=frozenset(holidays))
+
+
 def _database_url(config_path: Path, url: str) -> str:
+    """A relative SQLite path lives in systemd's $STATE_DIRECTORY when there is one, else beside the config."""
     if url.startswith("sqlite:///"):
         rest = url[len("sqlite:///"):]
         if rest and rest != ":memory:" and not rest.startswith("/"):
-            return "sqlite:///" + str(config_path.parent / rest)
+            base = Path(os.environ["STATE_DIRECTORY"].split(":")[0]) if os.environ.get("STATE_DIRECTORY") \
+                else config_path.parent
+            return "sqlite:///" + str(base / rest)
         return url
     if url.startswith(("postgresql://", "postgres://")):
         return url

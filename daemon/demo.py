@@ -37,7 +37,7 @@ Sent from my iPhone
 
 STAFF_REPLY = """\
 From: Jane Doe <jane@example.com>
-To: Acme Support <support@example.com>
+To: Acme Support <{reply_to}>
 Subject: Re: {subject}
 Date: {date}
 Message-ID: {mid}
@@ -131,7 +131,7 @@ def run_demo(workdir: Path | None = None) -> int:
         note_msg = email.message_from_bytes(note.data, policy=email.policy.default)
         started = time.monotonic()
         dovecot.append("support", "demo-password", "INBOX", STAFF_REPLY.format(
-            subject=note_msg["Subject"], date=now, mid=make_msgid(domain="example.com"),
+            subject=note_msg["Subject"], date=now, reply_to=note_msg["Reply-To"], mid=make_msgid(domain="example.com"),
             parent=note_msg["Message-ID"].strip("<>"), when=now).replace("\n", "\r\n").encode())
         print("\nJane answered the notification from her own mail client.")
         relay = sink.wait_for_count(3, timeout=20)[2]

@@ -21,6 +21,7 @@ from .config import Config
 from .intake import mailbox_key
 from .mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
 from .store import outbox
+from .store.database import reset_connection
 
 log = structlog.get_logger("aftercare.dispatch")
 
@@ -46,6 +47,7 @@ class Dispatcher:
                 worked = self.drain_once()
             except (OperationalError, InterfaceError) as exc:
                 log.warning("database unavailable; the outbox waits", error=str(exc))
+                reset_connection()
                 worked = False
                 self.stop.wait(2.0)
             if not worked:

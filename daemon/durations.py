@@ -59,7 +59,8 @@ def humanize(delta: timedelta) -> str:
             n = seconds // size
             return f"{n} {one if n == 1 else many}"
     if seconds >= 3600:
-        return f"{seconds // 3600} hours {seconds % 3600 // 60} minutes"
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{hours} {'hour' if hours == 1 else 'hours'} {minutes} {'minute' if minutes == 1 else 'minutes'}"
     if seconds >= 60:
-        return f"{seconds // 60} minutes"
-    return f"{seconds} seconds"
+        return f"{seconds // 60} {'minute' if seconds // 60 == 1 else 'minutes'}"
+    return f"{seconds} {'second' if seconds == 1 else 'seconds'}"

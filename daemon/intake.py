@@ -20,6 +20,7 @@ from .casework import QUARANTINE_AFTER_FAILURES, Casework
 from .config import MailboxConfig
 from .mail.imap import Mailbox, MailboxError
 from .mail.parse import parse
+from .store.database import reset_connection
 from .store.models import MailboxState, database
 
 log = structlog.get_logger("aftercare.intake")
@@ -66,6 +67,7 @@ class Intake:
                 self._watch(mailbox)
             except (MailboxError, OperationalError, InterfaceError, DatabaseError) as exc:
                 failures += 1
+                reset_connection()
                 delay = backoff(failures, cap=RECONNECT_CAP)
                 self.log.warning("mailbox connection lost; reconnecting", error=str(exc), attempt=failures,
                                  retry_in=round(delay.total_seconds(), 1))
@@ -120,8 +122,17 @@ class Intake:
     # --- one pass -----------------------------------------------------------
 
     def sync(self, mailbox: Mailbox, after: int) -> int:
-        """Process every message above ``after``; return the highest UID seen."""
+        """Process every message above ``after``; return the highest UID seen.
+
+        The stored last UID is advanced before a message is worked on, so a
+        message found again at or below it has been tried before: that try is
+        counted first, and a message that keeps killing the process is
+        quarantined instead of taking the daemon down again and again.
+        """
         uids = mailbox.uids(after)
+        if not uids:
+            return after
+        tried_before = self._advance_last_uid(max(uids))
         highest = after
         done: list[int] = []
         quarantined: list[int] = []
@@ -129,31 +140,43 @@ class Intake:
             if self.stop.is_set():
                 break
             self.heartbeat = time.monotonic()
-            outcome = self._process(mailbox, uid, raw)
+            outcome = self._process(mailbox, uid, raw, retry=uid <= tried_before)
             (done if outcome == "done" else quarantined if outcome == "quarantine" else []).append(uid)
             highest = max(highest, uid)
-            if len(done) >= 50:
-                self._file(mailbox, done, quarantined, highest)
+            if len(done) + len(quarantined) >= 50:
+                self._file(mailbox, done, quarantined)
                 done, quarantined = [], []
-        self._file(mailbox, done, quarantined, highest)
+        self._file(mailbox, done, quarantined)
         return max(highest, after)
 
-    def _file(self, mailbox: Mailbox, done: list[int], quarantined: list[int], highest: int) -> None:
+    def _advance_last_uid(self, uid: int) -> int:
+        """Record that messages up to ``uid`` are being tried; return the previous mark."""
+        with database.atomic():
+            state = MailboxState.get(MailboxState.name == self.mailbox_key)
+            previous = state.last_uid
+            if uid > previous:
+                state.last_uid = uid
+                state.save()
+        return previous
+
+    def _file(self, mailbox: Mailbox, done: list[int], quarantined: list[int]) -> None:
         mailbox.move(done, self.config.processed_folder)
         mailbox.move(quarantined, self.config.quarantine_folder)
-        if done or quarantined:
-            with database.atomic():
-                (MailboxState.update(last_uid=highest)
-                 .where((MailboxState.name == self.mailbox_key) & (MailboxState.last_uid < highest)).execute())
 
-    def _process(self, mailbox: Mailbox, uid: int, raw: bytes) -> str:
+    def _process(self, mailbox: Mailbox, uid: int, raw: bytes, retry: bool) -> str:
         """Record one message. Returns "done", "quarantine" or "retry"."""
         mail = parse(raw)
         log_ = self.log.bind(uid=uid, message_id=mail.message_id)
         with structlog.contextvars.bound_contextvars(uid=uid):
-            return self._record(mailbox, uid, mail, log_)
+            attempts = 0
+            if retry:
+                attempts = self.casework.note_failure(self.mailbox_key, mailbox.status.uidvalidity, uid,
+                                                      "tried before without success", self.clock())
+                if attempts > QUARANTINE_AFTER_FAILURES:
+                    return self._quarantine(mail, f"tried {attempts - 1} times without success", log_)
+            return self._record(mailbox, uid, mail, log_, attempts)
 
-    def _record(self, mailbox: Mailbox, uid: int, mail, log_) -> str:
+    def _record(self, mailbox: Mailbox, uid: int, mail, log_, attempts: int) -> str:
         try:
             outcome = self.casework.handle_inbound(mail, self.clock())
         except (OperationalError, InterfaceError) as exc:
@@ -161,11 +184,10 @@ class Intake:
         except Exception as exc:  # a fault this message causes: count it, quarantine at the limit
             reason = f"{type(exc).__name__}: {exc}"[:1000]
             attempts = self.casework.note_failure(self.mailbox_key, mailbox.status.uidvalidity, uid, reason,
-                                                  self.clock())
+                                                  self.clock(), count=attempts == 0)
             log_.error("message failed", error=reason, attempt=attempts, exc_info=True)
             if attempts >= QUARANTINE_AFTER_FAILURES:
-                self.casework.quarantine(mail, mail.fingerprint, f"failed {attempts} times: {reason}", self.clock())
-                return "quarantine"
+                return self._quarantine(mail, f"failed {attempts} times: {reason}", log_)
             return "retry"
         self.processed += 1
         log_.info("message recorded", route=outcome.route, case_id=outcome.case_id, duplicate=outcome.duplicate,
@@ -173,3 +195,12 @@ class Intake:
         if outcome.outgoing:
             self.on_processed()
         return "done"
+
+    def _quarantine(self, mail, reason: str, log_) -> str:
+        """Set the message aside; telling the owner is best effort, the folder move is not."""
+        try:
+            self.casework.quarantine(mail, mail.fingerprint, reason, self.clock())
+        except Exception as exc:
+            log_.error("quarantine could not be recorded; the message is still moved to the quarantine folder",
+                       error=f"{type(exc).__name__}: {exc}", reason=reason)
+        return "quarantine"

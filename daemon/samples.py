@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .cases import lifecycle
+from .cases import lifecycle, plan
+from .cases.commands import CommandError, parse_reply
 from .cases.routing import CaseView
 from .casework import case_view, policy_from
 from .config import Config
@@ -45,7 +46,31 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
     out = []
     out += lifecycle.on_case_opened(case, mail, now, policy)
     out += lifecycle.on_customer_reply(case, mail, "Any news? The weekend is close.", now + timedelta(days=1), policy)
-    out += lifecycle.on_staff_reply(case, reply, reply.text, now + timedelta(hours=2), policy)[1]
+    later = now + timedelta(hours=2)
+    steps = [plan.StepView(1, "Send a replacement kettle by express courier", now + timedelta(days=2)),
+             plan.StepView(2, "Refund the delivery charge", now + timedelta(days=3))]
+    history = [{"time": now, "who": case.customer_address, "text": mail.text}]
+
+    def staff(text: str, steps_now=(), case_now=case):
+        return plan.work_reply(case_now, list(steps_now), parse_reply(text), reply, later, policy, history).emails
+
+    out += staff("#plan +2d Send a replacement kettle by express courier\n#plan +3d Refund the delivery charge\n"
+                 + reply.text)
+    out += staff("#done 1\nThe new kettle is on its way.", steps)
+    out += staff("#done 1,2", steps)
+    other = next((a for a in config.staff.addresses if a != case.owner), case.owner)
+    if other != case.owner:
+        out += staff(f"#owner {other}", steps)
+    out += staff("#status", steps)
+    out += staff("#resolve")
+    try:
+        parse_reply("#plan tomorrow Call back")
+    except CommandError as exc:
+        out += plan.command_error(case, exc, reply, later, policy).emails
+    out += plan.on_timer("first_response", case, None, steps, now + timedelta(days=1), policy)
+    out += plan.on_timer("step_reminder", case, steps[0], steps, steps[0].due_at - timedelta(hours=2), policy)
+    out += plan.on_timer("step_escalation", case, steps[0], steps, steps[0].due_at + timedelta(days=1), policy)
+    out += lifecycle.on_suspicious(case, reply, "no valid reply token", now, policy)
     out += lifecycle.on_staff_unmatched(reply, now, policy)
     out += lifecycle.on_bounce(case, [lifecycle.BouncedEmail("acknowledgment", case.customer_address,
                                                              f"Re: {case.subject} [Case #{case.id}]", "ack@example.com")],
@@ -74,3 +99,12 @@ def render_sample(config: Config, templates: Templates, name: str, case_id: int 
             return "\n".join(parts)
     known = sorted({o.template for o in sample_outgoing(config, view)})
     raise SystemExit(f"no template {name!r}; templates: {', '.join(known)}")
+
+
+def validate_templates(config: Config, templates: Templates) -> list[str]:
+    """Compile every template and render each with sample data, so an unknown variable is found now,
+    not when the first customer writes. Raises TemplateProblem; returns the names."""
+    names = templates.compile_all()
+    for out in sample_outgoing(config):
+        templates.render(out.template, out.context)
+    return names

@@ -16,14 +16,16 @@ import structlog
 
 from .casework import Casework, policy_from
 from .clock import utcnow
-from .config import Config, ConfigError, load_config
+from .config import Config, load_config
 from .dispatch import Dispatcher
 from .intake import Intake
 from .log import redactor, setup_logging
 from .store import outbox
-from .store.database import open_database, redact_url
+from .store.database import acquire_instance_lock, open_database, redact_url
 from .systemd import Notifier
-from .templates import TemplateProblem, Templates
+from .samples import validate_templates
+from .templates import Templates
+from .timers import Timers
 
 log = structlog.get_logger("aftercare.service")
 
@@ -75,6 +77,9 @@ class Service:
         self.casework = Casework(config, templates)
         self.intake: Worker | None = None
         self.dispatcher: Worker | None = None
+        self.timers: Worker | None = None
+        self.exit_code = 0
+        self.log_format = "auto"
         self.ready = False
 
     # --- workers ------------------------------------------------------------
@@ -85,19 +90,25 @@ class Service:
         self.intake = Worker("intake", lambda stop: Intake(self.config.mailbox, self.casework, utcnow, stop,
                                                            on_processed=self._wake_dispatcher))
         self.intake.start()
+        self.timers = Worker("timers", lambda stop: Timers(self.casework, utcnow, stop,
+                                                           on_fired=self._wake_dispatcher))
+        self.timers.start()
 
     def _wake_dispatcher(self) -> None:
         if self.dispatcher and self.dispatcher.current:
             self.dispatcher.current.wake.set()
 
-    def _stop_workers(self) -> None:
-        for w in (self.intake, self.dispatcher):
-            if w:
-                w.halt()
-        deadline = time.monotonic() + STOP_JOIN_SECONDS
-        for w in (self.intake, self.dispatcher):
-            if w and not w.join(max(0.1, deadline - time.monotonic())):
+    def _stop_workers(self, timeout: float = STOP_JOIN_SECONDS) -> bool:
+        workers = [w for w in (self.intake, self.dispatcher, self.timers) if w]
+        for w in workers:
+            w.halt()
+        deadline = time.monotonic() + timeout
+        stopped = True
+        for w in workers:
+            if not w.join(max(0.1, deadline - time.monotonic())):
                 log.warning("worker did not stop in time", worker=w.name)
+                stopped = False
+        return stopped
 
     # --- signals ------------------------------------------------------------
 
@@ -114,21 +125,29 @@ class Service:
         self.notifier.reloading()
         try:
             new = load_config(self.config.path)
-            templates = Templates(new.templates.directory)
-            templates.compile_all()
-        except (ConfigError, TemplateProblem) as exc:
-            log.error("reload refused; keeping the running configuration", error=str(exc))
+            templates = Templates(new.templates.directory, new.schedule.timezone)
+            validate_templates(new, templates)
+        except Exception as exc:  # whatever is wrong with the new files, the running daemon carries on
+            log.error("reload refused; keeping the running configuration", error=f"{exc}")
             self.notifier.ready("reload refused: " + str(exc)[:200])
             return
         if new.database != self.config.database:
             log.warning("database.url changed: takes effect at the next restart")
             new = dataclasses.replace(new, database=self.config.database)
         restart = new.mailbox != self.config.mailbox or new.smtp != self.config.smtp or new.outbox != self.config.outbox
+        old_log = self.config.log
         self.config, self.templates = new, templates
+        if new.log != old_log:
+            setup_logging(self.log_format, new.log.level, new.secrets())
         redactor.update(new.secrets())
         self.casework.config, self.casework.templates, self.casework.policy = new, templates, policy_from(new)
         if restart:
-            self._stop_workers()
+            if not self._stop_workers(timeout=60):
+                # Never run two intakes or dispatchers side by side: let systemd start us afresh.
+                log.error("workers did not stop for the reload; exiting so that systemd restarts the daemon")
+                self.stopping.set()
+                self.exit_code = 1
+                return
             self._start_workers()
         log.info("configuration reloaded", workers_restarted=restart)
         self.notifier.ready("configuration reloaded")
@@ -147,10 +166,11 @@ class Service:
         limit = (self.notifier.watchdog_seconds or 60) * 0.9
         now = time.monotonic()
         return all(w and w.current and now - w.current.heartbeat < max(limit, 30)
-                   for w in (self.intake, self.dispatcher))
+                   for w in (self.intake, self.dispatcher, self.timers))
 
     def run(self) -> int:
         self._install_signals()
+        acquire_instance_lock(self.config.database.url)
         recovered = outbox.recover_in_flight()
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
@@ -181,13 +201,15 @@ class Service:
         self.notifier.stopping()
         self._stop_workers()
         log.info("aftercare stopped")
-        return 0
+        return self.exit_code
 
 
 def run(config_path: Path, log_format: str = "auto") -> int:
     config = load_config(config_path)
     setup_logging(log_format, config.log.level, config.secrets())
-    templates = Templates(config.templates.directory)
-    templates.compile_all()
+    templates = Templates(config.templates.directory, config.schedule.timezone)
+    validate_templates(config, templates)
     open_database(config.database.url)
-    return Service(config, templates).run()
+    service = Service(config, templates)
+    service.log_format = log_format
+    return service.run()

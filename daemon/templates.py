@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import (
     ChoiceLoader,
@@ -41,7 +43,7 @@ class RenderedEmail:
 def bundled_directory() -> Path:
     """The templates shipped with Aftercare (inside the wheel, or the checkout's templates/)."""
     try:
-        path = Path(str(resources.files("daemon.templates")))
+        path = Path(str(resources.files("daemon.bundled_templates")))
         if (path / "customer").is_dir():
             return path
     except (ModuleNotFoundError, TypeError):
@@ -58,9 +60,13 @@ def one_line(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def format_datetime(value: Any, fmt: str = "%a %d %b %Y, %H:%M UTC") -> str:
-    """A stored (naive UTC) time as people read it."""
-    return value.strftime(fmt) if hasattr(value, "strftime") else str(value)
+def format_datetime(value: Any, zone: ZoneInfo = ZoneInfo("UTC"), fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
+    """A stored (naive UTC) time as people read it, in the configured timezone."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc).astimezone(zone).strftime(fmt)
+    if isinstance(value, date):
+        return value.strftime("%a %d %b %Y")
+    return str(value)
 
 
 def format_size(n: Any) -> str:
@@ -75,7 +81,7 @@ def format_size(n: Any) -> str:
 class Templates:
     """The compiled set of email templates."""
 
-    def __init__(self, operator_directory: Path | None = None):
+    def __init__(self, operator_directory: Path | None = None, timezone_name: str = "UTC"):
         self.directories = [d for d in (operator_directory, bundled_directory()) if d is not None]
         self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader([FileSystemLoader(str(d)) for d in self.directories]),
@@ -87,7 +93,9 @@ class Templates:
         )
         self._cache: dict[str, tuple[Template, Template, Template | None]] = {}
         self.env.filters["one_line"] = one_line
-        self.env.filters["datetime"] = format_datetime
+        zone = ZoneInfo(timezone_name)
+        self.env.filters["datetime"] = lambda value, fmt="%a %d %b %Y, %H:%M %Z": format_datetime(value, zone, fmt)
+        self.env.filters["date"] = lambda value: format_datetime(value, zone, "%a %d %b %Y")
         self.env.filters["filesize"] = format_size
         self.env.filters["quote"] = lambda text: "\n".join("> " + line for line in str(text).splitlines())
 
@@ -121,7 +129,12 @@ class Templates:
         if path is None:
             raise TemplateProblem(f"no template named {name!r} (looked for {name}.txt in "
                                   f"{', '.join(map(str, self.directories))})")
-        source = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+        try:
+            source = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+        except UnicodeDecodeError as exc:
+            raise TemplateProblem(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        except OSError as exc:
+            raise TemplateProblem(f"{path}: cannot read: {exc.strerror}") from None
         head, sep, body = source.partition("\n\n")
         if not head.lower().startswith("subject:") or "\n" in head.strip("\n"):
             raise TemplateProblem(f"{path}:1: a template starts with one 'Subject:' line, then a blank line, then the text")
@@ -138,6 +151,8 @@ class Templates:
                 html = self.env.get_template(f"{name}.html")
             except TemplateSyntaxError as exc:
                 raise TemplateProblem(f"{html_path}:{exc.lineno}: {exc.message}") from None
+            except (UnicodeDecodeError, OSError) as exc:
+                raise TemplateProblem(f"{html_path}: cannot read as UTF-8 text: {exc}") from None
         self._cache[name] = (subject, text, html)
         return self._cache[name]
 

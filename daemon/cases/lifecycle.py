@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 from ..durations import humanize
 from ..mail.inbound import InboundMail
-from .routing import CaseView, strip_tag
+from .routing import CaseView, case_subject
 
 # Auto-Submitted values (RFC 3834).
 AUTO_REPLIED = "auto-replied"
@@ -28,6 +28,16 @@ class Policy:
     support_address: str
     staff_names: Mapping[str, str] = field(default_factory=dict)
     default_owner: str = ""
+    staff_addresses: tuple[str, ...] = ()
+    escalation: tuple[str, ...] = ()  # who hears of missed promises; default owner when empty
+    step_reminder_before: timedelta = timedelta(hours=2)
+    overdue_escalation_after: timedelta = timedelta(days=1)
+    timezone: str = "UTC"
+    business_hours: Any = None  # calendar.BusinessHours or None
+
+    @property
+    def escalation_to(self) -> tuple[str, ...]:
+        return self.escalation or (self.default_owner,)
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ def new_case(mail: InboundMail, owner: str, now: datetime, policy: Policy) -> Ne
     return NewCase(
         customer_address=(mail.from_address or "").lower(),
         customer_name=mail.from_name,
-        subject=strip_tag(mail.subject) or "(no subject)",
+        subject=case_subject(mail.subject) or "(no subject)",
         owner=owner,
         status="open",
         created_at=now,
@@ -160,6 +170,20 @@ def on_staff_unmatched(mail: InboundMail, now: datetime, policy: Policy) -> list
            "now": now, "staff": {"name": person_name(sender, policy.staff_names), "address": sender}}
     return [Outgoing("staff_notice", "staff/unmatched", sender, person_name(sender, policy.staff_names),
                      ctx, AUTO_GENERATED, "none")]
+
+
+def on_suspicious(case: CaseView | None, mail: InboundMail, reason: str, now: datetime,
+                  policy: Policy) -> list[Outgoing]:
+    """Mail that claims to be from staff but cannot prove it: the owner is told, nothing else happens."""
+    owner = case.owner if case else policy.default_owner
+    ctx = {
+        "case": {"id": case.id, "ref": f"Case #{case.id}", "subject": case.subject} if case else None,
+        "message": message_context(mail), "reason": reason,
+        "support": {"name": policy.support_name, "address": policy.support_address},
+        "owner": {"name": person_name(owner, policy.staff_names), "address": owner}, "now": now,
+    }
+    return [Outgoing("suspicious_notice", "staff/suspicious", owner, person_name(owner, policy.staff_names),
+                     ctx, AUTO_GENERATED, "staff" if case else "none")]
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,16 @@ def case_tag(subject: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|vs|antw|odp|ynt|fwd?|wg|tr|r|rif)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
 def strip_tag(subject: str) -> str:
     return _TAG.sub("", subject or "").strip()
+
+
+def case_subject(subject: str) -> str:
+    """A case's own subject: no [Case #N] tag and no Re:/AW:/Fwd: prefixes, so ours never read "Re: Re:"."""
+    return _REPLY_PREFIX.sub("", strip_tag(subject)).strip()
 
 
 @dataclass(frozen=True)

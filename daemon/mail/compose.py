@@ -83,9 +83,10 @@ def compose(
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if rendered.html:
         msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    try:
+    if to_address.isascii() and from_address.isascii():
         raw = msg.as_bytes()
-    except (UnicodeError, ValueError):
-        # A non-ASCII address needs SMTPUTF8; the SMTP edge asks the server for it.
+    else:
+        # An internationalised address cannot be encoded-word'ed: it needs SMTPUTF8 (RFC 6531),
+        # which the SMTP edge asks the server for.
         raw = msg.as_bytes(policy=email_policy.SMTPUTF8)
     return Composed(message_id=message_id, subject=subject, raw=raw)

@@ -145,9 +145,13 @@ def _as_bytes(raw) -> bytes:
     return bytes(raw)
 
 
-def _fingerprint(raw: bytes, message_id: str | None) -> str:
+def _fingerprint(raw: bytes, message_id: str | None, headers: dict[str, str] | None = None) -> str:
+    """The deduplication key: the same email delivered twice (or found again after a crash) has the
+    same one; two different emails that share a Message-ID (web forms, forgeries) do not."""
     if message_id:
-        return message_id
+        h = headers or {}
+        seen = "\x1f".join(h.get(k, "") for k in ("from", "date", "subject", "to"))
+        return f"{message_id[:900]}#{hashlib.sha256(seen.encode('utf-8', 'replace')).hexdigest()[:16]}"
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -163,7 +167,7 @@ def _fallback(raw: bytes, defect: str) -> InboundMail:
         text = _clean_text(_decode_bytes(body[: MAX_TEXT], None)[0]) if sep else ""
         return InboundMail(
             message_id=fields.message_id,
-            fingerprint=_fingerprint(raw, fields.message_id),
+            fingerprint=_fingerprint(raw, fields.message_id, fields.headers),
             from_address=fields.from_address,
             from_name=fields.from_name,
             to=fields.to,
@@ -739,7 +743,7 @@ class _Parser:
             self.defects.append(f"delivery report unreadable: {type(exc).__name__}")
         return InboundMail(
             message_id=fields.message_id,
-            fingerprint=_fingerprint(self.raw, fields.message_id),
+            fingerprint=_fingerprint(self.raw, fields.message_id, fields.headers),
             from_address=fields.from_address,
             from_name=fields.from_name,
             to=fields.to,

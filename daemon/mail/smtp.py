@@ -39,7 +39,9 @@ class SmtpSender:
             if cfg.username:
                 conn.login(cfg.username, cfg.password.reveal() if cfg.password else "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentFailure(f"SMTP login refused: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+            # Not the email's fault: the emails wait (and the log says why) until the login works again.
+            raise TemporaryFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port}: login refused: "
+                                   f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
             raise TemporaryFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port}: {_describe(exc)}") from None
         return conn

@@ -5,11 +5,19 @@ function applied once, in order, inside a transaction.
 """
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as run_migrations
+from playhouse.shortcuts import ReconnectMixin
+
+
+class ReconnectingPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
+    """Reconnects when the server dropped the connection (restart, failover, idle cut)."""
 
 from .models import ALL_MODELS, SchemaVersion, database
 
@@ -41,12 +49,13 @@ def make_database(url: str) -> Database:
                 "journal_mode": "wal",
                 "foreign_keys": 1,
                 "busy_timeout": BUSY_TIMEOUT_SECONDS * 1000,
-                "synchronous": "normal",
+                # FULL: a commit survives power loss, so a message moved after it is never lost.
+                "synchronous": "full",
             },
         )
     if url.startswith(("postgresql://", "postgres://")):
         u = urlparse(url)
-        return PostgresqlDatabase(
+        return ReconnectingPostgresqlDatabase(
             unquote(u.path.lstrip("/")),
             host=u.hostname or None,
             port=u.port or None,
@@ -56,6 +65,42 @@ def make_database(url: str) -> Database:
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 
 
+class AlreadyRunning(RuntimeError):
+    """Another Aftercare works on this database: two would answer every customer twice."""
+
+
+_held_locks: list = []
+_LOCK_KEY = 0x41667465  # "Afte": the advisory lock every Aftercare on one PostgreSQL database shares
+
+
+def acquire_instance_lock(url: str) -> None:
+    """Hold a lock for the life of the process, so only one daemon serves a database."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if path in ("", ":memory:"):
+            return
+        fh = open(path + ".lock", "w")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise AlreadyRunning(f"another aftercare is already running on {path}") from None
+        _held_locks.append(fh)
+        return
+    got = database.execute_sql("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]
+    if not got:
+        raise AlreadyRunning(f"another aftercare is already running on {redact_url(url)}")
+
+
+def reset_connection() -> None:
+    """Drop this thread's connection after a database error; the next query opens a fresh one."""
+    try:
+        if not database.is_closed():
+            database.close()
+    except Exception:  # already broken: nothing to tidy
+        pass
+
+
 def redact_url(url: str) -> str:
     u = urlparse(url)
     if u.password:
@@ -63,12 +108,32 @@ def redact_url(url: str) -> str:
     return url
 
 
+def _ensure_schema(db: Database) -> None:
+    """Create missing tables and add missing columns (with their defaults); never drops anything."""
+    db.create_tables(ALL_MODELS, safe=True)
+    migrator = SchemaMigrator.from_database(db)
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        have = {c.name for c in db.get_columns(table)}
+        for f in model._meta.sorted_fields:
+            if f.column_name not in have:
+                if not f.null and f.default is None:
+                    raise RuntimeError(f"cannot add {table}.{f.column_name}: it needs a default")
+                run_migrations(migrator.add_column(table, f.column_name, f))
+
+
 def _v1(db: Database) -> None:
-    db.create_tables(ALL_MODELS)
+    """Cases, messages (in and out: the outbox), intake state."""
+    _ensure_schema(db)
+
+
+def _v2(db: Database) -> None:
+    """Remedy plan steps, timers; case cause, extra and reopen count."""
+    _ensure_schema(db)
 
 
 # Index i holds the migration that brings the schema to version i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -72,6 +72,9 @@ class Case(BaseModel):
     first_response_at = DateTimeField(null=True)
     resolved_at = DateTimeField(null=True)
     closed_at = DateTimeField(null=True)
+    cause = TextField(default="")  # root cause from #cause, for the report
+    extra = CharField(max_length=20, default="")  # #extra: discount, apology, none; "" = configured default
+    reopened_count = IntegerField(default=0)
 
 
 class Message(BaseModel):
@@ -118,4 +121,32 @@ class InboundFailure(BaseModel):
         indexes = ((("mailbox", "uidvalidity", "uid"), True),)
 
 
-ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure]
+class PlanStep(BaseModel):
+    """One agreed remedy step with its promised date."""
+
+    case = ForeignKeyField(Case, backref="steps", on_delete="CASCADE")
+    number = IntegerField()  # 1, 2, ... within the case
+    text = TextField()
+    due_at = DateTimeField()
+    done_at = DateTimeField(null=True)
+    created_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("case", "number"), True),)
+
+
+class Timer(BaseModel):
+    """Something that must happen at a time: a reminder, an escalation. Schedules are data."""
+
+    case = ForeignKeyField(Case, backref="timers", on_delete="CASCADE")
+    kind = CharField(max_length=40)  # first_response, step_reminder, step_overdue, step_escalation
+    step = ForeignKeyField(PlanStep, null=True, on_delete="CASCADE")
+    due_at = DateTimeField()
+    state = CharField(max_length=10, default="waiting")  # waiting, fired, cancelled
+    fired_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("state", "due_at"), False),)
+
+
+ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer]

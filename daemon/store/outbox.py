@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from peewee import fn
+from peewee import PostgresqlDatabase, fn
 
 from .models import Message, database
 
@@ -35,11 +35,16 @@ def recover_in_flight() -> int:
 def claim_due(now: datetime, limit: int = 100) -> list[Message]:
     """Mark up to ``limit`` due rows as sending and return them, oldest first."""
     with database.atomic():
-        rows = list(Message.select()
-                    .where((Message.status == PENDING) & (Message.next_attempt_at <= now))
-                    .order_by(Message.id).limit(limit))
+        query = (Message.select()
+                 .where((Message.status == PENDING) & (Message.next_attempt_at <= now))
+                 .order_by(Message.id).limit(limit))
+        if isinstance(database.obj, PostgresqlDatabase):
+            # Two dispatchers on one database never claim the same row.
+            query = query.for_update(skip_locked=True)
+        rows = list(query)
         if rows:
-            Message.update(status=SENDING).where(Message.id.in_([r.id for r in rows])).execute()
+            (Message.update(status=SENDING)
+             .where(Message.id.in_([r.id for r in rows]) & (Message.status == PENDING)).execute())
     return rows
 
 

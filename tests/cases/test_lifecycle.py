@@ -29,7 +29,8 @@ def view(**kw):
 def test_new_case_promises_a_reply_within_first_response_due_and_strips_the_tag():
     fields = lifecycle.new_case(mail(), "jane@example.com", NOW, POLICY)
     assert fields.first_response_due_at == NOW + timedelta(hours=24)
-    assert fields.subject == "Re: Broken kettle"
+    assert fields.subject == "Broken kettle"
+    assert lifecycle.new_case(mail(subject="AW: RE: Fwd: Kaputt"), "j@x", NOW, POLICY).subject == "Kaputt"
     assert fields.status == "open" and fields.owner == "jane@example.com"
 
 

@@ -27,9 +27,11 @@ def complaint(subject="My order arrived broken", sender="Maria Rossi <maria@exam
     return raw.encode(), mid.strip("<>")
 
 
-def reply_to(parent: email.message.EmailMessage, sender: str, body: str, extra_headers="") -> bytes:
+def reply_to(parent: email.message.EmailMessage, sender: str, body: str, extra_headers="", to=None) -> bytes:
+    """A reply as a mail client writes it: to the Reply-To address if there is one, threaded."""
     mid = make_msgid(domain="example.org")
-    raw = (f"From: {sender}\r\nTo: support@example.com\r\nSubject: Re: {parent['Subject']}\r\n"
+    to = to or parent["Reply-To"] or "support@example.com"
+    raw = (f"From: {sender}\r\nTo: {to}\r\nSubject: Re: {parent['Subject']}\r\n"
            f"Date: Mon, 02 Mar 2026 10:00:00 +0100\r\nMessage-ID: {mid}\r\n"
            f"In-Reply-To: {parent['Message-ID']}\r\nReferences: {parent['Message-ID']}\r\n{extra_headers}"
            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n")

@@ -68,14 +68,29 @@ def test_the_service_unit_verifies_and_is_well_sandboxed(tmp_path):
     assert score <= 2.0, line
 
 
-def test_the_wheel_ships_the_templates(tmp_path):
+def test_a_non_editable_install_finds_its_templates(tmp_path):
+    """Build the wheel from a copy of the tree, install it in a fresh venv, and render from there."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
+                                                             ".pytest_cache", ".hypothesis", "corpus"))
     out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                          "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
-    if out.returncode != 0 and "No module named" in out.stderr:
-        pytest.skip("setuptools/wheel not installed in this environment")
+                          "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    wheel = next(tmp_path.glob("aftercare-*.whl"))
+    wheel = next((tmp_path / "dist").glob("aftercare-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "daemon/templates/customer/acknowledgment.txt" in names
-    assert "daemon/templates/staff/new_case.txt" in names
-    assert any(n.endswith("entry_points.txt") for n in names)
+    assert "daemon/bundled_templates/customer/acknowledgment.txt" in names
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    # The dependencies come from this environment (a path, not its .pth hooks), the package from the wheel.
+    (site / "deps.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
+                    "--no-deps", "--no-index", str(wheel)], check=True)
+    config = write(tmp_path, GOOD)
+    run = subprocess.run([str(venv / "bin" / "aftercare"), "--config", str(config), "render",
+                          "customer/acknowledgment"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "Subject: Re: Cracked kettle lid" in run.stdout
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import daemon; print(daemon.__file__)"],
+                           capture_output=True, text=True, cwd=tmp_path).stdout
+    assert str(venv) in where  # really the installed copy, not the checkout

@@ -40,3 +40,6 @@ def test_humanize_reads_like_a_person():
     assert humanize(timedelta(hours=36)) == "36 hours"
     assert humanize(timedelta(hours=4)) == "4 hours"
     assert humanize(timedelta(minutes=90)) == "90 minutes"
+    assert humanize(timedelta(seconds=90)) == "1 minute"
+    assert humanize(timedelta(seconds=3700)) == "1 hour 1 minute"
+    assert humanize(timedelta(seconds=1)) == "1 second"

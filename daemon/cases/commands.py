@@ -1,0 +1,181 @@
+"""The staff ``#command`` grammar: command lines at the top of a reply.
+
+Pure parsing: text in, commands out, or a ``CommandError`` naming the line and
+the reason. Dates are parsed here but resolved against ``now`` and the
+timezone by ``resolve_when``, so the parser itself never reads the clock.
+
+    #plan 2026-03-06 Send a replacement kettle
+    #plan +2d Call the courier
+    #done 1,2
+    #owner sam@example.com
+    Dear Maria, ...        <- the first other line ends the commands
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from ..durations import DurationError, parse_duration
+
+COMMANDS = ("plan", "done", "resolve", "close", "reopen", "owner", "note", "internal", "cause", "extra", "status")
+EXTRAS = ("discount", "apology", "none")
+MAX_TEXT = 500
+
+
+class CommandError(ValueError):
+    """A command line that cannot be obeyed; nothing of the reply is applied."""
+
+    def __init__(self, line_number: int, line: str, reason: str):
+        self.line_number, self.line, self.reason = line_number, line, reason
+        super().__init__(f"line {line_number}: {line!r}: {reason}")
+
+
+@dataclass(frozen=True)
+class When:
+    """A due time as written: a date, a date and time (local), or a duration from now."""
+
+    day: date | None = None
+    at: time | None = None
+    after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    line_number: int
+    text: str = ""  # plan/note/cause text, owner address, extra kind
+    when: When | None = None
+    steps: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    commands: tuple[Command, ...]
+    body: str  # everything after the command lines
+
+    @property
+    def internal(self) -> bool:
+        return any(c.name == "internal" for c in self.commands)
+
+
+_COMMAND_LINE = re.compile(r"^#([A-Za-z]+)\b\s*(.*)$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_ADDRESS = re.compile(r"^<?([^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)>?$")
+
+
+def parse_reply(text: str) -> ParsedReply:
+    """Split a staff reply into its leading commands and the rest; raise CommandError."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    commands: list[Command] = []
+    index = 0
+    while index < len(lines):
+        raw = lines[index]
+        stripped = raw.strip().lstrip("\ufeff")
+        if not stripped:
+            index += 1
+            continue
+        if not stripped.startswith("#"):
+            break
+        commands.append(_parse_line(index + 1, stripped))
+        index += 1
+    numbers = [s for c in commands if c.name == "done" for s in c.steps]
+    if len(numbers) != len(set(numbers)):
+        dup = next(c for c in commands if c.name == "done")
+        raise CommandError(dup.line_number, f"#done {','.join(map(str, dup.steps))}", "a step is named twice")
+    return ParsedReply(tuple(commands), "\n".join(lines[index:]).strip("\n"))
+
+
+def _parse_line(number: int, line: str) -> Command:
+    m = _COMMAND_LINE.match(line)
+    if not m:
+        raise CommandError(number, line, "a command is # followed by a word, e.g. #plan, #done, #status")
+    name, rest = m.group(1).lower(), m.group(2).strip()
+    if name not in COMMANDS:
+        raise CommandError(number, line, f"unknown command #{name}; known: " + ", ".join(f"#{c}" for c in COMMANDS))
+    if name == "plan":
+        return _parse_plan(number, line, rest)
+    if name == "done":
+        return Command("done", number, steps=_parse_steps(number, line, rest))
+    if name in ("resolve", "close", "reopen", "internal", "status"):
+        if rest:
+            raise CommandError(number, line, f"#{name} takes nothing after it")
+        return Command(name, number)
+    if name == "owner":
+        am = _ADDRESS.match(rest)
+        if not am:
+            raise CommandError(number, line, "#owner needs a staff email address, e.g. #owner sam@example.com")
+        return Command("owner", number, text=am.group(1).lower())
+    if name == "extra":
+        if rest.lower() not in EXTRAS:
+            raise CommandError(number, line, "#extra takes one of: " + ", ".join(EXTRAS))
+        return Command("extra", number, text=rest.lower())
+    # note, cause
+    if not rest:
+        raise CommandError(number, line, f"#{name} needs some text after it")
+    if len(rest) > MAX_TEXT:
+        raise CommandError(number, line, f"#{name} text is longer than {MAX_TEXT} characters")
+    return Command(name, number, text=rest)
+
+
+def _parse_plan(number: int, line: str, rest: str) -> Command:
+    parts = rest.split(None, 2)
+    if not parts:
+        raise CommandError(number, line, "#plan needs a date and a step, e.g. #plan 2026-03-06 Send a replacement")
+    when: When
+    text_parts: list[str]
+    if parts[0].startswith("+"):
+        try:
+            when = When(after=parse_duration(parts[0][1:]))
+        except DurationError:
+            raise CommandError(number, line, f"{parts[0]!r} is not a duration; write e.g. +2d, +4h, +1d12h") from None
+        if when.after <= timedelta(0):
+            raise CommandError(number, line, "the duration must be longer than zero")
+        text_parts = parts[1:]
+    else:
+        dm = _DATE.match(parts[0])
+        if not dm:
+            raise CommandError(number, line, f"{parts[0]!r} is not a date; write YYYY-MM-DD, "
+                                             "YYYY-MM-DD HH:MM or +<duration> such as +2d")
+        try:
+            day = date(int(dm.group(1)), int(dm.group(2)), int(dm.group(3)))
+        except ValueError:
+            raise CommandError(number, line, f"{parts[0]} is not a real date") from None
+        at = None
+        text_parts = parts[1:]
+        if text_parts and _TIME.match(text_parts[0]):
+            tm = _TIME.match(text_parts[0])
+            hour, minute = int(tm.group(1)), int(tm.group(2))
+            if hour > 23 or minute > 59:
+                raise CommandError(number, line, f"{text_parts[0]} is not a time of day")
+            at = time(hour, minute)
+            text_parts = text_parts[1:]
+        when = When(day=day, at=at)
+    text = " ".join(text_parts).strip()
+    if not text:
+        raise CommandError(number, line, "#plan needs the step after the date, e.g. #plan +2d Call the courier")
+    if len(text) > MAX_TEXT:
+        raise CommandError(number, line, f"the step is longer than {MAX_TEXT} characters")
+    return Command("plan", number, text=text, when=when)
+
+
+def _parse_steps(number: int, line: str, rest: str) -> tuple[int, ...]:
+    items = [p.strip() for p in rest.replace(" ", ",").split(",") if p.strip()]
+    if not items:
+        raise CommandError(number, line, "#done needs step numbers, e.g. #done 1 or #done 1,2")
+    steps = []
+    for item in items:
+        if not item.isdigit() or len(item) > 4 or int(item) == 0:
+            raise CommandError(number, line, f"{item!r} is not a step number")
+        steps.append(int(item))
+    return tuple(steps)
+
+
+def resolve_when(when: When, now: datetime, tz: ZoneInfo, end_of_day: time = time(17, 0)) -> datetime:
+    """A due time in naive UTC: a bare date means ``end_of_day`` local time on that day."""
+    if when.after is not None:
+        return now + when.after
+    local = datetime.combine(when.day, when.at or end_of_day, tzinfo=tz)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)

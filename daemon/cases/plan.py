@@ -1,0 +1,252 @@
+"""The remedy plan: a staff reply's commands applied to a case, and the timers that keep promises.
+
+Pure: the case, its steps, the parsed reply and ``now`` in; a ``StaffOutcome``
+out (new steps, status and owner changes, emails, timers to set and cancel).
+Nothing is applied when any command is wrong: the staff member is told which
+line and why instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any, Sequence
+from zoneinfo import ZoneInfo
+
+from ..mail.inbound import InboundMail
+from .calendar import BusinessHours
+from .commands import CommandError, ParsedReply, resolve_when
+from .lifecycle import AUTO_GENERATED, Outgoing, Policy, context, message_context, person_name
+from .routing import CaseView
+
+
+@dataclass(frozen=True)
+class StepView:
+    number: int
+    text: str
+    due_at: datetime
+    done_at: datetime | None = None
+
+    def as_dict(self, now: datetime | None = None) -> dict[str, Any]:
+        return {"number": self.number, "text": self.text, "due_at": self.due_at, "done_at": self.done_at,
+                "done": self.done_at is not None,
+                "overdue": self.done_at is None and now is not None and self.due_at < now}
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    kind: str  # first_response, step_reminder, step_overdue, step_escalation
+    due_at: datetime
+    step_number: int | None = None
+
+
+@dataclass
+class StaffOutcome:
+    error: CommandError | None = None
+    new_steps: list[StepView] = field(default_factory=list)
+    done: list[int] = field(default_factory=list)
+    status: str | None = None
+    owner: str | None = None
+    notes: list[str] = field(default_factory=list)
+    cause: str | None = None
+    extra: str | None = None
+    first_response_at: datetime | None = None
+    emails: list[Outgoing] = field(default_factory=list)
+    timers: list[TimerSpec] = field(default_factory=list)
+    cancel_steps: list[int] = field(default_factory=list)  # their timers
+    cancel_first_response: bool = False
+    relayed: bool = False
+    reopened: bool = False
+
+
+def working(moment: datetime, hours: BusinessHours | None) -> datetime:
+    return hours.next_working_moment(moment) if hours else moment
+
+
+def step_timers(step: StepView, now: datetime, policy: Policy) -> list[TimerSpec]:
+    """Remind before the step falls due, again when overdue, escalate after a grace period."""
+    hours = policy.business_hours
+    out = []
+    remind = step.due_at - policy.step_reminder_before
+    if remind > now:
+        out.append(TimerSpec("step_reminder", working(remind, hours), step.number))
+    out.append(TimerSpec("step_overdue", working(step.due_at, hours), step.number))
+    out.append(TimerSpec("step_escalation", working(step.due_at + policy.overdue_escalation_after, hours), step.number))
+    return out
+
+
+def first_response_timer(case: CaseView, policy: Policy) -> TimerSpec | None:
+    if case.first_response_due_at is None:
+        return None
+    return TimerSpec("first_response", working(case.first_response_due_at, policy.business_hours))
+
+
+def plan_context(steps: Sequence[StepView], now: datetime) -> list[dict[str, Any]]:
+    return [s.as_dict(now) for s in sorted(steps, key=lambda s: s.number)]
+
+
+def work_reply(case: CaseView, steps: Sequence[StepView], parsed: ParsedReply, mail: InboundMail, now: datetime,
+               policy: Policy, history: Sequence[dict[str, Any]] = ()) -> StaffOutcome:
+    """Apply a verified staff reply: its commands, then its text relayed to the customer.
+
+    ``history`` (time, who, text of the case's messages) goes to a new owner on #owner.
+    """
+    sender = (mail.from_address or case.owner).lower()
+    try:
+        return _apply(case, list(steps), parsed, mail, sender, now, policy, history)
+    except CommandError as exc:
+        return command_error(case, exc, mail, now, policy)
+
+
+def command_error(case: CaseView, error: CommandError, mail: InboundMail, now: datetime,
+                  policy: Policy) -> StaffOutcome:
+    """Nothing applied, nothing relayed: the staff member learns which line failed and why."""
+    sender = (mail.from_address or case.owner).lower()
+    ctx = context(case, policy, now, error={"line_number": error.line_number, "line": error.line,
+                                            "reason": error.reason},
+                  staff={"name": person_name(sender, policy.staff_names), "address": sender},
+                  message=message_context(mail))
+    return StaffOutcome(error=error, emails=[Outgoing("command_error", "staff/command_error", sender,
+                                                     person_name(sender, policy.staff_names), ctx,
+                                                     AUTO_GENERATED, "staff")])
+
+
+def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: InboundMail, sender: str,
+           now: datetime, policy: Policy, history: Sequence[dict[str, Any]]) -> StaffOutcome:
+    out = StaffOutcome()
+    by_number = {s.number: s for s in steps}
+    status = case.status
+    tz = ZoneInfo(policy.timezone)
+    # A bare date means the end of that working day.
+    end_of_day = policy.business_hours.end if policy.business_hours else time(17, 0)
+    next_number = max(by_number, default=0) + 1
+    for cmd in parsed.commands:
+        if cmd.name == "plan":
+            if status == "closed":
+                raise CommandError(cmd.line_number, f"#plan {cmd.text}", "the case is closed; #reopen it first")
+            due = resolve_when(cmd.when, now, tz, end_of_day)
+            if due <= now:
+                raise CommandError(cmd.line_number, f"#plan ... {cmd.text}", "that date is already past")
+            step = StepView(next_number, cmd.text, due)
+            next_number += 1
+            out.new_steps.append(step)
+            by_number[step.number] = step
+            if status == "resolved":
+                status, out.reopened = "open", True
+        elif cmd.name == "done":
+            for n in cmd.steps:
+                step = by_number.get(n)
+                if step is None:
+                    known = ", ".join(str(k) for k in sorted(by_number)) or "none yet"
+                    raise CommandError(cmd.line_number, f"#done {n}", f"there is no step {n} (steps: {known})")
+                if step.done_at is not None or n in out.done:
+                    raise CommandError(cmd.line_number, f"#done {n}", f"step {n} is already done")
+                out.done.append(n)
+        elif cmd.name == "resolve":
+            if status != "open":
+                raise CommandError(cmd.line_number, "#resolve", f"the case is already {status}")
+            status = "resolved"
+        elif cmd.name == "close":
+            if status == "closed":
+                raise CommandError(cmd.line_number, "#close", "the case is already closed")
+            status = "closed"
+        elif cmd.name == "reopen":
+            if status == "open":
+                raise CommandError(cmd.line_number, "#reopen", "the case is already open")
+            status, out.reopened = "open", True
+        elif cmd.name == "owner":
+            if cmd.text not in policy.staff_addresses:
+                raise CommandError(cmd.line_number, f"#owner {cmd.text}",
+                                   f"{cmd.text} is not a staff address (staff: {', '.join(policy.staff_addresses)})")
+            if cmd.text == (out.owner or case.owner):
+                raise CommandError(cmd.line_number, f"#owner {cmd.text}", f"{cmd.text} already owns the case")
+            out.owner = cmd.text
+        elif cmd.name == "note":
+            out.notes.append(cmd.text)
+        elif cmd.name == "cause":
+            out.cause = cmd.text
+        elif cmd.name == "extra":
+            out.extra = cmd.text
+    # Marking the last open step done resolves the case.
+    open_after = [s for s in by_number.values() if s.done_at is None and s.number not in out.done]
+    if out.done and not open_after and status == "open":
+        status = "resolved"
+    if status != case.status:
+        out.status = status
+    out.cancel_steps = list(out.done)
+    for step in out.new_steps:
+        out.timers.extend(step_timers(step, now, policy))
+
+    owner = out.owner or case.owner
+    view = CaseView(**{**case.__dict__, "owner": owner, "status": status})
+    all_steps = [StepView(s.number, s.text, s.due_at, now if s.number in out.done else s.done_at)
+                 for s in by_number.values()]
+    plan = plan_context(all_steps, now)
+    author = {"name": person_name(sender, policy.staff_names), "address": sender}
+    base = dict(plan=plan, author=author, new_steps=[s.number for s in out.new_steps], done_now=list(out.done))
+
+    if parsed.body.strip() and not parsed.internal and case.customer_address:
+        out.relayed = True
+        if case.first_response_at is None:
+            out.first_response_at = now
+            out.cancel_first_response = True
+        out.emails.append(Outgoing("relay", "customer/staff_reply", case.customer_address, case.customer_name,
+                                   context(view, policy, now, message=message_context(mail, parsed.body), **base),
+                                   None, "customer"))
+    if case.customer_address:
+        if out.new_steps:
+            out.emails.append(Outgoing("plan", "customer/plan", case.customer_address, case.customer_name,
+                                       context(view, policy, now, **base), AUTO_GENERATED, "customer"))
+        if out.done:
+            out.emails.append(Outgoing("progress", "customer/progress", case.customer_address, case.customer_name,
+                                       context(view, policy, now, all_done=not open_after, **base),
+                                       AUTO_GENERATED, "customer"))
+        if out.owner:
+            out.emails.append(Outgoing("handover", "customer/handover", case.customer_address, case.customer_name,
+                                       context(view, policy, now, previous_owner={
+                                           "name": person_name(case.owner, policy.staff_names),
+                                           "address": case.owner}, **base), AUTO_GENERATED, "customer"))
+        if out.status == "resolved" and not out.done:
+            out.emails.append(Outgoing("resolved", "customer/resolved", case.customer_address, case.customer_name,
+                                       context(view, policy, now, **base), AUTO_GENERATED, "customer"))
+    if out.owner:
+        out.emails.append(Outgoing("handover_staff", "staff/handover", owner, person_name(owner, policy.staff_names),
+                                   context(view, policy, now, previous_owner={
+                                       "name": person_name(case.owner, policy.staff_names), "address": case.owner},
+                                       history=list(history), **base), AUTO_GENERATED, "staff"))
+    if any(c.name == "status" for c in parsed.commands):
+        out.emails.append(Outgoing("status", "staff/status", sender, author["name"],
+                                   context(view, policy, now, notes=out.notes, **base), AUTO_GENERATED, "staff"))
+    return out
+
+
+def on_timer(kind: str, case: CaseView, step: StepView | None, steps: Sequence[StepView], now: datetime,
+             policy: Policy) -> list[Outgoing]:
+    """A timer fell due: remind or escalate, unless the promise was already kept."""
+    if case.status != "open":
+        return []
+    plan = plan_context(steps, now)
+    owner_name = person_name(case.owner, policy.staff_names)
+    if kind == "first_response":
+        if case.first_response_at is not None:
+            return []
+        ctx = context(case, policy, now, plan=plan, reason="first_response", step=None)
+        return [Outgoing("escalation", "staff/escalation", a, person_name(a, policy.staff_names), ctx,
+                         AUTO_GENERATED, "staff") for a in _with_owner(policy.escalation_to, case.owner)]
+    if step is None or step.done_at is not None:
+        return []
+    ctx = context(case, policy, now, plan=plan, step=step.as_dict(now), reason=kind)
+    if kind in ("step_reminder", "step_overdue"):
+        return [Outgoing("reminder", "staff/reminder", case.owner, owner_name, ctx, AUTO_GENERATED, "staff")]
+    if kind == "step_escalation":
+        return [Outgoing("escalation", "staff/escalation", a, person_name(a, policy.staff_names), ctx,
+                         AUTO_GENERATED, "staff") for a in _with_owner(policy.escalation_to, case.owner)]
+    return []
+
+
+def _with_owner(addresses: Sequence[str], owner: str) -> list[str]:
+    """Escalations go to the escalation addresses and the owner, each once."""
+    out = list(dict.fromkeys(addresses))
+    if owner not in out:
+        out.append(owner)
+    return out
+
