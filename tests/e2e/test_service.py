@@ -113,3 +113,52 @@ def test_cases_list_filters_by_status_and_render_uses_a_real_case(sqlite_stack):
     out = s.cli("render", "customer/acknowledgment", "--case", "1")
     assert out.returncode == 0, out.stderr
     assert "Subject: Re: Lost parcel [Case #1]" in out.stdout
+
+
+def test_a_second_daemon_on_the_same_database_refuses_to_start(sqlite_stack):
+    s = sqlite_stack
+    s.start()
+    second = DaemonProcess(s.config, s.tmp / "second.log").start()
+    assert second.proc.wait(20) == 1
+    assert "another aftercare is already running" in second.log_path.read_text()
+    assert s.daemon.proc.poll() is None
+
+
+def test_a_refused_smtp_login_keeps_emails_waiting_instead_of_failing_them(tmp_path, dovecot):
+    from conftest import Stack
+    from daemon.testing.smtpsink import SmtpSink
+    with SmtpSink(username="aftercare", password="right-password") as sink:
+        s = Stack(tmp_path, dovecot, sink, f"sqlite:///{tmp_path}/aftercare.db")
+        s.write_config(max_retry_interval="1s")
+        s.config.write_text(s.config.read_text().replace(
+            'from_address =', 'username = "aftercare"\npassword = "wrong-password"\nfrom_address ='))
+        s.start()
+        s.deliver(complaint()[0])
+        s.daemon.wait_for_log(lambda l: l.get("event") == "send failed; will retry" and "login refused" in l["error"])
+        time.sleep(1)
+        assert s.case_json(1)["outbox"] == {"pending": 2}
+        s.config.write_text(s.config.read_text().replace("wrong-password", "right-password"))
+        s.daemon.signal(__import__("signal").SIGHUP)
+        sink.wait_for_count(2, timeout=20)
+        assert "wrong-password" not in s.daemon.log_path.read_text()
+        assert "right-password" not in s.daemon.log_path.read_text()
+        s.daemon.stop()
+
+
+def test_postgresql_connections_cut_by_the_server_are_reopened(tmp_path, dovecot, smtp_sink, postgres_url):
+    import psycopg2
+    from conftest import Stack
+    s = Stack(tmp_path, dovecot, smtp_sink, postgres_url)
+    s.start()
+    dbname = postgres_url.rsplit("/", 1)[1]
+    admin = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/test")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (dbname,))
+        assert cur.fetchone()[0] >= 1
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (dbname,))
+    admin.close()
+    s.deliver(complaint()[0])
+    s.smtp.wait_for_count(2, timeout=30)
+    assert len(s.cases()) == 1
+    s.daemon.stop()
