@@ -95,6 +95,13 @@ def cmd_cases_show(args) -> int:
     for key in ("created_at", "first_response_due_at", "first_response_at", "resolved_at", "closed_at"):
         if detail.get(key):
             print(f"{key.replace('_', ' ')}: {detail[key]}")
+    if detail["plan"]:
+        print("plan:")
+        for step in detail["plan"]:
+            state = f"done {step['done_at']}" if step["done_at"] else f"due {step['due_at']}"
+            print(f"  {step['number']}. {step['text']}  ({state})")
+    if detail.get("cause"):
+        print(f"cause: {detail['cause']}")
     print("messages:")
     for m in detail["messages"]:
         arrow = "<-" if m["direction"] == "in" else "->"

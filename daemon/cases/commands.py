@@ -22,6 +22,8 @@ from ..durations import DurationError, parse_duration
 COMMANDS = ("plan", "done", "resolve", "close", "reopen", "owner", "note", "internal", "cause", "extra", "status")
 EXTRAS = ("discount", "apology", "none")
 MAX_TEXT = 500
+MAX_AHEAD = timedelta(days=3660)  # a +duration longer than about ten years is a typo
+MAX_YEAR = 2999  # likewise a date; and later arithmetic on it (timers, time zones) must not overflow
 
 
 class CommandError(ValueError):
@@ -81,10 +83,13 @@ def parse_reply(text: str) -> ParsedReply:
             break
         commands.append(_parse_line(index + 1, stripped))
         index += 1
-    numbers = [s for c in commands if c.name == "done" for s in c.steps]
-    if len(numbers) != len(set(numbers)):
-        dup = next(c for c in commands if c.name == "done")
-        raise CommandError(dup.line_number, f"#done {','.join(map(str, dup.steps))}", "a step is named twice")
+    named: set[int] = set()
+    for c in commands:
+        if c.name == "done":
+            if named.intersection(c.steps) or len(set(c.steps)) != len(c.steps):
+                raise CommandError(c.line_number, lines[c.line_number - 1].strip().lstrip("\ufeff"),
+                                   "a step is named twice")
+            named.update(c.steps)
     return ParsedReply(tuple(commands), "\n".join(lines[index:]).strip("\n"))
 
 
@@ -133,6 +138,8 @@ def _parse_plan(number: int, line: str, rest: str) -> Command:
             raise CommandError(number, line, f"{parts[0]!r} is not a duration; write e.g. +2d, +4h, +1d12h") from None
         if when.after <= timedelta(0):
             raise CommandError(number, line, "the duration must be longer than zero")
+        if when.after > MAX_AHEAD:
+            raise CommandError(number, line, f"{parts[0]} is too far ahead; write a date instead")
         text_parts = parts[1:]
     else:
         dm = _DATE.match(parts[0])
@@ -143,6 +150,8 @@ def _parse_plan(number: int, line: str, rest: str) -> Command:
             day = date(int(dm.group(1)), int(dm.group(2)), int(dm.group(3)))
         except ValueError:
             raise CommandError(number, line, f"{parts[0]} is not a real date") from None
+        if day.year > MAX_YEAR:
+            raise CommandError(number, line, f"{parts[0]} is too far ahead")
         at = None
         text_parts = parts[1:]
         if text_parts and _TIME.match(text_parts[0]):
@@ -162,12 +171,12 @@ def _parse_plan(number: int, line: str, rest: str) -> Command:
 
 
 def _parse_steps(number: int, line: str, rest: str) -> tuple[int, ...]:
-    items = [p.strip() for p in rest.replace(" ", ",").split(",") if p.strip()]
+    items = [p for p in re.split(r"[\s,]+", rest) if p]
     if not items:
         raise CommandError(number, line, "#done needs step numbers, e.g. #done 1 or #done 1,2")
     steps = []
     for item in items:
-        if not item.isdigit() or len(item) > 4 or int(item) == 0:
+        if not re.fullmatch(r"[0-9]{1,4}", item) or int(item) == 0:  # not str.isdigit: "²" is a digit to it
             raise CommandError(number, line, f"{item!r} is not a step number")
         steps.append(int(item))
     return tuple(steps)
@@ -178,4 +187,7 @@ def resolve_when(when: When, now: datetime, tz: ZoneInfo, end_of_day: time = tim
     if when.after is not None:
         return now + when.after
     local = datetime.combine(when.day, when.at or end_of_day, tzinfo=tz)
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    try:
+        return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    except OverflowError:  # the first day of year 1 east of UTC: long past, which the caller refuses
+        return datetime.min

@@ -192,7 +192,7 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
         out.emails.append(Outgoing("relay", "customer/staff_reply", case.customer_address, case.customer_name,
                                    context(view, policy, now, message=message_context(mail, parsed.body), **base),
                                    None, "customer"))
-    if case.customer_address:
+    if case.customer_address and not parsed.internal:  # #internal: nothing of this reply reaches the customer
         if out.new_steps:
             out.emails.append(Outgoing("plan", "customer/plan", case.customer_address, case.customer_name,
                                        context(view, policy, now, **base), AUTO_GENERATED, "customer"))

@@ -18,6 +18,8 @@ from email.utils import format_datetime
 from ..templates import RenderedEmail, one_line
 
 MAX_REFERENCES = 20
+_HEADERS = email_policy.SMTP.clone(max_line_length=998)
+_HEADERS_UTF8 = email_policy.SMTPUTF8.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,12 @@ def compose(
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if rendered.html:
         msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # The body was encoded above in 76-character lines; headers are written without folding up to
+    # RFC 5322's 998, which avoids the stdlib's habit of folding a whole subject onto a new line.
     if to_address.isascii() and from_address.isascii():
-        raw = msg.as_bytes()
+        raw = msg.as_bytes(policy=_HEADERS)
     else:
         # An internationalised address cannot be encoded-word'ed: it needs SMTPUTF8 (RFC 6531),
         # which the SMTP edge asks the server for.
-        raw = msg.as_bytes(policy=email_policy.SMTPUTF8)
+        raw = msg.as_bytes(policy=_HEADERS_UTF8)
     return Composed(message_id=message_id, subject=subject, raw=raw)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from peewee import fn
 
-from .models import Case, Message
+from .models import Case, Message, PlanStep, Timer
 
 
 def _iso(value):
@@ -45,7 +45,13 @@ def case_detail(case_id: int) -> dict | None:
         "first_response_due_at": _iso(c.first_response_due_at), "first_response_at": _iso(c.first_response_at),
         "resolved_at": _iso(c.resolved_at), "closed_at": _iso(c.closed_at),
         "messages": [message_dict(m) for m in messages],
-        "plan": [],
+        "plan": [{"number": p.number, "text": p.text, "due_at": _iso(p.due_at), "done_at": _iso(p.done_at)}
+                 for p in PlanStep.select().where(PlanStep.case == c.id).order_by(PlanStep.number)],
+        "cause": c.cause or None,
+        "extra": c.extra or None,
+        "reopened_count": c.reopened_count,
+        "timers": [{"kind": t.kind, "due_at": _iso(t.due_at), "state": t.state}
+                   for t in Timer.select().where(Timer.case == c.id).order_by(Timer.due_at)],
         "rating": None,
         "outbox": outbox,
     }
