@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .config import ConfigError, config_path_from, load_config, load_raw, secret_file_warnings
+from .config import ConfigError, config_path_from, config_warnings, load_config, load_raw
 from .store.database import AlreadyRunning
 from .templates import TemplateProblem, Templates
 
@@ -23,7 +23,7 @@ def cmd_run(args) -> int:
 def cmd_check_config(args) -> int:
     path = config_path_from(args.config)
     config = load_config(path)
-    for warning in secret_file_warnings(config.path, load_raw(config.path)):
+    for warning in config_warnings(config, load_raw(config.path)):
         print(f"warning: {warning}")
     from .samples import validate_templates
     names = validate_templates(config, Templates(config.templates.directory, config.schedule.timezone))

@@ -291,16 +291,25 @@ def _read_secret_file(config_path: Path, key: str, value: Any) -> str:
         raise ConfigError(config_path, key, f"{p} is not UTF-8 text") from None
 
 
+def config_warnings(config: "Config", raw: dict) -> list[str]:
+    """What check-config should point out even though the file is valid."""
+    out = secret_file_warnings(config.path, raw)
+    if "from-header" in config.staff.verify:
+        out.append(f"{config.path}: staff.verify: \"from-header\" trusts the From header alone, which anyone can "
+                   "forge: a stranger could send commands and messages to customers as your staff")
+    return out
+
+
 def secret_file_warnings(cfg_path: Path, raw: dict) -> list[str]:
     """Warnings for password files that others can read (for check-config)."""
     out = []
-    for section in ("mailbox", "smtp"):
-        f = raw.get(section, {}).get("password_file") if isinstance(raw.get(section), dict) else None
+    for section, key in (("mailbox", "password_file"), ("smtp", "password_file"), ("staff", "secret_file")):
+        f = raw.get(section, {}).get(key) if isinstance(raw.get(section), dict) else None
         if isinstance(f, str):
             p = Path(f) if Path(f).is_absolute() else cfg_path.parent / f
             try:
-                if p.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-                    out.append(f"{cfg_path}: {section}.password_file: {p} is readable by other users; chmod 600 it")
+                if p.stat().st_mode & stat.S_IRWXO:  # group-readable is how the service user reads it
+                    out.append(f"{cfg_path}: {section}.{key}: {p} is readable by other users; chmod 600 it")
             except OSError:
                 pass
     return out

@@ -137,3 +137,16 @@ def test_a_handover_tells_the_customer_and_gives_the_new_owner_everything(stack)
     status = stack.smtp.wait_for(lambda m: m.rcpt_tos == ["sam@example.com"] and
                                  "Status of Case #1" in (m.message["Subject"] or ""), timeout=15)
     assert "Replace the lid" in text_of(status[0]) and "Owner:     Sam" in text_of(status[0])
+
+
+def test_a_staff_out_of_office_never_reaches_the_customer(sqlite_stack):
+    s = sqlite_stack
+    note = open_case(s)
+    before = len(s.smtp.messages)
+    s.deliver(reply_to(note, "jane@example.com", "I am on holiday until Monday.",
+                       "Auto-Submitted: auto-replied\r\nX-Auto-Response-Suppress: All\r\n"))
+    s.daemon.wait_for_log(lambda l: l.get("event") == "automatic mail filed")
+    time.sleep(1)
+    assert len(s.smtp.messages) == before
+    kinds = [m["kind"] for m in s.case_json(1)["messages"] if m["direction"] == "in"]
+    assert kinds == ["customer", "automatic"]

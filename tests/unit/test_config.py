@@ -120,8 +120,34 @@ def test_a_world_readable_password_file_draws_a_warning(tmp_path):
     pw.chmod(0o644)
     path = write(tmp_path, GOOD.replace('password = "hunter2-imap"', 'password_file = "pw"'))
     assert any("readable by other users" in w for w in secret_file_warnings(path, load_raw(path)))
-    pw.chmod(0o600)
+    pw.chmod(0o640)  # readable by the service's group only: fine
     assert secret_file_warnings(path, load_raw(path)) == []
+
+
+def test_check_config_warns_that_from_header_verification_is_unsafe(tmp_path):
+    from daemon.config import config_warnings
+    path = write(tmp_path, GOOD.replace("[staff]", '[staff]\nverify = ["from-header"]'))
+    warnings = config_warnings(load_config(path), load_raw(path))
+    assert any("staff.verify" in w and "forge" in w for w in warnings)
+
+
+def test_business_hours_and_timezones_are_checked(tmp_path):
+    text = GOOD + '\n[schedule]\ntimezone = "Europe/Berlin"\n[schedule.business_hours]\ndays = "Mon-Fri"\n' \
+                  'start = "09:00"\nend = "17:30"\nholidays = ["2026-12-25"]\n'
+    c = load_config(write(tmp_path, text))
+    bh = c.schedule.business_hours
+    assert bh.days == frozenset(range(5)) and str(bh.timezone) == "Europe/Berlin" and len(bh.holidays) == 1
+    for bad, key in (('timezone = "Mars/Base"', "schedule.timezone"),
+                     ('[schedule.business_hours]\nend = "08:00"', "schedule.business_hours.end"),
+                     ('[schedule.business_hours]\ndays = "Mon-Fry"', "schedule.business_hours.days"),
+                     ('[schedule.business_hours]\nholidays = ["someday"]', "schedule.business_hours.holidays[0]")):
+        with pytest.raises(ConfigError) as err:
+            load_config(write(tmp_path, GOOD + "\n[schedule]\n" + bad + "\n"))
+        assert err.value.key == key, (bad, err.value)
+    with pytest.raises(ConfigError, match="staff.verify\\[0\\]"):
+        load_config(write(tmp_path, GOOD.replace("[staff]", '[staff]\nverify = ["carrier-pigeon"]')))
+    with pytest.raises(ConfigError, match="staff.authserv_id"):
+        load_config(write(tmp_path, GOOD.replace("[staff]", '[staff]\nverify = ["authentication-results"]')))
 
 
 def test_the_support_address_cannot_be_a_staff_address(tmp_path):
