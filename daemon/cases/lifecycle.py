@@ -64,11 +64,6 @@ class NewCase:
     first_response_due_at: datetime
 
 
-@dataclass(frozen=True)
-class CaseChanges:
-    first_response_at: datetime | None = None
-
-
 def person_name(address: str, names: Mapping[str, str]) -> str:
     """A staff member's name: as configured, else made from the address (``jane.doe@`` -> Jane Doe)."""
     if names.get(address):
@@ -148,19 +143,6 @@ def on_customer_reply(case: CaseView, mail: InboundMail, new_text: str, now: dat
     ctx = context(case, policy, now, message=message_context(mail, new_text), full_text=mail.text)
     return [Outgoing("forward", "staff/customer_reply", case.owner, person_name(case.owner, policy.staff_names),
                      ctx, AUTO_GENERATED, "staff")]
-
-
-def on_staff_reply(case: CaseView, mail: InboundMail, new_text: str, now: datetime,
-                   policy: Policy) -> tuple[CaseChanges, list[Outgoing]]:
-    """Relay a staff member's words to the customer; the first one stamps the first response."""
-    changes = CaseChanges(first_response_at=now if case.first_response_at is None else None)
-    if not new_text.strip() or not case.customer_address:
-        return changes, []
-    sender = (mail.from_address or case.owner).lower()
-    ctx = context(case, policy, now, message=message_context(mail, new_text),
-                  author={"name": person_name(sender, policy.staff_names), "address": sender})
-    return changes, [Outgoing("relay", "customer/staff_reply", case.customer_address, case.customer_name,
-                              ctx, None, "customer")]
 
 
 def on_staff_unmatched(mail: InboundMail, now: datetime, policy: Policy) -> list[Outgoing]:

@@ -234,6 +234,8 @@ def on_timer(kind: str, case: CaseView, step: StepView | None, steps: Sequence[S
                          AUTO_GENERATED, "staff") for a in _with_owner(policy.escalation_to, case.owner)]
     if step is None or step.done_at is not None:
         return []
+    if kind == "step_reminder" and now >= step.due_at:
+        return []  # fired late (the daemon was down): the overdue reminder says it better
     ctx = context(case, policy, now, plan=plan, step=step.as_dict(now), reason=kind)
     if kind in ("step_reminder", "step_overdue"):
         return [Outgoing("reminder", "staff/reminder", case.owner, owner_name, ctx, AUTO_GENERATED, "staff")]

@@ -51,18 +51,24 @@ def test_a_case_without_a_sender_address_is_still_shown_to_the_owner():
 
 
 def test_first_staff_reply_stamps_first_response_and_later_ones_do_not():
-    changes, out = lifecycle.on_staff_reply(view(), mail(sender="jane@example.com"), "We are on it.", NOW, POLICY)
-    assert changes.first_response_at == NOW
-    assert out[0].kind == "relay" and out[0].auto_submitted is None and out[0].to == "maria@example.net"
-    assert out[0].context["author"]["name"] == "Jane Doe"
-    changes, _ = lifecycle.on_staff_reply(view(first_response_at=NOW), mail(sender="jane@example.com"), "More.",
-                                          NOW + timedelta(hours=1), POLICY)
-    assert changes.first_response_at is None
+    from daemon.cases import plan
+    from daemon.cases.commands import parse_reply
+    staff = mail(sender="jane@example.com")
+    out = plan.work_reply(view(), [], parse_reply("We are on it."), staff, NOW, POLICY)
+    assert out.first_response_at == NOW and out.cancel_first_response
+    relay = out.emails[0]
+    assert relay.kind == "relay" and relay.auto_submitted is None and relay.to == "maria@example.net"
+    assert relay.context["author"]["name"] == "Jane Doe"
+    later = plan.work_reply(view(first_response_at=NOW), [], parse_reply("More."), staff,
+                            NOW + timedelta(hours=1), POLICY)
+    assert later.first_response_at is None and [e.kind for e in later.emails] == ["relay"]
 
 
 def test_an_empty_staff_reply_relays_nothing():
-    _, out = lifecycle.on_staff_reply(view(), mail(sender="jane@example.com"), "  \n", NOW, POLICY)
-    assert out == []
+    from daemon.cases import plan
+    from daemon.cases.commands import parse_reply
+    out = plan.work_reply(view(), [], parse_reply("  \n"), mail(sender="jane@example.com"), NOW, POLICY)
+    assert out.emails == [] and out.first_response_at is None
 
 
 def test_round_robin_takes_turns_and_default_always_gives_the_default_owner():

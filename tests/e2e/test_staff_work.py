@@ -150,3 +150,24 @@ def test_a_staff_out_of_office_never_reaches_the_customer(sqlite_stack):
     assert len(s.smtp.messages) == before
     kinds = [m["kind"] for m in s.case_json(1)["messages"] if m["direction"] == "in"]
     assert kinds == ["customer", "automatic"]
+
+
+def test_timers_fall_due_while_the_daemon_is_down_and_fire_once_after_restart(sqlite_stack):
+    s = sqlite_stack
+    note = open_case(s, schedule_extra='step_reminder_before = "1s"\noverdue_escalation_after = "2s"')
+    s.deliver(reply_to(note, "jane@example.com", "#plan +2s Call the courier\r\n#internal"))
+    s.daemon.wait_for_log(lambda l: l.get("event") == "staff reply applied")
+    s.daemon.kill()
+    time.sleep(5)  # the reminder, the overdue reminder and the escalation all fall due while it is down
+    s.start()
+    wait_for_n(s, lambda m: (m.message["Subject"] or "").startswith(("Overdue", "Escalation")), 2)
+    time.sleep(2)
+    subjects = sorted((m.message["Subject"] or "").split(":")[0] for m in s.smtp.messages
+                      if (m.message["Subject"] or "").startswith(("Due soon", "Overdue", "Escalation")))
+    # Each fires once; the "due soon" reminder that fell due while down is dropped as the step is overdue.
+    assert subjects == ["Escalation", "Overdue"], subjects
+    timers = s.case_json(1)["timers"]
+    # The three step timers fired once each; the first-response promise (24h) still waits: #internal is no answer.
+    assert sorted((t["kind"], t["state"]) for t in timers) == [
+        ("first_response", "waiting"), ("step_escalation", "fired"), ("step_overdue", "fired"),
+        ("step_reminder", "fired")]
