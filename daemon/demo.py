@@ -46,6 +46,8 @@ References: <{parent}>
 MIME-Version: 1.0
 Content-Type: text/plain; charset=utf-8
 
+#plan +2d Deliver a new kettle by express courier
+#plan +3d Refund the delivery charge
 Dear Maria,
 
 I am so sorry: a new kettle leaves our warehouse today by express courier,
@@ -57,6 +59,24 @@ Jane
 On {when}, Acme Support <support@example.com> wrote:
 > Jane, a new complaint has arrived and it is yours to own.
 > ...
+"""
+
+STAFF_DONE = """\
+From: Jane Doe <jane@example.com>
+To: Acme Support <{reply_to}>
+Subject: Re: {subject}
+Date: {date}
+Message-ID: {mid}
+In-Reply-To: <{parent}>
+References: <{parent}>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+#done 1,2
+#cause Courier packed kettles without padding
+Maria, the kettle was delivered this morning and the refund is on its way.
+
+Jane
 """
 
 CUSTOMER_REPLY = """\
@@ -133,9 +153,11 @@ def run_demo(workdir: Path | None = None) -> int:
         dovecot.append("support", "demo-password", "INBOX", STAFF_REPLY.format(
             subject=note_msg["Subject"], date=now, reply_to=note_msg["Reply-To"], mid=make_msgid(domain="example.com"),
             parent=note_msg["Message-ID"].strip("<>"), when=now).replace("\n", "\r\n").encode())
-        print("\nJane answered the notification from her own mail client.")
-        relay = sink.wait_for_count(3, timeout=20)[2]
-        _show("Email to the customer: Jane's answer, relayed (quoted history removed)", relay.data, started)
+        print("\nJane answered the notification from her own mail client, with two #plan lines on top.")
+        relay, plan = sink.wait_for_count(4, timeout=20)[2:4]
+        _show("Email to the customer: Jane's answer, relayed (commands and quoted history removed)",
+              relay.data, started)
+        _show("Email to the customer: the plan in writing", plan.data, started)
 
         relay_msg = email.message_from_bytes(relay.data, policy=email.policy.default)
         started = time.monotonic()
@@ -143,8 +165,19 @@ def run_demo(workdir: Path | None = None) -> int:
             subject=relay_msg["Subject"], date=now, mid=make_msgid(domain="mail.example.net"),
             parent=relay_msg["Message-ID"].strip("<>"), when=now).replace("\n", "\r\n").encode())
         print("\nMaria replied.")
-        forward = sink.wait_for_count(4, timeout=20)[3]
+        forward = sink.wait_for_count(5, timeout=20)[4]
         _show("Email to the owner: the customer's reply", forward.data, started)
+
+        forward_msg = email.message_from_bytes(forward.data, policy=email.policy.default)
+        started = time.monotonic()
+        dovecot.append("support", "demo-password", "INBOX", STAFF_DONE.format(
+            subject=forward_msg["Subject"], date=now, reply_to=forward_msg["Reply-To"],
+            mid=make_msgid(domain="example.com"), parent=forward_msg["Message-ID"].strip("<>")
+        ).replace("\n", "\r\n").encode())
+        print("\nJane replied to the forward: #done 1,2 and a line for Maria.")
+        for received in sink.wait_for_count(7, timeout=20)[5:7]:
+            kind = "progress: everything done" if b"promised is done" in received.data else "Jane's words"
+            _show(f"Email to the customer: {kind}", received.data, started)
 
         print("\n=== aftercare cases show 1 ".ljust(78, "="))
         print(run_cli(config, "cases", "show", "1").stdout)
