@@ -5,12 +5,15 @@ caller passes ``now``. Without business hours every moment is a working one.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 UTC = ZoneInfo("UTC")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,14 @@ class BusinessHours:
             day += timedelta(days=1)  # after hours today: tomorrow at the earliest
         for _ in range(400):
             if day.weekday() in self.days and day not in self.holidays:
-                start = datetime.combine(day, self.start, tzinfo=self.timezone)
-                if start.astimezone(UTC).replace(tzinfo=None) >= moment:
-                    return start.astimezone(UTC).replace(tzinfo=None)
+                # A start inside the hour a clock change repeats happens twice (fold 0 and 1); one inside
+                # the hour it skips reads as just after it, and when the whole working period was skipped
+                # that day, the day has no working moment.
+                for fold in (0, 1):
+                    start = (datetime.combine(day, self.start, tzinfo=self.timezone).replace(fold=fold)
+                             .astimezone(UTC).replace(tzinfo=None))
+                    if start >= moment and self.is_working(start):
+                        return start
             day += timedelta(days=1)
         return moment  # no working day in a year: do not hold anything back forever
 
@@ -66,15 +74,18 @@ def parse_days(text: str) -> frozenset[int]:
 
 
 def _day(name: str) -> int:
-    key = name[:3]
-    if key not in DAY_NAMES:
-        raise ValueError(f"{name!r} is not a day; write Mon, Tue, Wed, Thu, Fri, Sat or Sun")
-    return DAY_NAMES.index(key)
+    """``mon``, ``tues``, ``thurs``, ``monday``: at least three letters of a day's name, nothing else."""
+    for number, full in enumerate(FULL_DAY_NAMES):
+        if len(name) >= 3 and full.startswith(name):
+            return number
+    raise ValueError(f"{name!r} is not a day; write Mon, Tue, Wed, Thu, Fri, Sat or Sun")
 
 
 def parse_clock(text: str) -> time:
+    m = _CLOCK.fullmatch(text.strip())
     try:
-        hour, minute = text.strip().split(":")
-        return time(int(hour), int(minute))
-    except (ValueError, TypeError):
+        if not m:
+            raise ValueError(text)
+        return time(int(m.group(1)), int(m.group(2)))
+    except ValueError:
         raise ValueError(f"{text!r} is not a time of day; write HH:MM such as 09:00") from None

@@ -36,13 +36,21 @@ def reply_address(support_address: str, secret: bytes, case_id: int, staff_addre
     return f"{local}+c{case_id}.{make_token(secret, case_id, staff_address)}@{domain}"
 
 
-def token_case(addresses: Iterable[str], secret: bytes, staff_address: str) -> int | None:
-    """The case whose valid token for ``staff_address`` is among ``addresses``, else None."""
+def token_cases(addresses: Iterable[str], secret: bytes, staff_address: str) -> list[int]:
+    """Every case with a valid token for ``staff_address`` among ``addresses``, in the order found."""
+    found: list[int] = []
     for address in addresses:
         m = _TOKEN.search(address.lower())
         if m and hmac.compare_digest(m.group(2), make_token(secret, int(m.group(1)), staff_address)):
-            return int(m.group(1))
-    return None
+            if int(m.group(1)) not in found:
+                found.append(int(m.group(1)))
+    return found
+
+
+def token_case(addresses: Iterable[str], secret: bytes, staff_address: str) -> int | None:
+    """The case whose valid token for ``staff_address`` is among ``addresses``, else None."""
+    found = token_cases(addresses, secret, staff_address)
+    return found[0] if found else None
 
 
 def recipients(mail: InboundMail) -> list[str]:
@@ -56,7 +64,7 @@ def recipients(mail: InboundMail) -> list[str]:
 
 def authentication_passes(mail: InboundMail, authserv_id: str) -> bool:
     """dkim or spf pass for the From domain in our own server's Authentication-Results."""
-    value = mail.headers.get("authentication-results", "")
+    value = _without_comments(mail.headers.get("authentication-results", ""))
     if not value or not authserv_id or not mail.from_address:
         return False
     serv, _, results = value.partition(";")
@@ -69,12 +77,41 @@ def authentication_passes(mail: InboundMail, authserv_id: str) -> bool:
         if not words:
             continue
         method = words[0]
-        props = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+        props = dict((k, v.strip('"')) for k, v in (w.split("=", 1) for w in words[1:] if "=" in w))
         if method == "dkim=pass" and props.get("header.d", "").strip(".") == domain:
             return True
         if method == "spf=pass" and props.get("smtp.mailfrom", "").rpartition("@")[2].strip(".") == domain:
             return True
     return False
+
+
+def _without_comments(value: str) -> str:
+    """The header without its (comments), which may hold ";" (OpenDKIM: "(2048-bit key; unprotected)"),
+    and with no ";" or space left inside "quoted strings" (``reason="..."``), so neither splits a result."""
+    out: list[str] = []
+    depth, quoted, escaped = 0, False, False
+    for ch in value:
+        if escaped or (ch == "\\" and (quoted or depth)):  # a quoted-pair, only inside quotes or comments
+            escaped = not escaped
+            if quoted and (ch == ";" or ch.isspace()):
+                ch = "_"
+        elif quoted:
+            quoted = ch != '"'
+            if ch == ";" or ch.isspace():
+                ch = "_"
+        elif ch == '"' and not depth:
+            quoted = True
+        elif ch == "(":
+            depth += 1
+            if depth == 1:
+                out.append(" ")
+            continue
+        elif ch == ")" and depth:
+            depth -= 1
+            continue
+        if not depth:
+            out.append(ch)
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -88,7 +125,9 @@ def verify_staff(mail: InboundMail, *, methods: Collection[str], secret: bytes, 
                  case_id: int | None = None) -> Verdict:
     """Whether staff mail may be obeyed, and (by its token) which case it is for."""
     sender = (mail.from_address or "").lower()
-    found = token_case(recipients(mail), secret, sender)
+    cases = token_cases(recipients(mail), secret, sender)
+    # A reply may carry the tokens of several cases (a reply-all across two); the case at hand picks its own.
+    found = case_id if case_id in cases else (cases[0] if cases else None)
     if "reply-token" in methods and found is not None and (case_id is None or found == case_id):
         return Verdict(True, "reply-token", found)
     if "authentication-results" in methods and authentication_passes(mail, authserv_id):
