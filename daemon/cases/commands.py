@@ -12,8 +12,9 @@ timezone by ``resolve_when``, so the parser itself never reads the clock.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,7 @@ class Command:
     text: str = ""  # plan/note/cause text, owner address, extra kind
     when: When | None = None
     steps: tuple[int, ...] = ()
+    line: str = field(default="", compare=False)  # as the staff member typed it, for error answers
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def parse_reply(text: str) -> ParsedReply:
             continue
         if not stripped.startswith("#"):
             break
-        commands.append(_parse_line(index + 1, stripped))
+        commands.append(dataclasses.replace(_parse_line(index + 1, stripped), line=stripped))
         index += 1
     named: set[int] = set()
     for c in commands:

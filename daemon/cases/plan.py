@@ -122,43 +122,43 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
     for cmd in parsed.commands:
         if cmd.name == "plan":
             if status == "closed":
-                raise CommandError(cmd.line_number, f"#plan {cmd.text}", "the case is closed; #reopen it first")
+                raise CommandError(cmd.line_number, cmd.line, "the case is closed; #reopen it first")
             due = resolve_when(cmd.when, now, tz, end_of_day)
             if due <= now:
-                raise CommandError(cmd.line_number, f"#plan ... {cmd.text}", "that date is already past")
+                raise CommandError(cmd.line_number, cmd.line, "that date is already past")
             step = StepView(next_number, cmd.text, due)
             next_number += 1
             out.new_steps.append(step)
             by_number[step.number] = step
             if status == "resolved":
-                status, out.reopened = "open", True
+                status = "open"  # a new promise reopens a resolved case
         elif cmd.name == "done":
             for n in cmd.steps:
                 step = by_number.get(n)
                 if step is None:
                     known = ", ".join(str(k) for k in sorted(by_number)) or "none yet"
-                    raise CommandError(cmd.line_number, f"#done {n}", f"there is no step {n} (steps: {known})")
+                    raise CommandError(cmd.line_number, cmd.line, f"there is no step {n} (steps: {known})")
                 if step.done_at is not None or n in out.done:
-                    raise CommandError(cmd.line_number, f"#done {n}", f"step {n} is already done")
+                    raise CommandError(cmd.line_number, cmd.line, f"step {n} is already done")
                 out.done.append(n)
         elif cmd.name == "resolve":
             if status != "open":
-                raise CommandError(cmd.line_number, "#resolve", f"the case is already {status}")
+                raise CommandError(cmd.line_number, cmd.line, f"the case is already {status}")
             status = "resolved"
         elif cmd.name == "close":
             if status == "closed":
-                raise CommandError(cmd.line_number, "#close", "the case is already closed")
+                raise CommandError(cmd.line_number, cmd.line, "the case is already closed")
             status = "closed"
         elif cmd.name == "reopen":
             if status == "open":
-                raise CommandError(cmd.line_number, "#reopen", "the case is already open")
-            status, out.reopened = "open", True
+                raise CommandError(cmd.line_number, cmd.line, "the case is already open")
+            status = "open"
         elif cmd.name == "owner":
             if cmd.text not in policy.staff_addresses:
-                raise CommandError(cmd.line_number, f"#owner {cmd.text}",
+                raise CommandError(cmd.line_number, cmd.line,
                                    f"{cmd.text} is not a staff address (staff: {', '.join(policy.staff_addresses)})")
             if cmd.text == (out.owner or case.owner):
-                raise CommandError(cmd.line_number, f"#owner {cmd.text}", f"{cmd.text} already owns the case")
+                raise CommandError(cmd.line_number, cmd.line, f"{cmd.text} already owns the case")
             out.owner = cmd.text
         elif cmd.name == "note":
             out.notes.append(cmd.text)
@@ -172,6 +172,7 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
         status = "resolved"
     if status != case.status:
         out.status = status
+    out.reopened = case.status in ("resolved", "closed") and status == "open"
     out.cancel_steps = list(out.done)
     for step in out.new_steps:
         out.timers.extend(step_timers(step, now, policy))
@@ -184,15 +185,14 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
     author = {"name": person_name(sender, policy.staff_names), "address": sender}
     base = dict(plan=plan, author=author, new_steps=[s.number for s in out.new_steps], done_now=list(out.done))
 
-    if parsed.body.strip() and not parsed.internal and case.customer_address:
+    # #internal: nothing of this reply reaches the customer; a closed case sends no follow-ups.
+    to_customer = bool(case.customer_address) and not parsed.internal and status != "closed"
+    if parsed.body.strip() and to_customer:
         out.relayed = True
-        if case.first_response_at is None:
-            out.first_response_at = now
-            out.cancel_first_response = True
         out.emails.append(Outgoing("relay", "customer/staff_reply", case.customer_address, case.customer_name,
                                    context(view, policy, now, message=message_context(mail, parsed.body), **base),
                                    None, "customer"))
-    if case.customer_address and not parsed.internal:  # #internal: nothing of this reply reaches the customer
+    if to_customer:
         if out.new_steps:
             out.emails.append(Outgoing("plan", "customer/plan", case.customer_address, case.customer_name,
                                        context(view, policy, now, **base), AUTO_GENERATED, "customer"))
@@ -205,9 +205,14 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
                                        context(view, policy, now, previous_owner={
                                            "name": person_name(case.owner, policy.staff_names),
                                            "address": case.owner}, **base), AUTO_GENERATED, "customer"))
-        if out.status == "resolved" and not out.done:
+        all_done_by_this_reply = bool(out.done) and not open_after
+        if out.status == "resolved" and not all_done_by_this_reply:
             out.emails.append(Outgoing("resolved", "customer/resolved", case.customer_address, case.customer_name,
                                        context(view, policy, now, **base), AUTO_GENERATED, "customer"))
+    if case.first_response_at is None and any(e.to == case.customer_address for e in out.emails):
+        # Whatever staff sent the customer (words, a plan, progress) keeps the first-response promise.
+        out.first_response_at = now
+        out.cancel_first_response = True
     if out.owner:
         out.emails.append(Outgoing("handover_staff", "staff/handover", owner, person_name(owner, policy.staff_names),
                                    context(view, policy, now, previous_owner={

@@ -246,8 +246,6 @@ def test_resolve_tells_the_customer():
     assert out.emails[1].context["case"]["status"] == "resolved"
 
 
-@pytest.mark.xfail(strict=True, reason="plan.py: #resolve with a step still open and another done in the same "
-                                       "reply sends only a progress email saying not everything is done")
 def test_resolve_with_an_open_step_left_still_tells_the_customer_it_is_resolved():
     steps = [StepView(1, "a", NOW + timedelta(days=1)), StepView(2, "b", NOW + timedelta(days=2))]
     out = reply("#done 1\n#resolve", steps=steps)
@@ -442,3 +440,29 @@ def test_a_reminder_and_an_escalation_in_a_whole_conversation():
     desk.reply("#done 1", now=datetime(2026, 3, 3, 10, 0))
     assert on_timer("step_overdue", desk.case, desk.steps[0], desk.steps, timers["step_overdue"].due_at,
                     POLICY) == []
+
+
+def test_a_reply_of_commands_only_keeps_the_first_response_promise():
+    out = reply("#plan +1d Send a new lid")
+    assert out.first_response_at == NOW and out.cancel_first_response
+    assert [e.kind for e in out.emails] == ["plan"]
+
+
+def test_reopened_only_counts_a_case_that_was_resolved_or_closed():
+    assert reply("#resolve\n#plan +1d x").reopened is False
+
+
+def test_reopen_then_close_is_a_close_not_a_reopening():
+    out = reply("#reopen\n#close", case=view(status="resolved"))
+    assert out.status == "closed" and out.reopened is False
+
+
+def test_a_closed_case_sends_the_customer_nothing():
+    steps = [StepView(1, "a", NOW + timedelta(days=1))]
+    out = reply("#done 1\nThanks", steps=steps, case=view(status="closed"))
+    assert not [e for e in out.emails if e.to == MARIA]
+
+
+def test_refusals_quote_the_line_as_typed():
+    out = reply("#done   7")
+    assert out.error is not None and out.error.line == "#done   7"
