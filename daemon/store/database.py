@@ -132,8 +132,13 @@ def _v2(db: Database) -> None:
     _ensure_schema(db)
 
 
+def _v3(db: Database) -> None:
+    """Aftercare: check-in, rating, discount codes, apology."""
+    _ensure_schema(db)
+
+
 # Index i holds the migration that brings the schema to version i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -75,6 +75,13 @@ class Case(BaseModel):
     cause = TextField(default="")  # root cause from #cause, for the report
     extra = CharField(max_length=20, default="")  # #extra: discount, apology, none; "" = configured default
     reopened_count = IntegerField(default=0)
+    # Aftercare: the satisfaction check-in and what it carried.
+    checkin_sent_at = DateTimeField(null=True)
+    rating_score = IntegerField(null=True)  # 1..5
+    rating_comment = TextField(default="")
+    rated_at = DateTimeField(null=True)
+    discount_code = CharField(max_length=200, default="")
+    apology_sent = BooleanField(default=False)
 
 
 class Message(BaseModel):
@@ -139,7 +146,8 @@ class Timer(BaseModel):
     """Something that must happen at a time: a reminder, an escalation. Schedules are data."""
 
     case = ForeignKeyField(Case, backref="timers", on_delete="CASCADE")
-    kind = CharField(max_length=40)  # first_response, step_reminder, step_overdue, step_escalation
+    kind = CharField(max_length=40)  # first_response, step_reminder, step_overdue, step_escalation,
+    #                                  followup, checkin, checkin_close
     step = ForeignKeyField(PlanStep, null=True, on_delete="CASCADE")
     due_at = DateTimeField()
     state = CharField(max_length=10, default="waiting")  # waiting, fired, cancelled
@@ -149,4 +157,13 @@ class Timer(BaseModel):
         indexes = ((("state", "due_at"), False),)
 
 
-ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer]
+class DiscountCode(BaseModel):
+    """One code of the pool; a code goes to at most one case, ever."""
+
+    code = CharField(max_length=200, unique=True)
+    case = ForeignKeyField(Case, null=True, backref="discount_codes", on_delete="SET NULL")
+    issued_at = DateTimeField(null=True, index=True)
+    added_at = DateTimeField()
+
+
+ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer, DiscountCode]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import complaint, parsed, reply_to
+from e2e_support import complaint, parsed, reply_to
 
 
 def test_a_complaint_is_acknowledged_threaded_within_two_seconds(stack):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import parsed
+from e2e_support import parsed
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 

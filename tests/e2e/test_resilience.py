@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import Stack, complaint, parsed
+from e2e_support import Stack, complaint, parsed
 
 
 def wait_until(predicate, timeout=15.0, interval=0.1):

@@ -9,7 +9,7 @@ import time
 
 from daemon.testing.daemonproc import DaemonProcess
 
-from conftest import complaint
+from e2e_support import complaint
 
 
 def test_ready_comes_after_the_first_sync_and_the_watchdog_is_fed(sqlite_stack, tmp_path):
@@ -125,7 +125,7 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(sqlite_stack):
 
 
 def test_a_refused_smtp_login_keeps_emails_waiting_instead_of_failing_them(tmp_path, dovecot):
-    from conftest import Stack
+    from e2e_support import Stack
     from daemon.testing.smtpsink import SmtpSink
     with SmtpSink(username="aftercare", password="right-password") as sink:
         s = Stack(tmp_path, dovecot, sink, f"sqlite:///{tmp_path}/aftercare.db")
@@ -147,7 +147,7 @@ def test_a_refused_smtp_login_keeps_emails_waiting_instead_of_failing_them(tmp_p
 
 def test_postgresql_connections_cut_by_the_server_are_reopened(tmp_path, dovecot, smtp_sink, postgres_url):
     import psycopg2
-    from conftest import Stack
+    from e2e_support import Stack
     s = Stack(tmp_path, dovecot, smtp_sink, postgres_url)
     s.start()
     dbname = postgres_url.rsplit("/", 1)[1]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import complaint, parsed, reply_to
+from e2e_support import complaint, parsed, reply_to
 
 
 def text_of(received) -> str:

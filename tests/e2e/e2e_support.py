@@ -1,0 +1,85 @@
+"""Helpers for end-to-end tests: raw mail as clients write it, and a Stack of real servers plus the daemon."""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import time
+from dataclasses import dataclass, field
+from email.utils import make_msgid
+from pathlib import Path
+
+from daemon.testing.daemonproc import DaemonProcess, run_cli, write_config
+from daemon.testing.dovecot import Dovecot
+from daemon.testing.smtpsink import SmtpSink
+
+SUPPORT = ("support", "secret")
+
+
+def complaint(subject="My order arrived broken", sender="Maria Rossi <maria@example.net>", body="It broke.",
+              message_id=None, extra_headers="") -> tuple[bytes, str]:
+    mid = message_id or make_msgid(domain="mail.example.net")
+    raw = (f"From: {sender}\r\nTo: support@example.com\r\nSubject: {subject}\r\n"
+           f"Date: Mon, 02 Mar 2026 09:14:00 +0100\r\nMessage-ID: {mid}\r\n{extra_headers}"
+           f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n")
+    return raw.encode(), mid.strip("<>")
+
+
+def reply_to(parent: email.message.EmailMessage, sender: str, body: str, extra_headers="", to=None) -> bytes:
+    """A reply as a mail client writes it: to the Reply-To address if there is one, threaded."""
+    mid = make_msgid(domain="example.org")
+    to = to or parent["Reply-To"] or "support@example.com"
+    raw = (f"From: {sender}\r\nTo: {to}\r\nSubject: Re: {parent['Subject']}\r\n"
+           f"Date: Mon, 02 Mar 2026 10:00:00 +0100\r\nMessage-ID: {mid}\r\n"
+           f"In-Reply-To: {parent['Message-ID']}\r\nReferences: {parent['Message-ID']}\r\n{extra_headers}"
+           f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n")
+    return raw.encode()
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    dovecot: Dovecot
+    smtp: SmtpSink
+    database_url: str
+    config_options: dict = field(default_factory=dict)
+    daemon: DaemonProcess | None = None
+    config: Path | None = None
+
+    def write_config(self, **options) -> Path:
+        self.config_options.update(options)
+        self.config = write_config(self.tmp / "config.toml", imap_port=self.dovecot.port, smtp_port=self.smtp.port,
+                                   database_url=self.database_url, **self.config_options)
+        return self.config
+
+    def start(self, **options) -> DaemonProcess:
+        if self.config is None or options:
+            self.write_config(**options)
+        self.daemon = DaemonProcess(self.config, self.tmp / "daemon.log").start()
+        self.daemon.wait_ready()
+        return self.daemon
+
+    def deliver(self, raw: bytes) -> None:
+        self.dovecot.append(*SUPPORT, "INBOX", raw)
+
+    def folder(self, name: str) -> list[bytes]:
+        names = self.dovecot.folders(*SUPPORT)
+        server_name = name if name in names else name.replace("/", ".")
+        return self.dovecot.fetch_all(*SUPPORT, server_name) if server_name in names else []
+
+    def cli(self, *args: str):
+        return run_cli(self.config, *args)
+
+    def case_json(self, n: int) -> dict:
+        out = self.cli("cases", "show", str(n), "--json")
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    def cases(self) -> list[dict]:
+        out = self.cli("cases", "list", "--json")
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+
+def parsed(received) -> email.message.EmailMessage:
+    return email.message_from_bytes(received.data, policy=email.policy.default)
