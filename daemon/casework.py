@@ -13,7 +13,8 @@ from datetime import datetime
 import structlog
 from peewee import fn
 
-from .cases import lifecycle, plan
+from .cases import aftercare, lifecycle, plan
+from .cases.ratings import DEFAULT_WORDS, parse_rating, says_not_fixed
 from .cases.commands import CommandError, ParsedReply, parse_reply
 from .cases.verification import reply_address, verify_staff
 from .cases.lifecycle import Outgoing, Policy
@@ -23,7 +24,7 @@ from .mail.automatic import automatic_reason
 from .mail.compose import compose, new_message_id
 from .mail.inbound import InboundMail
 from .mail.quoting import new_text
-from .store import outbox
+from .store import discounts, outbox
 from .store.models import Case, InboundFailure, Message, PlanStep, Setting, Timer, database
 from .templates import Templates
 
@@ -56,6 +57,19 @@ def policy_from(config: Config) -> Policy:
     )
 
 
+def aftercare_policy_from(config: Config) -> aftercare.AftercarePolicy:
+    d, a = config.extras.discount, config.extras.apology
+    return aftercare.AftercarePolicy(
+        followup_after=config.schedule.followup_after,
+        checkin_after=config.schedule.checkin_after,
+        close_after=config.satisfaction.close_after,
+        reopen_at_or_below=config.satisfaction.reopen_at_or_below,
+        send_window=config.schedule.send_window,
+        extras=aftercare.Extras(discount_enabled=d.enabled, discount_when=d.when, discount_value=d.value,
+                                apology_enabled=a.enabled, apology_when=a.when),
+    )
+
+
 def case_view(case: Case) -> CaseView:
     senders = (Message.select(fn.DISTINCT(Message.from_address))
                .where((Message.case == case.id) & (Message.direction == "in")))
@@ -71,11 +85,17 @@ def case_view(case: Case) -> CaseView:
 
 class Casework:
     def __init__(self, config: Config, templates: Templates):
+        self._secret: bytes | None = None
+        self.configure(config, templates)
+
+    def configure(self, config: Config, templates: Templates) -> None:
+        """Take a (re)loaded configuration and templates."""
         self.config = config
         self.templates = templates
         self.policy = policy_from(config)
+        self.aftercare = aftercare_policy_from(config)
+        self.rating_words = {**DEFAULT_WORDS, **dict(config.satisfaction.words)}
         self.loop_marker = config.smtp.from_addr_spec
-        self._secret: bytes | None = None
 
     def secret(self) -> bytes:
         """The key behind staff reply tokens: staff.secret_file, else generated once and kept in the database."""
@@ -172,13 +192,68 @@ class Casework:
 
     def _on_customer_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str):
         case = Case.get_by_id(view.id)
+        text = new_text(mail.text)
+        awaiting_rating = case.status == "resolved" and case.checkin_sent_at is not None and case.rating_score is None
+        rating = parse_rating(text, self.rating_words) if awaiting_rating else None
+        if rating is not None:
+            self._record(mail, case.id, "rating", now, f"rating {rating.score}")
+            return case.id, self._apply_rating(case, view, rating, now)
         self._record(mail, case.id, "customer", now, reason)
+        emails = lifecycle.on_customer_reply(view, mail, text, now, self.policy)
+        if case.status == "resolved" and says_not_fixed(text):
+            # "It still does not work": the case is open again and the owner hears why.
+            self._reopen(case, now)
+            emails = lifecycle.on_customer_reply(case_view(case), mail, text, now, self.policy, reopened=True)
+            log.info("customer says it is not fixed: case reopened", case_id=case.id, message_id=mail.message_id)
         case.updated_at = now
         case.save()
-        queued = self._enqueue_all(lifecycle.on_customer_reply(view, mail, new_text(mail.text), now, self.policy),
-                                   case, now)
+        queued = self._enqueue_all(emails, case, now)
         log.info("customer reply", case_id=case.id, message_id=mail.message_id)
         return case.id, queued
+
+    def _apply_rating(self, case: Case, view: CaseView, rating, now: datetime) -> int:
+        code, apology = None, False
+        if rating.score <= self.aftercare.reopen_at_or_below:
+            code, _ = self._discount_for(case, "low_rating", now)
+            apology = aftercare.wants("apology", "low_rating", case.extra, self.aftercare.extras)
+        result = aftercare.on_rating(view, rating, now, self.policy, self.aftercare, discount_code=code,
+                                     apology=apology)
+        case.rating_score, case.rating_comment, case.rated_at = rating.score, rating.comment[:4000], now
+        self._cancel_timers(case, aftercare.AFTERCARE_TIMERS)
+        if result.reopened:
+            self._reopen(case, now)
+        else:
+            case.status, case.closed_at = result.status, now
+        case.apology_sent = case.apology_sent or apology
+        case.updated_at = now
+        case.save()
+        log.info("rating recorded", case_id=case.id, score=rating.score, status=case.status)
+        return self._enqueue_all(result.emails, case, now)
+
+    def _reopen(self, case: Case, now: datetime) -> None:
+        case.status = "open"
+        case.reopened_count += 1
+        case.resolved_at = case.closed_at = None
+        self._cancel_timers(case, aftercare.AFTERCARE_TIMERS)
+
+    def _cancel_timers(self, case: Case, kinds: tuple[str, ...]) -> None:
+        (Timer.update(state="cancelled")
+         .where((Timer.case == case.id) & (Timer.state == "waiting") & Timer.kind.in_(list(kinds))).execute())
+
+    def _discount_for(self, case: Case, moment: str, now: datetime) -> tuple[str | None, bool]:
+        """The code this case gets at this moment, if any, and whether the pool was empty."""
+        if not aftercare.wants("discount", moment, case.extra, self.aftercare.extras):
+            return None, False
+        d = self.config.extras.discount
+        if d.mode == "static" and d.code:
+            code = d.code
+        else:
+            code = discounts.claim(case.id, now)
+            if code is None:
+                log.warning("discount code pool is empty: the email goes without a code", case_id=case.id)
+                return None, True
+        case.discount_code = code
+        return code, False
 
     def _on_staff_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str):
         """Commands first (all or nothing), then the text relayed to the customer."""
@@ -232,8 +307,11 @@ class Casework:
             case.first_response_at = outcome.first_response_at
         if outcome.status:
             case.status = outcome.status
+            # Any change of status re-plans the aftercare: cancelled on reopen or close, set on resolve.
+            self._cancel_timers(case, aftercare.AFTERCARE_TIMERS)
             if outcome.status == "resolved":
                 case.resolved_at = now
+                self._set_timers(case, aftercare.timers_on_resolve(now, self.aftercare))
             elif outcome.status == "closed":
                 case.closed_at = now
         if outcome.reopened:
@@ -275,9 +353,19 @@ class Casework:
                 timer = Timer.get_or_none((Timer.id == row.id) & (Timer.state == "waiting"))
                 if timer is None:
                     continue
+                allowed = aftercare.send_time(timer.kind, now, self.aftercare.send_window)
+                if allowed > now:  # outside the send window: wait for it
+                    timer.due_at = allowed
+                    timer.save()
+                    continue
                 timer.state, timer.fired_at = "fired", now
                 timer.save()
                 case = Case.get_by_id(timer.case_id)
+                if timer.kind in aftercare.AFTERCARE_TIMERS:
+                    sent = self._fire_aftercare(timer.kind, case, now)
+                    log.info("timer fired", case_id=case.id, kind=timer.kind, emails=sent)
+                    fired += 1
+                    continue
                 steps = [plan.StepView(s.number, s.text, s.due_at, s.done_at)
                          for s in PlanStep.select().where(PlanStep.case == case.id)]
                 step_row = PlanStep.get_or_none(PlanStep.id == timer.step_id) if timer.step_id else None
@@ -288,6 +376,30 @@ class Casework:
                          emails=len(emails))
                 fired += 1
         return fired
+
+    def _fire_aftercare(self, kind: str, case: Case, now: datetime) -> int:
+        view = case_view(case)
+        if kind == "followup":
+            return self._enqueue_all(aftercare.on_followup(view, now, self.policy), case, now)
+        if kind == "checkin":
+            if case.status != "resolved":
+                return 0
+            code, pool_empty = self._discount_for(case, "checkin", now)
+            apology = aftercare.wants("apology", "checkin", case.extra, self.aftercare.extras)
+            emails = aftercare.on_checkin(view, now, self.policy, discount_code=code,
+                                          discount_value=self.aftercare.extras.discount_value,
+                                          apology=apology, pool_empty=pool_empty)
+            case.checkin_sent_at = now
+            case.rating_score, case.rating_comment, case.rated_at = None, "", None
+            case.apology_sent = case.apology_sent or apology
+            case.save()
+            self._set_timers(case, [plan.TimerSpec("checkin_close", now + self.aftercare.close_after)])
+            return self._enqueue_all(emails, case, now)
+        if kind == "checkin_close" and case.status == "resolved" and case.rating_score is None:
+            case.status, case.closed_at, case.updated_at = "closed", now, now
+            case.save()
+            log.info("no rating within satisfaction.close_after: case closed", case_id=case.id)
+        return 0
 
     def next_timer_at(self) -> datetime | None:
         row = (Timer.select(Timer.due_at).where(Timer.state == "waiting").order_by(Timer.due_at).first())
@@ -398,8 +510,9 @@ class Casework:
         recipient = out.to.lower()
         status, note = outbox.PENDING, ""
         limit = self.config.outbox
-        if out.auto_submitted and recipient not in self.config.staff.addresses:
-            recent = outbox.recent_automated_count(recipient, now - limit.recipient_limit_window)
+        if out.kind in lifecycle.LOOP_PRONE_KINDS and recipient not in self.config.staff.addresses:
+            recent = outbox.recent_automated_count(recipient, now - limit.recipient_limit_window,
+                                                   lifecycle.LOOP_PRONE_KINDS)
             if recent >= limit.recipient_limit:
                 status = outbox.HELD
                 note = (f"held back: {recent} automated emails to {recipient} in the last "

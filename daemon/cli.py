@@ -26,9 +26,11 @@ def cmd_check_config(args) -> int:
     for warning in config_warnings(config, load_raw(config.path)):
         print(f"warning: {warning}")
     from .samples import validate_templates
-    names = validate_templates(config, Templates(config.templates.directory, config.schedule.timezone))
+    variables = validate_templates(config, Templates(config.templates.directory, config.schedule.timezone))
     print(f"{config.path}: configuration is valid")
-    print(f"templates: {len(names)} compiled ({', '.join(names)})")
+    print(f"templates: {len(variables)} compiled and rendered with sample data")
+    for name, names in variables.items():
+        print(f"  {name}: {', '.join(names)}")
     if args.offline:
         return 0
     from .mail.imap import Mailbox, MailboxError
@@ -111,6 +113,31 @@ def cmd_cases_show(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from datetime import date
+
+    from .clock import utcnow
+    from .report import build_report, render_html, render_text
+    config = _load(args)
+    _open_db(config)
+    since = None
+    if args.since:
+        try:
+            since = date.fromisoformat(args.since)
+        except ValueError:
+            print(f"--since: {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+            return 2
+    report = build_report(since=since, now=utcnow())
+    if args.html:
+        Path(args.html).write_text(render_html(report), encoding="utf-8")
+        print(f"report written to {args.html}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    elif not args.html:
+        print(render_text(report))
+    return 0
+
+
 def cmd_render(args) -> int:
     from .samples import render_sample
     config = _load(args)
@@ -162,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("template", help="e.g. customer/acknowledgment")
     render.add_argument("--case", type=int)
     render.set_defaults(func=cmd_render)
+
+    report = add(sub, "report", help="what keeps going wrong: response times, plans kept, ratings, causes")
+    report.add_argument("--since", help="only cases opened on or after this date (YYYY-MM-DD)")
+    report.add_argument("--json", action="store_true", help="the figures as JSON")
+    report.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with charts")
+    report.set_defaults(func=cmd_report)
 
     demo = add(sub, "demo", help="run a throwaway Dovecot and SMTP server and show a complaint end to end")
     demo.add_argument("--workdir", help="keep the demo's files here (default: a temporary directory)")

@@ -124,6 +124,41 @@ class ScheduleConfig:
     overdue_escalation_after: timedelta = timedelta(days=1)
     timezone: str = "UTC"
     business_hours: BusinessHours | None = None
+    followup_after: timedelta = timedelta(days=2)
+    checkin_after: timedelta = timedelta(days=7)
+    send_window: BusinessHours | None = None  # scheduled customer emails wait for it
+
+
+@dataclass(frozen=True)
+class SatisfactionConfig:
+    reopen_at_or_below: int = 2
+    close_after: timedelta = timedelta(days=14)
+    words: tuple[tuple[str, int], ...] = ()  # extra rating words; the built-in ones always count
+
+
+EXTRA_WHEN = ("always", "on_request", "low_rating")
+
+
+@dataclass(frozen=True)
+class DiscountConfig:
+    enabled: bool = False
+    mode: str = "pool"
+    codes_file: Path | None = None
+    code: str = ""
+    value: str = ""
+    when: str = "always"
+
+
+@dataclass(frozen=True)
+class ApologyConfig:
+    enabled: bool = False
+    when: str = "always"
+
+
+@dataclass(frozen=True)
+class ExtrasConfig:
+    discount: DiscountConfig = field(default_factory=DiscountConfig)
+    apology: ApologyConfig = field(default_factory=ApologyConfig)
 
 
 @dataclass(frozen=True)
@@ -147,6 +182,8 @@ class Config:
     schedule: ScheduleConfig
     templates: TemplatesConfig
     log: LogConfig = field(default_factory=LogConfig)
+    satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)
+    extras: ExtrasConfig = field(default_factory=ExtrasConfig)
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
@@ -315,7 +352,7 @@ def secret_file_warnings(cfg_path: Path, raw: dict) -> list[str]:
     return out
 
 
-_SECTIONS = ("mailbox", "smtp", "outbox", "database", "staff", "schedule", "templates", "log")
+_SECTIONS = ("mailbox", "smtp", "outbox", "database", "staff", "schedule", "templates", "log", "satisfaction", "extras")
 
 
 def load_raw(path: Path) -> dict:
@@ -429,8 +466,27 @@ def load_config(path: str | os.PathLike) -> Config:
         overdue_escalation_after=s.duration("overdue_escalation_after", "1d"),
         timezone=timezone,
         business_hours=_business_hours(path, hours_table, timezone) if hours_table is not _MISSING else None,
+        followup_after=s.duration("followup_after", "2d"),
+        checkin_after=s.duration("checkin_after", "7d"),
+        send_window=_send_window(path, s.string("send_window", None), timezone),
     )
     s.finish()
+    if schedule.checkin_after <= schedule.followup_after:
+        raise ConfigError(path, "schedule.checkin_after", "must be later than schedule.followup_after")
+
+    raw_sat = raw.get("satisfaction", _MISSING)
+    words_table = raw_sat.pop("words", _MISSING) if isinstance(raw_sat, dict) else _MISSING
+    s = _Section(path, "satisfaction", raw_sat, required=False)
+    satisfaction = SatisfactionConfig(
+        reopen_at_or_below=s.get("reopen_at_or_below", int, 2,
+                                 lambda v: None if 0 <= v <= 5 else "must be between 0 and 5"),
+        close_after=s.duration("close_after", "14d"),
+        words=_rating_words(path, words_table),
+    )
+    s.finish()
+
+    raw_extras = raw.get("extras", _MISSING)
+    extras = _extras(path, raw_extras if raw_extras is not _MISSING else {})
 
     s = _Section(path, "templates", raw.get("templates", _MISSING), required=False)
     directory = s.string("directory", None)
@@ -448,10 +504,73 @@ def load_config(path: str | os.PathLike) -> Config:
     if smtp.from_addr_spec in staff.addresses:
         raise ConfigError(path, "smtp.from_address", "must not be one of staff.addresses (mail would loop)")
     return Config(path=path, mailbox=mailbox, smtp=smtp, outbox=outbox, database=database,
-                  staff=staff, schedule=schedule, templates=templates, log=log)
+                  staff=staff, schedule=schedule, templates=templates, log=log, satisfaction=satisfaction,
+                  extras=extras)
 
 
 VERIFY_METHODS = ("reply-token", "authentication-results", "from-header")
+
+
+def _send_window(path: Path, text: str | None, zone_name: str) -> BusinessHours | None:
+    """``"Mon-Fri 09:00-18:00"`` in schedule.timezone; None (any time) when unset."""
+    if text is None:
+        return None
+    key = "schedule.send_window"
+    parts = text.split()
+    if len(parts) != 2 or parts[1].count("-") != 1:
+        raise ConfigError(path, key, f"{text!r}: write days and hours, e.g. \"Mon-Fri 09:00-18:00\"")
+    try:
+        days = parse_days(parts[0])
+        start, end = (parse_clock(t) for t in parts[1].split("-"))
+    except ValueError as exc:
+        raise ConfigError(path, key, f"{text!r}: {exc}") from None
+    if start >= end:
+        raise ConfigError(path, key, f"{text!r}: the window must end after it starts")
+    return BusinessHours(days=days, start=start, end=end, timezone=_zone(path, "schedule.timezone", zone_name))
+
+
+def _rating_words(path: Path, table: Any) -> tuple[tuple[str, int], ...]:
+    if table is _MISSING:
+        return ()
+    if not isinstance(table, dict):
+        raise ConfigError(path, "satisfaction.words", "expected a table such as: excellent = 5")
+    out = []
+    for word, score in table.items():
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise ConfigError(path, f"satisfaction.words.{word}", "must be a whole number from 1 to 5")
+        out.append((word.strip().lower(), score))
+    return tuple(out)
+
+
+def _extras(path: Path, table: Any) -> ExtrasConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(path, "extras", "expected tables [extras.discount] and [extras.apology]")
+    for key in table:
+        if key not in ("discount", "apology"):
+            raise ConfigError(path, f"extras.{key}", "unknown table" + _suggest(key, ["discount", "apology"]))
+    s = _Section(path, "extras.discount", table.get("discount", _MISSING), required=False)
+    codes_file = s.string("codes_file", None)
+    if codes_file is not None:
+        codes_file = Path(codes_file) if Path(codes_file).is_absolute() else path.parent / codes_file
+    discount = DiscountConfig(
+        enabled=s.get("enabled", bool, False),
+        mode=s.string("mode", "pool", ("pool", "static")),
+        codes_file=codes_file,
+        code=s.get("code", str, ""),
+        value=s.get("value", str, ""),
+        when=s.string("when", "always", EXTRA_WHEN),
+    )
+    s.finish()
+    if discount.enabled and discount.mode == "pool" and discount.codes_file is None:
+        raise ConfigError(path, "extras.discount.codes_file", "is required with mode = \"pool\"")
+    if discount.enabled and discount.mode == "pool" and not discount.codes_file.is_file():
+        raise ConfigError(path, "extras.discount.codes_file", f"{discount.codes_file} does not exist")
+    if discount.enabled and discount.mode == "static" and not discount.code.strip():
+        raise ConfigError(path, "extras.discount.code", "is required with mode = \"static\"")
+    s = _Section(path, "extras.apology", table.get("apology", _MISSING), required=False)
+    apology = ApologyConfig(enabled=s.get("enabled", bool, False), when=s.string("when", "always", EXTRA_WHEN))
+    s.finish()
+    return ExtrasConfig(discount=discount, apology=apology)
 
 
 def _zone(path: Path, key: str, name: str) -> ZoneInfo:

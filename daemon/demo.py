@@ -131,7 +131,8 @@ def run_demo(workdir: Path | None = None) -> int:
         print(f"Dovecot IMAP on 127.0.0.1:{dovecot.port}, SMTP server on 127.0.0.1:{sink.port}")
         config = write_config(workdir / "config.toml", imap_port=dovecot.port, smtp_port=sink.port,
                               imap_password="demo-password", database_url=f"sqlite:///{workdir}/aftercare.db",
-                              poll_interval="30s")
+                              poll_interval="30s",
+                              schedule_extra='followup_after = "3s"\ncheckin_after = "6s"')
         daemon = DaemonProcess(config, workdir / "daemon.log").start()
         daemon.wait_ready()
         print("The daemon is running and watching the mailbox (IMAP IDLE).")
@@ -178,6 +179,25 @@ def run_demo(workdir: Path | None = None) -> int:
         for received in sink.wait_for_count(7, timeout=20)[5:7]:
             kind = "progress: everything done" if b"promised is done" in received.data else "Jane's words"
             _show(f"Email to the customer: {kind}", received.data, started)
+
+        print("\nThe case is resolved. The demo shortens the aftercare: follow-up after 3 s, check-in after 6 s.")
+        started = time.monotonic()
+        followup = sink.wait_for(lambda m: b"is everything working now" in m.data, timeout=20)[0]
+        _show("Email to the customer: the follow-up", followup.data, started)
+        checkin = sink.wait_for(lambda m: b"how did we do" in m.data, timeout=20)[0]
+        _show("Email to the customer: the satisfaction check-in", checkin.data, started)
+        checkin_msg = email.message_from_bytes(checkin.data, policy=email.policy.default)
+        started = time.monotonic()
+        dovecot.append("support", "demo-password", "INBOX", CUSTOMER_REPLY.format(
+            subject=checkin_msg["Subject"], date=now, mid=make_msgid(domain="mail.example.net"),
+            parent=checkin_msg["Message-ID"].strip("<>"), when=now
+        ).replace("Thank you, Friday is perfect.", "5 - thank you, Jane was wonderful.").replace("\n", "\r\n").encode())
+        print("\nMaria answered the check-in with one line: \"5 - thank you, Jane was wonderful.\"")
+        thanks = sink.wait_for(lambda m: b": thank you [Case" in m.data, timeout=20)[0]
+        _show("Email to the customer: thanks for the rating (the case is closed)", thanks.data, started)
+
+        print("\n=== aftercare report ".ljust(78, "="))
+        print(run_cli(config, "report").stdout)
 
         print("\n=== aftercare cases show 1 ".ljust(78, "="))
         print(run_cli(config, "cases", "show", "1").stdout)

@@ -5,15 +5,17 @@ shows exactly the variables a template receives in production.
 """
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
-from .cases import lifecycle, plan
+from .cases import aftercare, lifecycle, plan
+from .cases.ratings import Rating
 from .cases.commands import CommandError, parse_reply
 from .cases.routing import CaseView
-from .casework import case_view, policy_from
+from .casework import aftercare_policy_from, case_view, policy_from
 from .config import Config
 from .mail.inbound import Attachment, DeliveryReport, InboundMail
-from .templates import Templates
+from .templates import TemplateProblem, Templates
 
 SAMPLE_TEXT = ("Hello,\n\nI ordered a kettle (order 10234) two weeks ago and it arrived with a cracked lid. "
                "I wrote last week and nobody answered. I would like a replacement before the weekend.\n\nMaria")
@@ -58,9 +60,11 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
                  + reply.text)
     out += staff("#done 1\nThe new kettle is on its way.", steps)
     out += staff("#done 1,2", steps)
-    other = next((a for a in config.staff.addresses if a != case.owner), case.owner)
-    if other != case.owner:
-        out += staff(f"#owner {other}", steps)
+    other = next((a for a in config.staff.addresses if a != case.owner), None)
+    if other is None:  # a one-person team: a made-up colleague shows the handover emails
+        other = "colleague@" + (config.smtp.domain or "example.com")
+        policy = dataclasses.replace(policy, staff_addresses=policy.staff_addresses + (other,))
+    out += plan.work_reply(case, steps, parse_reply(f"#owner {other}"), reply, later, policy, history).emails
     out += staff("#status", steps)
     out += staff("#resolve")
     try:
@@ -71,6 +75,16 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
     out += plan.on_timer("step_reminder", case, steps[0], steps, steps[0].due_at - timedelta(hours=2), policy)
     out += plan.on_timer("step_escalation", case, steps[0], steps, steps[0].due_at + timedelta(days=1), policy)
     out += lifecycle.on_suspicious(case, reply, "no valid reply token", now, policy)
+    resolved = CaseView(**{**case.__dict__, "status": "resolved"})
+    care = aftercare_policy_from(config)
+    out += aftercare.on_followup(resolved, now + timedelta(days=2), policy)
+    out += aftercare.on_checkin(resolved, now + timedelta(days=7), policy, discount_code="THANKYOU-7Q2X",
+                                discount_value=care.extras.discount_value or "15%", apology=True, pool_empty=True)
+    out += aftercare.on_rating(resolved, Rating(2, "The new kettle is fine but it took three weeks."),
+                               now + timedelta(days=8), policy, care, discount_code="THANKYOU-7Q2X",
+                               apology=True).emails
+    out += aftercare.on_rating(resolved, Rating(5, "Thank you, Jane was wonderful."), now + timedelta(days=8),
+                               policy, care).emails
     out += lifecycle.on_staff_unmatched(reply, now, policy)
     out += lifecycle.on_bounce(case, [lifecycle.BouncedEmail("acknowledgment", case.customer_address,
                                                              f"Re: {case.subject} [Case #{case.id}]", "ack@example.com")],
@@ -101,10 +115,37 @@ def render_sample(config: Config, templates: Templates, name: str, case_id: int 
     raise SystemExit(f"no template {name!r}; templates: {', '.join(known)}")
 
 
-def validate_templates(config: Config, templates: Templates) -> list[str]:
-    """Compile every template and render each with sample data, so an unknown variable is found now,
-    not when the first customer writes. Raises TemplateProblem; returns the names."""
+def variables_of(context: dict) -> list[str]:
+    """``case.id``, ``case.ref``, ``customer.name``, ... : what a template may use."""
+    out = []
+    for key, value in context.items():
+        if isinstance(value, dict):
+            out += [f"{key}.{sub}" for sub in value]
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            out += [f"{key}[].{sub}" for sub in value[0]]
+        else:
+            out.append(key)
+    return sorted(out)
+
+
+def validate_templates(config: Config, templates: Templates) -> dict[str, list[str]]:
+    """Compile every template, refuse one that uses a variable its emails never have, and render each with
+    sample data, so a mistake is found now, not when the first customer writes.
+
+    Returns each template's name with the variables it may use. Raises TemplateProblem.
+    """
     names = templates.compile_all()
+    contexts: dict[str, dict] = {}
+    for out in sample_outgoing(config):
+        contexts.setdefault(out.template, {}).update(out.context)
+    for name in names:
+        if name not in contexts:
+            raise TemplateProblem(f"{templates.source_of(name + '.txt')}: Aftercare sends no email named {name!r}; "
+                                  f"known: {', '.join(sorted(contexts))}")
+        unknown = templates.undeclared(name) - set(contexts[name])
+        if unknown:
+            raise TemplateProblem(f"{templates.source_of(name + '.txt')}: uses {', '.join(sorted(unknown))}, which "
+                                  f"this email does not have; it may use: {', '.join(sorted(contexts[name]))}")
     for out in sample_outgoing(config):
         templates.render(out.template, out.context)
-    return names
+    return {name: variables_of(contexts[name]) for name in names}

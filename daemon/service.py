@@ -14,13 +14,13 @@ from pathlib import Path
 import schedule
 import structlog
 
-from .casework import Casework, policy_from
+from .casework import Casework
 from .clock import utcnow
 from .config import Config, load_config
 from .dispatch import Dispatcher
 from .intake import Intake
 from .log import redactor, setup_logging
-from .store import outbox
+from .store import discounts, outbox
 from .store.database import acquire_instance_lock, open_database, redact_url
 from .systemd import Notifier
 from .samples import validate_templates
@@ -140,7 +140,11 @@ class Service:
         if new.log != old_log:
             setup_logging(self.log_format, new.log.level, new.secrets())
         redactor.update(new.secrets())
-        self.casework.config, self.casework.templates, self.casework.policy = new, templates, policy_from(new)
+        self.casework.configure(new, templates)
+        try:
+            self.load_discount_pool()
+        except Exception as exc:
+            log.error("discount codes could not be loaded", error=str(exc))
         if restart:
             if not self._stop_workers(timeout=60):
                 # Never run two intakes or dispatchers side by side: let systemd start us afresh.
@@ -168,9 +172,19 @@ class Service:
         return all(w and w.current and now - w.current.heartbeat < max(limit, 30)
                    for w in (self.intake, self.dispatcher, self.timers))
 
+    def load_discount_pool(self) -> None:
+        d = self.config.extras.discount
+        if d.enabled and d.mode == "pool" and d.codes_file is not None:
+            added = discounts.load_pool(d.codes_file, utcnow())
+            left = discounts.remaining()
+            log.info("discount code pool loaded", new_codes=added, unused_codes=left)
+            if left == 0:
+                log.warning("the discount code pool is empty: check-ins go without a code", file=str(d.codes_file))
+
     def run(self) -> int:
         self._install_signals()
         acquire_instance_lock(self.config.database.url)
+        self.load_discount_pool()
         recovered = outbox.recover_in_flight()
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)

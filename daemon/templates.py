@@ -26,6 +26,7 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -155,6 +156,20 @@ class Templates:
                 raise TemplateProblem(f"{html_path}: cannot read as UTF-8 text: {exc}") from None
         self._cache[name] = (subject, text, html)
         return self._cache[name]
+
+    def undeclared(self, name: str) -> set[str]:
+        """Top-level variables the template (subject, text and HTML) reads from its context."""
+        found: set[str] = set()
+        for filename in (f"{name}.txt", f"{name}.html"):
+            path = self.source_of(filename)
+            if path is None:
+                continue
+            source = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+            if filename.endswith(".txt"):
+                head, _, body = source.partition("\n\n")
+                source = head.split(":", 1)[1] + "\n" + body
+            found |= meta.find_undeclared_variables(self.env.parse(source))
+        return found - set(self.env.globals)
 
     def render(self, name: str, context: dict[str, Any]) -> RenderedEmail:
         subject, text, html = self._compiled(name)

@@ -18,6 +18,11 @@ from .routing import CaseView, case_subject
 AUTO_REPLIED = "auto-replied"
 AUTO_GENERATED = "auto-generated"
 
+# Automatic answers to mail that came in: the only emails that can form a loop with an
+# autoresponder, so the only ones the per-recipient limit counts and holds back. Emails that
+# staff caused (plan, progress) or that time caused (follow-up, check-in) cannot loop.
+LOOP_PRONE_KINDS = ("acknowledgment", "rating_thanks", "rating_low")
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -138,9 +143,10 @@ def on_case_opened(case: CaseView, mail: InboundMail, now: datetime, policy: Pol
     return out
 
 
-def on_customer_reply(case: CaseView, mail: InboundMail, new_text: str, now: datetime, policy: Policy) -> list[Outgoing]:
+def on_customer_reply(case: CaseView, mail: InboundMail, new_text: str, now: datetime, policy: Policy,
+                      reopened: bool = False) -> list[Outgoing]:
     """Forward what the customer added to the owner."""
-    ctx = context(case, policy, now, message=message_context(mail, new_text), full_text=mail.text)
+    ctx = context(case, policy, now, message=message_context(mail, new_text), full_text=mail.text, reopened=reopened)
     return [Outgoing("forward", "staff/customer_reply", case.owner, person_name(case.owner, policy.staff_names),
                      ctx, AUTO_GENERATED, "staff")]
 

@@ -18,11 +18,12 @@ from .models import Message, database
 PENDING, SENDING, SENT, FAILED, HELD, BOUNCED = "pending", "sending", "sent", "failed", "held", "bounced"
 
 
-def recent_automated_count(recipient: str, since: datetime) -> int:
+def recent_automated_count(recipient: str, since: datetime, kinds: tuple[str, ...]) -> int:
+    """Automatic answers of ``kinds`` stored for ``recipient`` since ``since`` (held ones not counted)."""
     return (Message.select(fn.COUNT(Message.id))
             .where((Message.direction == "out") & (Message.automated == True)  # noqa: E712
                    & (Message.recipient == recipient) & (Message.created_at >= since)
-                   & (Message.status != HELD))
+                   & Message.kind.in_(list(kinds)) & (Message.status != HELD))
             .scalar())
 
 

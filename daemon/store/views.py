@@ -52,6 +52,9 @@ def case_detail(case_id: int) -> dict | None:
         "reopened_count": c.reopened_count,
         "timers": [{"kind": t.kind, "due_at": _iso(t.due_at), "state": t.state}
                    for t in Timer.select().where(Timer.case == c.id).order_by(Timer.due_at)],
-        "rating": None,
+        "rating": ({"score": c.rating_score, "comment": c.rating_comment, "at": _iso(c.rated_at)}
+                   if c.rating_score is not None else None),
+        "checkin_sent_at": _iso(c.checkin_sent_at),
+        "discount_code": c.discount_code or None,
         "outbox": outbox,
     }

@@ -1,0 +1,124 @@
+"""After the remedy: follow-up, the satisfaction check-in, ratings by reply, and extras.
+
+Pure rules. Resolving a case plans a follow-up and a check-in; reopening
+cancels them; the customer's one-line reply to the check-in is a rating; a low
+one reopens the case and asks what would make it right, a better one closes it
+with thanks. Extras (a discount code, a personal apology) ride on the check-in
+or on the answer to a low rating, as configured or as staff asked with #extra.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .calendar import BusinessHours
+from .lifecycle import AUTO_GENERATED, Outgoing, Policy, context, person_name
+from .plan import TimerSpec
+from .ratings import Rating
+from .routing import CaseView
+
+AFTERCARE_TIMERS = ("followup", "checkin", "checkin_close")
+CUSTOMER_SCHEDULED = ("followup", "checkin")  # these wait for the send window
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What the configuration offers beyond the fix."""
+
+    discount_enabled: bool = False
+    discount_when: str = "always"  # always, on_request, low_rating
+    discount_value: str = ""
+    apology_enabled: bool = False
+    apology_when: str = "always"
+
+
+@dataclass(frozen=True)
+class AftercarePolicy:
+    followup_after: Any  # timedelta
+    checkin_after: Any
+    close_after: Any
+    reopen_at_or_below: int = 2
+    send_window: BusinessHours | None = None
+    extras: Extras = field(default_factory=Extras)
+
+
+def timers_on_resolve(now: datetime, policy: AftercarePolicy) -> list[TimerSpec]:
+    """Resolving sets the aftercare in motion without anyone remembering it."""
+    return [TimerSpec("followup", now + policy.followup_after), TimerSpec("checkin", now + policy.checkin_after)]
+
+
+def send_time(kind: str, now: datetime, window: BusinessHours | None) -> datetime:
+    """When a scheduled customer email may go: now, or the next moment inside the send window."""
+    if kind not in CUSTOMER_SCHEDULED or window is None:
+        return now
+    return window.next_working_moment(now)
+
+
+def wants(kind: str, moment: str, case_extra: str, extras: Extras) -> bool:
+    """Does this case get the discount/apology at this moment ("checkin" or "low_rating")?
+
+    ``case_extra`` is what staff set with #extra: it overrides the configuration for the check-in
+    (``none`` turns both off)."""
+    if case_extra == "none":
+        return False
+    if case_extra == kind:
+        return moment == "checkin"
+    enabled = extras.discount_enabled if kind == "discount" else extras.apology_enabled
+    when = extras.discount_when if kind == "discount" else extras.apology_when
+    if not enabled or when == "on_request":
+        return False
+    return (when == "always" and moment == "checkin") or (when == "low_rating" and moment == "low_rating")
+
+
+def on_followup(case: CaseView, now: datetime, policy: Policy) -> list[Outgoing]:
+    if case.status != "resolved" or not case.customer_address:
+        return []
+    return [Outgoing("followup", "customer/followup", case.customer_address, case.customer_name,
+                     context(case, policy, now), AUTO_GENERATED, "customer")]
+
+
+def on_checkin(case: CaseView, now: datetime, policy: Policy, *, discount_code: str | None, discount_value: str,
+               apology: bool, pool_empty: bool) -> list[Outgoing]:
+    """Ask for a rating by plain reply; carry the extras; warn the owner if the code pool ran dry."""
+    if case.status != "resolved" or not case.customer_address:
+        return []
+    ctx = context(case, policy, now, discount={"code": discount_code, "value": discount_value} if discount_code
+                  else None, apology=apology)
+    out = [Outgoing("checkin", "customer/checkin", case.customer_address, case.customer_name, ctx,
+                    AUTO_GENERATED, "customer")]
+    if pool_empty:
+        out.append(Outgoing("pool_empty", "staff/discount_pool_empty", case.owner,
+                            person_name(case.owner, policy.staff_names), context(case, policy, now),
+                            AUTO_GENERATED, "staff"))
+    return out
+
+
+@dataclass
+class RatingOutcome:
+    status: str  # the case's new status
+    reopened: bool
+    emails: list[Outgoing]
+
+
+def on_rating(case: CaseView, rating: Rating, now: datetime, policy: Policy, aftercare: AftercarePolicy, *,
+              discount_code: str | None = None, apology: bool = False) -> RatingOutcome:
+    """A low rating reopens and escalates, and asks what would make it right; a better one closes with thanks."""
+    rating_ctx = {"score": rating.score, "comment": rating.comment}
+    if rating.score <= aftercare.reopen_at_or_below:
+        ctx = context(CaseView(**{**case.__dict__, "status": "open"}), policy, now, rating=rating_ctx,
+                      discount={"code": discount_code, "value": aftercare.extras.discount_value}
+                      if discount_code else None, apology=apology)
+        emails = [Outgoing("rating_low", "customer/rating_low", case.customer_address, case.customer_name, ctx,
+                           AUTO_GENERATED, "customer")]
+        for address in dict.fromkeys([case.owner, *policy.escalation_to]):
+            emails.append(Outgoing("low_rating", "staff/low_rating", address,
+                                   person_name(address, policy.staff_names), ctx, AUTO_GENERATED, "staff"))
+        return RatingOutcome("open", True, emails)
+    ctx = context(CaseView(**{**case.__dict__, "status": "closed"}), policy, now, rating=rating_ctx)
+    return RatingOutcome("closed", False, [
+        Outgoing("rating_thanks", "customer/rating_thanks", case.customer_address, case.customer_name, ctx,
+                 AUTO_GENERATED, "customer"),
+        Outgoing("rating_notice", "staff/rating", case.owner, person_name(case.owner, policy.staff_names), ctx,
+                 AUTO_GENERATED, "staff"),
+    ])
