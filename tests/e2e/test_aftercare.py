@@ -1,6 +1,7 @@
 """After the remedy: follow-up, check-in answered by a plain reply, extras: real servers, short durations."""
 from __future__ import annotations
 
+import json
 import time
 
 from e2e_support import complaint, parsed, reply_to
@@ -42,6 +43,15 @@ def test_resolving_sets_followup_and_checkin_in_motion_and_a_5_closes(stack):
     assert case["rating"]["score"] == 5 and case["rating"]["comment"] == "the new kettle works perfectly.\nThanks Jane!"
     assert case["rating"]["at"]
     assert time.time() - t0 < 20
+    # The manager's view of it.
+    out = stack.cli("report", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["cases"]["total"] == 1 and report["cases"]["by_status"]["closed"] == 1
+    assert report["satisfaction"]["average"] == 5 and report["satisfaction"]["distribution"]["5"] == 1
+    html = stack.tmp / "report.html"
+    out = stack.cli("report", "--html", str(html))
+    assert out.returncode == 0 and "<svg" in html.read_text() and "https://" not in html.read_text()
 
 
 def test_a_rating_of_1_reopens_asks_what_would_make_it_right_and_escalates(sqlite_stack):

@@ -1,0 +1,91 @@
+"""After the remedy, as conversations with the pure rules."""
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon.cases import aftercare
+from daemon.cases.aftercare import AftercarePolicy, Extras
+from daemon.cases.calendar import BusinessHours
+from daemon.cases.lifecycle import Policy
+from daemon.cases.ratings import Rating
+from daemon.cases.routing import CaseView
+
+NOW = datetime(2026, 3, 6, 17, 30)  # a Friday, 17:30 UTC
+POLICY = Policy(first_response_due=timedelta(hours=24), support_name="Acme Support",
+                support_address="support@example.com", staff_names={"jane@example.com": "Jane Doe"},
+                default_owner="jane@example.com", staff_addresses=("jane@example.com",),
+                escalation=("boss@example.com",))
+CARE = AftercarePolicy(followup_after=timedelta(days=2), checkin_after=timedelta(days=7),
+                       close_after=timedelta(days=14), reopen_at_or_below=2)
+WINDOW = BusinessHours(days=frozenset(range(5)), start=time(9), end=time(18), timezone=ZoneInfo("UTC"))
+
+
+def resolved(**kw):
+    base = dict(id=4, status="resolved", customer_address="maria@example.net", customer_name="Maria Rossi",
+                subject="Kettle", owner="jane@example.com", created_at=NOW - timedelta(days=3))
+    base.update(kw)
+    return CaseView(**base)
+
+
+def test_resolving_plans_a_followup_and_a_checkin():
+    timers = aftercare.timers_on_resolve(NOW, CARE)
+    assert [(t.kind, t.due_at) for t in timers] == [("followup", NOW + timedelta(days=2)),
+                                                    ("checkin", NOW + timedelta(days=7))]
+
+
+def test_scheduled_customer_emails_wait_for_the_send_window_and_staff_timers_do_not():
+    saturday = datetime(2026, 3, 7, 8, 0)
+    assert aftercare.send_time("checkin", saturday, WINDOW) == datetime(2026, 3, 9, 9, 0)
+    assert aftercare.send_time("followup", datetime(2026, 3, 9, 10, 0), WINDOW) == datetime(2026, 3, 9, 10, 0)
+    assert aftercare.send_time("checkin_close", saturday, WINDOW) == saturday
+    assert aftercare.send_time("checkin", saturday, None) == saturday
+
+
+@pytest.mark.parametrize("kind,when,enabled,case_extra,moment,expected", [
+    ("discount", "always", True, "", "checkin", True),
+    ("discount", "always", True, "", "low_rating", False),
+    ("discount", "low_rating", True, "", "low_rating", True),
+    ("discount", "low_rating", True, "", "checkin", False),
+    ("discount", "on_request", True, "", "checkin", False),
+    ("discount", "on_request", True, "discount", "checkin", True),
+    ("discount", "always", False, "", "checkin", False),
+    ("discount", "always", False, "discount", "checkin", True),   # staff asked for it
+    ("discount", "always", True, "none", "checkin", False),       # staff turned it off
+    ("apology", "always", True, "discount", "checkin", True),     # #extra discount does not cancel the apology
+    ("apology", "always", True, "none", "checkin", False),
+])
+def test_which_extras_a_case_gets(kind, when, enabled, case_extra, moment, expected):
+    extras = Extras(discount_enabled=enabled, discount_when=when, apology_enabled=enabled, apology_when=when)
+    assert aftercare.wants(kind, moment, case_extra, extras) is expected
+
+
+def test_a_checkin_carries_its_extras_and_warns_when_the_pool_is_empty():
+    out = aftercare.on_checkin(resolved(), NOW, POLICY, discount_code="AAA", discount_value="15%", apology=True,
+                               pool_empty=False)
+    assert [o.kind for o in out] == ["checkin"]
+    assert out[0].context["discount"] == {"code": "AAA", "value": "15%"} and out[0].context["apology"] is True
+    out = aftercare.on_checkin(resolved(), NOW, POLICY, discount_code=None, discount_value="15%", apology=False,
+                               pool_empty=True)
+    assert [(o.kind, o.to) for o in out] == [("checkin", "maria@example.net"), ("pool_empty", "jane@example.com")]
+    assert out[0].context["discount"] is None
+
+
+def test_no_followup_or_checkin_for_a_case_that_is_open_again():
+    assert aftercare.on_followup(resolved(status="open"), NOW, POLICY) == []
+    assert aftercare.on_checkin(resolved(status="open"), NOW, POLICY, discount_code=None, discount_value="",
+                                apology=False, pool_empty=False) == []
+
+
+def test_a_low_rating_reopens_escalates_and_asks_what_would_make_it_right():
+    result = aftercare.on_rating(resolved(), Rating(2, "Took three weeks."), NOW, POLICY, CARE)
+    assert result.status == "open" and result.reopened
+    assert [(o.kind, o.to) for o in result.emails] == [
+        ("rating_low", "maria@example.net"), ("low_rating", "jane@example.com"), ("low_rating", "boss@example.com")]
+    assert result.emails[0].context["rating"] == {"score": 2, "comment": "Took three weeks."}
+
+
+def test_a_better_rating_closes_with_thanks():
+    result = aftercare.on_rating(resolved(), Rating(3, ""), NOW, POLICY, CARE)
+    assert result.status == "closed" and not result.reopened
+    assert [o.kind for o in result.emails] == ["rating_thanks", "rating_notice"]
