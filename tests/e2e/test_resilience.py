@@ -86,9 +86,11 @@ def test_a_poison_message_is_quarantined_after_three_failures_and_the_rest_go_on
     s = sqlite_stack
     tdir = tmp_path / "templates"
     (tdir / "customer").mkdir(parents=True)
-    # A template that breaks on one subject only: the failure is the message's, not the daemon's.
+    # A template that breaks on one subject only (it passes check-config's sample rendering): the failure
+    # is the message's, not the daemon's.
     (tdir / "customer" / "acknowledgment.txt").write_text(
-        "Subject: Re: {{ case.subject }}\n\n{% if 'POISON' in case.subject %}{{ no_such_variable }}{% endif %}Thanks.\n")
+        "Subject: Re: {{ case.subject }}\n\n{% if 'POISON' in case.subject %}{{ case.no_such_field }}{% endif %}"
+        "Thanks.\n")
     s.start(templates_dir=tdir, poll_interval="1s")
     s.deliver(complaint(subject="POISON pill", sender="p@example.net")[0])
     s.deliver(complaint(subject="Ordinary complaint", sender="o@example.net")[0])
@@ -96,7 +98,7 @@ def test_a_poison_message_is_quarantined_after_three_failures_and_the_rest_go_on
     assert wait_until(lambda: len(s.folder("Aftercare/Quarantine")) == 1, timeout=20)
     notice = s.smtp.wait_for(lambda m: "jane@example.com" in m.rcpt_tos and
                              "Set aside" in (m.message["Subject"] or ""), timeout=15)
-    assert "no_such_variable" in notice[0].data.decode("utf-8", "replace")
+    assert "no_such_field" in notice[0].data.decode("utf-8", "replace")
     failures = [l for l in s.daemon.log_lines() if l.get("event") == "message failed"]
     assert [l["attempt"] for l in failures] == [1, 2, 3]
     assert s.daemon.proc.poll() is None

@@ -94,3 +94,22 @@ def test_a_non_editable_install_finds_its_templates(tmp_path):
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import daemon; print(daemon.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path).stdout
     assert str(venv) in where  # really the installed copy, not the checkout
+
+
+def test_check_config_refuses_a_template_using_a_variable_its_email_never_has(tmp_path):
+    tdir = tmp_path / "tpl" / "customer"
+    tdir.mkdir(parents=True)
+    (tdir / "acknowledgment.txt").write_text("Subject: Hello {{ case.ref }}\n\nDear {{ costumer.name }},\n")
+    path = write(tmp_path, GOOD + f'\n[templates]\ndirectory = "{tmp_path / "tpl"}"\n')
+    out = run_cli(path, "check-config", "--offline")
+    assert out.returncode == 1
+    assert "acknowledgment.txt: uses costumer" in out.stderr and "customer" in out.stderr
+    (tdir / "acknowledgment.txt").write_text("Subject: Hello {{ case.ref }}\n\nDear {{ case.nope }},\n")
+    out = run_cli(path, "check-config", "--offline")
+    assert out.returncode == 1 and "nope" in out.stderr  # caught by rendering the sample data
+
+
+def test_check_config_lists_each_template_with_its_variables(tmp_path):
+    out = run_cli(write(tmp_path, GOOD), "check-config", "--offline")
+    line = next(l for l in out.stdout.splitlines() if l.strip().startswith("customer/checkin:"))
+    assert "discount.code" in line and "owner.name" in line and "case.ref" in line
