@@ -166,10 +166,14 @@ class Service:
                 f"{counts.get('held', 0)} held")
 
     def _healthy(self) -> bool:
-        """The watchdog is fed only while both loops are turning."""
+        """The watchdog is fed only while the intake, outbox and timer loops are all turning.
+
+        A loop counts as hung once its heartbeat is older than 90% of WatchdogSec, so WatchdogSec
+        must be longer than any single blocking step (the unit's 180 s covers the 60 s socket
+        timeouts and the 120 s database busy timeout)."""
         limit = (self.notifier.watchdog_seconds or 60) * 0.9
         now = time.monotonic()
-        return all(w and w.current and now - w.current.heartbeat < max(limit, 30)
+        return all(w and w.current and now - w.current.heartbeat < limit
                    for w in (self.intake, self.dispatcher, self.timers))
 
     def load_discount_pool(self) -> None:
