@@ -25,7 +25,7 @@ from .store.database import reset_connection
 
 log = structlog.get_logger("aftercare.dispatch")
 
-IDLE_WAIT_SECONDS = 5.0
+IDLE_WAIT_SECONDS = 1.0  # also how often the heartbeat moves while idle
 
 
 class Dispatcher:
