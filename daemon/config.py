@@ -259,6 +259,15 @@ class _Section:
         value = self.string(key, default)
         return _check_address(self.path, self.key(key), value)
 
+    def addresses(self, key: str, default: Any) -> list[str]:
+        """A list of email addresses, each checked, errors naming the item: ``staff.addresses[2]``."""
+        values = self.get(key, list, default)
+        for i, a in enumerate(values):
+            if not isinstance(a, str):
+                raise ConfigError(self.path, f"{self.key(key)}[{i}]", "expected a string")
+            _check_address(self.path, f"{self.key(key)}[{i}]", a)
+        return values
+
     def secret(self, key: str, required: bool) -> Secret | None:
         """``key``, ``key_file`` or ``key_env``, else a systemd credential named ``<section>_<key>``."""
         given = [k for k in (key, f"{key}_file", f"{key}_env") if k in self.table]
@@ -422,11 +431,9 @@ def load_config(path: str | os.PathLike) -> Config:
     s.finish()
 
     s = _Section(path, "staff", raw.get("staff", _MISSING))
-    addresses = s.get("addresses", list, check=lambda v: None if v else "must list at least one address")
-    for i, a in enumerate(addresses):
-        if not isinstance(a, str):
-            raise ConfigError(path, f"staff.addresses[{i}]", "expected a string")
-        _check_address(path, f"staff.addresses[{i}]", a)
+    addresses = s.addresses("addresses", _MISSING)
+    if not addresses:
+        raise ConfigError(path, "staff.addresses", "must list at least one address")
     names = tuple((parseaddr(a)[1].lower(), parseaddr(a)[0]) for a in addresses if parseaddr(a)[0])
     addresses = tuple(parseaddr(a)[1].lower() for a in addresses)
     default_owner = parseaddr(s.address("default_owner", addresses[0]))[1].lower()
@@ -444,11 +451,7 @@ def load_config(path: str | os.PathLike) -> Config:
     if "authentication-results" in verify and not authserv_id:
         raise ConfigError(path, "staff.authserv_id", "is required when staff.verify has \"authentication-results\": "
                                                      "the authserv-id your own mail server writes")
-    escalation = s.get("escalation", list, [])
-    for i, a in enumerate(escalation):
-        if not isinstance(a, str):
-            raise ConfigError(path, f"staff.escalation[{i}]", "expected a string")
-        _check_address(path, f"staff.escalation[{i}]", a)
+    escalation = s.addresses("escalation", [])
     staff = StaffConfig(addresses=addresses, default_owner=default_owner,
                         assign=s.string("assign", "default", ("default", "round-robin")), names=names,
                         verify=tuple(verify), secret_file=secret_file, authserv_id=authserv_id,
