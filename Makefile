@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PIP     = $(VENV)/bin/pip
 
-.PHONY: demo test venv system-deps clean
+.PHONY: demo test bench venv system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: system-deps venv
 
 test: system-deps venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Not part of `make test`: a few minutes of load on loopback; writes bench/last-run.json.
+bench: system-deps venv
+	$(PY) bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
