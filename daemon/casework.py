@@ -114,6 +114,11 @@ class Casework:
 
     # --- inbound ------------------------------------------------------------
 
+    def already_recorded(self, fingerprint: str) -> bool:
+        """Whether this email was recorded before (a quarantined one may be tried again)."""
+        return (Message.select().where((Message.fingerprint == fingerprint) & (Message.kind != "quarantined"))
+                .exists())
+
     def handle_inbound(self, mail: InboundMail, now: datetime) -> InboundOutcome:
         """Record one received email and everything it causes, in one transaction."""
         with database.atomic():

@@ -169,6 +169,10 @@ class Intake:
         log_ = self.log.bind(uid=uid, message_id=mail.message_id)
         with structlog.contextvars.bound_contextvars(uid=uid):
             attempts = 0
+            if retry and self.casework.already_recorded(mail.fingerprint):
+                # Recorded before, but its move was cut short (a crash, a lost connection): only file it.
+                log_.info("already recorded: filing it", route="duplicate")
+                return "done"
             if retry:
                 attempts = self.casework.note_failure(self.mailbox_key, mailbox.status.uidvalidity, uid,
                                                       "tried before without success", self.clock())

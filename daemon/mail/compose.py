@@ -34,8 +34,22 @@ def new_message_id(domain: str, case_id: int | None) -> str:
     return f"{token}.case{case_id}@{domain}" if case_id else f"{token}@{domain}"
 
 
+def inert(value: str) -> str:
+    """One line, and no RFC 2047 encoded-word syntax: the stdlib header classes decode ``=?...?=`` in the
+    value they are given, so text a customer wrote as a literal encoded word (decoded once already by
+    parse) would otherwise be decoded a second time into CR LF and an injected header."""
+    return one_line(value).replace("=?", "= ?")
+
+
+def _safe_id(mid: str) -> str | None:
+    mid = one_line(mid)
+    if not mid or "=?" in mid or any(ch in mid for ch in " <>()[]\\,;:\""):
+        return None
+    return mid
+
+
 def _address(name: str, addr: str) -> Address:
-    name = one_line(name or "")
+    name = inert(name or "")
     try:
         return Address(display_name=name, addr_spec=addr)
     except (ValueError, IndexError, TypeError):
@@ -65,13 +79,13 @@ def compose(
     msg["To"] = _address(to_name, to_address)
     if reply_to:
         msg["Reply-To"] = reply_to
-    subject = one_line(rendered.subject)
+    subject = inert(rendered.subject)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now.replace(tzinfo=timezone.utc))
     msg["Message-ID"] = f"<{message_id}>"
-    if in_reply_to:
-        msg["In-Reply-To"] = f"<{one_line(in_reply_to)}>"
-    refs = [one_line(r) for r in (references or []) if r and " " not in r]
+    if in_reply_to and _safe_id(in_reply_to):
+        msg["In-Reply-To"] = f"<{_safe_id(in_reply_to)}>"
+    refs = [r for r in (_safe_id(r) for r in (references or []) if r) if r]
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs[-MAX_REFERENCES:])
     if auto_submitted:
