@@ -21,7 +21,7 @@ from .cases.lifecycle import Outgoing, Policy
 from .cases.routing import CaseView, Route, case_tag, route
 from .config import Config
 from .mail.automatic import automatic_reason
-from .mail.compose import compose, new_message_id
+from .mail.compose import compose, new_message_id, writable_address
 from .mail.inbound import InboundMail
 from .mail.quoting import new_text
 from .store import discounts, outbox
@@ -499,6 +499,17 @@ class Casework:
 
     def enqueue(self, out: Outgoing, case: Case | None, now: datetime) -> Message:
         """Render, compose and store one email; it is sent only once this transaction commits."""
+        if not writable_address(out.to):
+            # An address the header classes would reinterpret (e.g. an encoded word before the @) is never
+            # written into a header: the email is recorded as failed, and the case itself stands.
+            reason = f"not sent: {out.to!r} cannot be written safely into an email header"
+            log.warning("email not sent: unsafe recipient address", case_id=case.id if case else None,
+                        recipient=out.to)
+            return Message.create(
+                case=case.id if case else None, direction="out", kind=out.kind, message_id=None,
+                from_address=self.config.smtp.from_addr_spec, to=[out.to], recipient=out.to.lower(),
+                subject="", text="", created_at=now, status=outbox.FAILED, raw="", automated=out.auto_submitted
+                is not None, next_attempt_at=None, note=reason, last_error=reason)
         rendered = self.templates.render(out.template, out.context)
         if case is not None and case_tag(rendered.subject) != case.id:
             rendered = type(rendered)(f"{rendered.subject} [Case #{case.id}]", rendered.text, rendered.html)

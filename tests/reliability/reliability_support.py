@@ -106,6 +106,11 @@ class NotifySocket:
         with self._lock:
             return [t for t, text in self.received if t >= since and field in text.splitlines()]
 
+    def starting(self, prefix: str, since: float = 0.0) -> list[float]:
+        with self._lock:
+            return [t for t, text in self.received if t >= since
+                    and any(line.startswith(prefix) for line in text.splitlines())]
+
     def first(self, field: str) -> tuple[float, str] | None:
         with self._lock:
             return next(((t, text) for t, text in self.received if field in text.splitlines()), None)
@@ -126,8 +131,14 @@ class FreezableProxy:
     peer's next read blocks until its own timeout, exactly like a stalled server or a black-holed route.
     """
 
-    def __init__(self, target_port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, target_port: int, host: str = "127.0.0.1",
+                 cut: Callable[[bytes], bool] | None = None, latency: float = 0.0) -> None:
+        """``cut``: called with each chunk the client sends; True drops the connection instead of forwarding.
+        ``latency``: seconds each chunk from the server waits before it is passed on (a slow server)."""
         self.target = (host, target_port)
+        self.cut = cut
+        self.latency = latency
+        self.cuts = 0
         self.listener = socket.create_server((host, 0))
         self.listener.settimeout(0.2)
         self.port = self.listener.getsockname()[1]
@@ -155,20 +166,25 @@ class FreezableProxy:
             client.settimeout(None)
             self.connections += 1
             self._socks += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+            for src, dst, from_client in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(src, dst, from_client), daemon=True).start()
 
     def _hold(self) -> None:
         while self.frozen.is_set() and not self.closed.is_set():
             time.sleep(0.02)
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
         try:
             while not self.closed.is_set():
                 self._hold()
                 data = src.recv(65536)
                 if not data:
                     break
+                if from_client and self.cut is not None and self.cut(data):
+                    self.cuts += 1
+                    break
+                if not from_client and self.latency:
+                    time.sleep(self.latency)
                 self._hold()
                 dst.sendall(data)
         except OSError:
