@@ -35,17 +35,10 @@ Maria
 Sent from my iPhone
 """
 
-STAFF_REPLY = """\
-From: Jane Doe <jane@example.com>
-To: Acme Support <{reply_to}>
-Subject: Re: {subject}
-Date: {date}
-Message-ID: {mid}
-In-Reply-To: <{parent}>
-References: <{parent}>
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
+JANE = "Jane Doe <jane@example.com>"
+MARIA = "Maria Rossi <maria.rossi@example.net>"
 
+JANE_PLANS = """\
 #plan +2d Deliver a new kettle by express courier
 #plan +3d Refund the delivery charge
 Dear Maria,
@@ -55,23 +48,11 @@ so it will be with you on Friday. Please keep the broken one; no need to
 send it back.
 
 Jane
-
-On {when}, Acme Support <support@example.com> wrote:
-> Jane, a new complaint has arrived and it is yours to own.
-> ...
 """
 
-STAFF_DONE = """\
-From: Jane Doe <jane@example.com>
-To: Acme Support <{reply_to}>
-Subject: Re: {subject}
-Date: {date}
-Message-ID: {mid}
-In-Reply-To: <{parent}>
-References: <{parent}>
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
+MARIA_THANKS = "Thank you, Friday is perfect.\n"
 
+JANE_DONE = """\
 #done 1,2
 #cause Courier packed kettles without padding
 Maria, the kettle was delivered this morning and the refund is on its way.
@@ -79,23 +60,20 @@ Maria, the kettle was delivered this morning and the refund is on its way.
 Jane
 """
 
-CUSTOMER_REPLY = """\
-From: Maria Rossi <maria.rossi@example.net>
-To: Acme Support <support@example.com>
-Subject: Re: {subject}
-Date: {date}
-Message-ID: {mid}
-In-Reply-To: <{parent}>
-References: <{parent}>
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
+MARIA_RATES = "5 - thank you, Jane was wonderful.\n"
 
-Thank you, Friday is perfect.
 
-On {when}, Acme Support wrote:
-> Dear Maria,
-> I am so sorry: a new kettle leaves our warehouse today
-"""
+def reply(parent: bytes, sender: str, body: str) -> bytes:
+    """A reply as a mail client writes it: to the Reply-To if any, threaded, the parent quoted below."""
+    msg = email.message_from_bytes(parent, policy=email.policy.default)
+    quoted = "\n".join("> " + line for line in msg.get_body(("plain",)).get_content().splitlines()[:4])
+    now = datetime.now(timezone.utc)
+    raw = (f"From: {sender}\nTo: {msg['Reply-To'] or msg['From']}\nSubject: Re: {msg['Subject']}\n"
+           f"Date: {format_datetime(now)}\nMessage-ID: {make_msgid(domain=sender.split('@')[1].strip('>'))}\n"
+           f"In-Reply-To: {msg['Message-ID']}\nReferences: {msg['Message-ID']}\nMIME-Version: 1.0\n"
+           f"Content-Type: text/plain; charset=utf-8\n\n{body}\n"
+           f"On {format_datetime(now)}, {msg['From']} wrote:\n{quoted}\n")
+    return raw.replace("\n", "\r\n").encode()
 
 
 def _show(title: str, raw: bytes, started: float) -> None:
@@ -149,32 +127,23 @@ def run_demo(workdir: Path | None = None) -> int:
         _show("Email to the customer: the acknowledgment", ack.data, started)
         _show("Email to the owner: the new case", note.data, started)
 
-        note_msg = email.message_from_bytes(note.data, policy=email.policy.default)
-        started = time.monotonic()
-        dovecot.append("support", "demo-password", "INBOX", STAFF_REPLY.format(
-            subject=note_msg["Subject"], date=now, reply_to=note_msg["Reply-To"], mid=make_msgid(domain="example.com"),
-            parent=note_msg["Message-ID"].strip("<>"), when=now).replace("\n", "\r\n").encode())
+        def deliver(raw: bytes) -> float:
+            dovecot.append("support", "demo-password", "INBOX", raw)
+            return time.monotonic()
+
+        started = deliver(reply(note.data, JANE, JANE_PLANS))
         print("\nJane answered the notification from her own mail client, with two #plan lines on top.")
         relay, plan = sink.wait_for_count(4, timeout=20)[2:4]
         _show("Email to the customer: Jane's answer, relayed (commands and quoted history removed)",
               relay.data, started)
         _show("Email to the customer: the plan in writing", plan.data, started)
 
-        relay_msg = email.message_from_bytes(relay.data, policy=email.policy.default)
-        started = time.monotonic()
-        dovecot.append("support", "demo-password", "INBOX", CUSTOMER_REPLY.format(
-            subject=relay_msg["Subject"], date=now, mid=make_msgid(domain="mail.example.net"),
-            parent=relay_msg["Message-ID"].strip("<>"), when=now).replace("\n", "\r\n").encode())
+        started = deliver(reply(relay.data, MARIA, MARIA_THANKS))
         print("\nMaria replied.")
         forward = sink.wait_for_count(5, timeout=20)[4]
         _show("Email to the owner: the customer's reply", forward.data, started)
 
-        forward_msg = email.message_from_bytes(forward.data, policy=email.policy.default)
-        started = time.monotonic()
-        dovecot.append("support", "demo-password", "INBOX", STAFF_DONE.format(
-            subject=forward_msg["Subject"], date=now, reply_to=forward_msg["Reply-To"],
-            mid=make_msgid(domain="example.com"), parent=forward_msg["Message-ID"].strip("<>")
-        ).replace("\n", "\r\n").encode())
+        started = deliver(reply(forward.data, JANE, JANE_DONE))
         print("\nJane replied to the forward: #done 1,2 and a line for Maria.")
         for received in sink.wait_for_count(7, timeout=20)[5:7]:
             kind = "progress: everything done" if b"promised is done" in received.data else "Jane's words"
@@ -186,13 +155,8 @@ def run_demo(workdir: Path | None = None) -> int:
         _show("Email to the customer: the follow-up", followup.data, started)
         checkin = sink.wait_for(lambda m: b"how did we do" in m.data, timeout=20)[0]
         _show("Email to the customer: the satisfaction check-in", checkin.data, started)
-        checkin_msg = email.message_from_bytes(checkin.data, policy=email.policy.default)
-        started = time.monotonic()
-        dovecot.append("support", "demo-password", "INBOX", CUSTOMER_REPLY.format(
-            subject=checkin_msg["Subject"], date=now, mid=make_msgid(domain="mail.example.net"),
-            parent=checkin_msg["Message-ID"].strip("<>"), when=now
-        ).replace("Thank you, Friday is perfect.", "5 - thank you, Jane was wonderful.").replace("\n", "\r\n").encode())
-        print("\nMaria answered the check-in with one line: \"5 - thank you, Jane was wonderful.\"")
+        started = deliver(reply(checkin.data, MARIA, MARIA_RATES))
+        print(f"\nMaria answered the check-in with one line: {MARIA_RATES.strip()!r}")
         thanks = sink.wait_for(lambda m: b": thank you [Case" in m.data, timeout=20)[0]
         _show("Email to the customer: thanks for the rating (the case is closed)", thanks.data, started)
 
