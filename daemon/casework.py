@@ -554,8 +554,10 @@ class Casework:
                                   | ((Message.direction == "out") & (Message.recipient == case.customer_address))))
                         .order_by(Message.id))
             ids = [r.message_id for r in rows]
-            last_in = next((r.message_id for r in reversed(rows) if r.direction == "in"), None)
-            return (last_in or (ids[-1] if ids else None)), ids
+            parent = next((r.message_id for r in reversed(rows) if r.direction == "in"), None) or \
+                (ids[-1] if ids else None)
+            # RFC 5322 3.6.4: the References end with the message we answer (the In-Reply-To).
+            return parent, [i for i in ids if i != parent] + ([parent] if parent else [])
         root = (Message.select(Message.message_id)
                 .where((Message.case == case.id) & (Message.direction == "out") & (Message.kind == "notification"))
                 .order_by(Message.id).first())

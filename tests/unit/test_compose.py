@@ -55,3 +55,9 @@ def test_non_ascii_display_names_are_encoded_and_addresses_use_smtputf8():
 def test_message_ids_are_unique_and_on_our_domain():
     ids = {new_message_id("example.com", 7) for _ in range(1000)}
     assert len(ids) == 1000 and all(i.endswith(".case7@example.com") for i in ids)
+
+
+def test_ids_that_could_be_reinterpreted_are_left_out_of_threading_headers():
+    c = build(in_reply_to="=?utf-8?q?a=0D=0AX:1?=", references=["ok@x", "=?utf-8?q?b?=", "sp ace@x", "good@y"])
+    msg = message_from_bytes(c.raw, policy=policy.default)
+    assert msg["In-Reply-To"] is None and msg["References"] == "<ok@x> <good@y>"
