@@ -28,6 +28,7 @@ from daemon.testing.smtpsink import SmtpSink
 __all__ = [
     "DOVECOT_USERS",
     "PG_ADMIN_URL",
+    "database_url",
     "dovecot",
     "dovecot_factory",
     "postgres_url",
@@ -131,3 +132,11 @@ def postgres_url() -> Iterator[str]:
                 )
                 cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path) -> str:
+    """Runs the test twice: on a fresh SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/aftercare.db"
+    return request.getfixturevalue("postgres_url")

@@ -83,3 +83,11 @@ class Stack:
 
 def parsed(received) -> email.message.EmailMessage:
     return email.message_from_bytes(received.data, policy=email.policy.default)
+
+
+def running_stack(tmp, dovecot, smtp, database_url):
+    """Fixture body shared by the e2e and reliability suites: a Stack whose daemon is stopped afterwards."""
+    s = Stack(tmp, dovecot, smtp, database_url)
+    yield s
+    if s.daemon:
+        s.daemon.stop()

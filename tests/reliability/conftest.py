@@ -17,7 +17,7 @@ for extra in (HERE, HERE.parent / "e2e"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from e2e_support import Stack  # noqa: E402
+from e2e_support import running_stack  # noqa: E402
 
 
 def pytest_configure(config):
@@ -28,7 +28,4 @@ def pytest_configure(config):
 @pytest.fixture
 def rstack(tmp_path, dovecot, smtp_sink):
     """Dovecot + SMTP sink + SQLite + (later) the daemon; the daemon is stopped at teardown."""
-    s = Stack(tmp_path, dovecot, smtp_sink, f"sqlite:///{tmp_path}/aftercare.db")
-    yield s
-    if s.daemon:
-        s.daemon.stop()
+    yield from running_stack(tmp_path, dovecot, smtp_sink, f"sqlite:///{tmp_path}/aftercare.db")

@@ -23,25 +23,18 @@ url = "{url}"
 """
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/t.db"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
-def make_config(tmp_path, db_url):
+def make_config(tmp_path, database_url):
     def make(assign="default"):
         p = tmp_path / "c.toml"
-        p.write_text(CONFIG.format(url=db_url, assign=assign))
+        p.write_text(CONFIG.format(url=database_url, assign=assign))
         return load_config(p)
     return make
 
 
 @pytest.fixture
-def db(db_url):
-    d = open_database(db_url)
+def db(database_url):
+    d = open_database(database_url)
     yield d
     d.close()
     database.initialize(None)
