@@ -149,13 +149,17 @@ def baseline_backlog(dovecot: Dovecot, sink: SmtpSink, n: int) -> float:
     return time.monotonic() - t0
 
 
-def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int) -> tuple[float, float]:
+def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int,
+                   profile: Path | None = None) -> tuple[float, float]:
     config = write_config(work / "backlog.toml", imap_port=dovecot.port, smtp_port=sink.port,
                           imap_user="backlog", imap_password=PASSWORD,
                           database_url=f"sqlite:///{work}/backlog.db", poll_interval="60s")
     before = len(sink.messages)
     t0 = time.monotonic()
     with DaemonProcess(config, work / "backlog.log") as d:
+        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+                                "--rate", "250", "--threads", "--idle", "--nonblocking", "-o", str(profile),
+                                "--pid", str(d.proc.pid)]) if profile else None
         deadline = time.monotonic() + 3600
         while len(sink.messages) - before < 2 * n and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -164,6 +168,15 @@ def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int) -> tupl
                 time.sleep(0.2)
         elapsed = time.monotonic() - t0
         peak = rss_mb(d.proc.pid)
+        if os.environ.get("AFTERCARE_BENCH_CPU"):
+            tick = os.sysconf("SC_CLK_TCK")
+            for task in sorted(Path(f"/proc/{d.proc.pid}/task").iterdir()):
+                f = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                print("daemon thread", (task / "comm").read_text().strip(), (int(f[11]) + int(f[12])) / tick,
+                      file=sys.stderr)
+            print("bench process cpu", sum(os.times()[:2]), file=sys.stderr)
+    if spy is not None:
+        spy.wait(30)
     return elapsed, peak
 
 
@@ -252,11 +265,14 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes for a quick look")
     ap.add_argument("--skip", default="", help="comma list of: latency,backlog,scale,startup")
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="record the backlog daemon with py-spy (raw flame format) into this file")
+    ap.add_argument("--backlog", type=int, default=None, help="complaints in the backlog")
     ap.add_argument("--scale-cases", type=int, default=None, help="cases in the scale database")
     args = ap.parse_args()
     q = args.quick
     n_latency, gap = (20, 0.3) if q else (100, 0.5)
-    n_backlog = 300 if q else 5000
+    n_backlog = args.backlog or (300 if q else 5000)
     scale_cases = 10_000 if q else 100_000
     if args.scale_cases:
         scale_cases = args.scale_cases
@@ -285,7 +301,7 @@ def main() -> int:
             preload(dovecot, "base", n_backlog, "b")
             preload(dovecot, "backlog", n_backlog, "k")
             base = baseline_backlog(dovecot, sink, n_backlog)
-            ours, peak = daemon_backlog(work, dovecot, sink, n_backlog)
+            ours, peak = daemon_backlog(work, dovecot, sink, n_backlog, args.profile)
             results["backlog"] = {"n": n_backlog, "emails": 2 * n_backlog,
                                   "baseline_seconds": base, "baseline_emails_per_s": 2 * n_backlog / base,
                                   "aftercare_seconds": ours, "aftercare_emails_per_s": 2 * n_backlog / ours,

@@ -26,6 +26,7 @@ from .mail.inbound import InboundMail
 from .mail.quoting import new_text
 from .store import discounts, outbox
 from .store.models import Case, InboundFailure, Message, PlanStep, Setting, Timer, database
+from .store.prepared import Prepared, PreparedInsert, param
 from .templates import Templates
 
 log = structlog.get_logger("aftercare.casework")
@@ -70,10 +71,33 @@ def aftercare_policy_from(config: Config) -> aftercare.AftercarePolicy:
     )
 
 
-def case_view(case: Case) -> CaseView:
-    senders = (Message.select(fn.DISTINCT(Message.from_address))
-               .where((Message.case == case.id) & (Message.direction == "in")))
-    participants = {case.customer_address, case.owner, *(m.from_address for m in senders)}
+# The statements every incoming message runs, compiled once (see store/prepared.py for why).
+_INSERT_CASE = PreparedInsert(Case, ("status", "customer_address", "customer_name", "subject", "owner",
+                                     "created_at", "updated_at", "first_response_due_at"))
+_INSERT_MESSAGE = PreparedInsert(Message, ("case", "direction", "kind", "message_id", "fingerprint", "from_address",
+                                           "to", "recipient", "subject", "text", "attachments", "note",
+                                           "created_at", "status", "raw", "automated", "next_attempt_at",
+                                           "last_error"))
+_INSERT_TIMER = PreparedInsert(Timer, ("case", "kind", "step", "due_at"))
+_SEEN = Prepared(lambda: Message.select(Message.id, Message.kind).where(Message.fingerprint == param("fp")).limit(1))
+_SENDERS = Prepared(lambda: Message.select(fn.DISTINCT(Message.from_address))
+                    .where((Message.case == param("case")) & (Message.direction == "in")))
+_CUSTOMER_THREAD = Prepared(lambda: Message.select(Message.message_id, Message.direction)
+                            .where((Message.case == param("case")) & Message.message_id.is_null(False)
+                                   & (((Message.direction == "in") & (Message.kind == "customer"))
+                                      | ((Message.direction == "out") & (Message.recipient == param("customer")))))
+                            .order_by(Message.id))
+_STAFF_THREAD_ROOT = Prepared(lambda: Message.select(Message.message_id)
+                              .where((Message.case == param("case")) & (Message.direction == "out")
+                                     & (Message.kind == "notification"))
+                              .order_by(Message.id).limit(1))
+
+
+def case_view(case: Case, senders: tuple[str, ...] | None = None) -> CaseView:
+    """What the case rules see of a case; ``senders`` saves the query when the caller knows them."""
+    if senders is None:
+        senders = tuple(r[0] for r in _SENDERS.rows(case=case.id))
+    participants = {case.customer_address, case.owner, *senders}
     return CaseView(
         id=case.id, status=case.status, customer_address=case.customer_address,
         customer_name=case.customer_name, subject=case.subject, owner=case.owner,
@@ -122,13 +146,12 @@ class Casework:
     def handle_inbound(self, mail: InboundMail, now: datetime) -> InboundOutcome:
         """Record one received email and everything it causes, in one transaction."""
         with database.atomic():
-            seen = Message.get_or_none(Message.fingerprint == mail.fingerprint)
-            if seen is not None and seen.kind != "quarantined":
+            seen = _SEEN.first(fp=mail.fingerprint)
+            if seen is not None and seen[1] != "quarantined":
                 return InboundOutcome("duplicate", None, True, 0)
             if seen is not None:
                 # An operator moved a quarantined message back: try it afresh, keep the old record.
-                seen.fingerprint = None
-                seen.save()
+                Message.update(fingerprint=None).where(Message.id == seen[0]).execute()
             reason = automatic_reason(mail, own_addresses={self.config.smtp.from_addr_spec},
                                       loop_marker=self.loop_marker)
             report_ids = mail.delivery_report.original_message_ids if mail.delivery_report else ()
@@ -171,8 +194,8 @@ class Casework:
         rows.sort(key=lambda m: (m.direction != "out", rank.get(m.message_id, len(ids))))
         return Case.get_by_id(rows[0].case_id)
 
-    def _record(self, mail: InboundMail, case_id: int | None, kind: str, now: datetime, note: str = "") -> Message:
-        return Message.create(
+    def _record(self, mail: InboundMail, case_id: int | None, kind: str, now: datetime, note: str = "") -> int:
+        return _INSERT_MESSAGE(
             case=case_id, direction="in", kind=kind, message_id=mail.message_id, fingerprint=mail.fingerprint,
             from_address=mail.from_address or "", to=list(mail.to), subject=mail.subject, text=mail.text,
             attachments=[{"filename": a.filename, "content_type": a.content_type, "size": a.size}
@@ -181,19 +204,28 @@ class Casework:
         )
 
     def _on_new_case(self, mail: InboundMail, _case: CaseView | None, now: datetime, reason: str):
-        stored = Setting.get_or_none(Setting.key == "round_robin_cursor")
-        owner, cursor = lifecycle.pick_owner(self.config.staff.addresses, self.config.staff.default_owner,
-                                             self.config.staff.assign, int(stored.value) if stored else 0)
-        (Setting.insert(key="round_robin_cursor", value=str(cursor))
-         .on_conflict(conflict_target=[Setting.key], update={Setting.value: str(cursor)}).execute())
+        owner = self._next_owner()
         fields = lifecycle.new_case(mail, owner, now, self.policy)
-        case = Case.create(**fields.__dict__, updated_at=now)
+        case = Case(**fields.__dict__, updated_at=now)
+        case.id = _INSERT_CASE(**case.__data__)
         self._record(mail, case.id, "customer", now, reason)
-        view = case_view(case)
+        view = case_view(case, senders=(mail.from_address or "",))
         self._set_timers(case, [t for t in [plan.first_response_timer(view, self.policy)] if t])
         queued = self._enqueue_all(lifecycle.on_case_opened(view, mail, now, self.policy), case, now)
         log.info("case opened", case_id=case.id, message_id=mail.message_id, owner=owner, reason=reason)
         return case.id, queued
+
+    def _next_owner(self) -> str:
+        """The new case's owner; the round-robin cursor is stored only when it is used."""
+        staff = self.config.staff
+        if staff.assign != "round-robin" or not staff.addresses:
+            return lifecycle.pick_owner(staff.addresses, staff.default_owner, staff.assign, 0)[0]
+        stored = Setting.get_or_none(Setting.key == "round_robin_cursor")
+        owner, cursor = lifecycle.pick_owner(staff.addresses, staff.default_owner, staff.assign,
+                                             int(stored.value) if stored else 0)
+        (Setting.insert(key="round_robin_cursor", value=str(cursor))
+         .on_conflict(conflict_target=[Setting.key], update={Setting.value: str(cursor)}).execute())
+        return owner
 
     def _on_customer_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str):
         case = Case.get_by_id(view.id)
@@ -335,7 +367,7 @@ class Casework:
         for t in timers:
             step = (PlanStep.get_or_none((PlanStep.case == case.id) & (PlanStep.number == t.step_number))
                     if t.step_number else None)
-            Timer.create(case=case.id, kind=t.kind, step=step.id if step else None, due_at=t.due_at)
+            _INSERT_TIMER(case=case.id, kind=t.kind, step=step.id if step else None, due_at=t.due_at)
 
     def _on_suspicious(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str):
         """Staff From without proof: change nothing, relay nothing, tell the owner."""
@@ -497,7 +529,7 @@ class Casework:
     def _enqueue_all(self, emails: list[Outgoing], case: Case | None, now: datetime) -> int:
         return sum(1 for e in emails if self.enqueue(e, case, now))
 
-    def enqueue(self, out: Outgoing, case: Case | None, now: datetime) -> Message:
+    def enqueue(self, out: Outgoing, case: Case | None, now: datetime) -> int:
         """Render, compose and store one email; it is sent only once this transaction commits."""
         if not writable_address(out.to):
             # An address the header classes would reinterpret (e.g. an encoded word before the @) is never
@@ -505,7 +537,7 @@ class Casework:
             reason = f"not sent: {out.to!r} cannot be written safely into an email header"
             log.warning("email not sent: unsafe recipient address", case_id=case.id if case else None,
                         recipient=out.to)
-            return Message.create(
+            return _INSERT_MESSAGE(
                 case=case.id if case else None, direction="out", kind=out.kind, message_id=None,
                 from_address=self.config.smtp.from_addr_spec, to=[out.to], recipient=out.to.lower(),
                 subject="", text="", created_at=now, status=outbox.FAILED, raw="", automated=out.auto_submitted
@@ -535,7 +567,7 @@ class Casework:
                         f"{limit.recipient_limit_window} (outbox.recipient_limit = {limit.recipient_limit})")
                 log.warning("automated email held back by the loop limit", case_id=case.id if case else None,
                             message_id=mid, recipient=recipient, recent=recent)
-        return Message.create(
+        return _INSERT_MESSAGE(
             case=case.id if case else None, direction="out", kind=out.kind, message_id=mid,
             from_address=self.config.smtp.from_addr_spec, to=[out.to], recipient=recipient,
             subject=composed.subject, text=rendered.text, created_at=now, status=status,
@@ -548,17 +580,11 @@ class Casework:
         if case is None or thread == "none":
             return None, []
         if thread == "customer":
-            rows = list(Message.select(Message.message_id, Message.direction)
-                        .where((Message.case == case.id) & Message.message_id.is_null(False)
-                               & (((Message.direction == "in") & (Message.kind == "customer"))
-                                  | ((Message.direction == "out") & (Message.recipient == case.customer_address))))
-                        .order_by(Message.id))
-            ids = [r.message_id for r in rows]
-            parent = next((r.message_id for r in reversed(rows) if r.direction == "in"), None) or \
+            rows = _CUSTOMER_THREAD.rows(case=case.id, customer=case.customer_address)
+            ids = [mid for mid, _ in rows]
+            parent = next((mid for mid, direction in reversed(rows) if direction == "in"), None) or \
                 (ids[-1] if ids else None)
             # RFC 5322 3.6.4: the References end with the message we answer (the In-Reply-To).
             return parent, [i for i in ids if i != parent] + ([parent] if parent else [])
-        root = (Message.select(Message.message_id)
-                .where((Message.case == case.id) & (Message.direction == "out") & (Message.kind == "notification"))
-                .order_by(Message.id).first())
-        return (root.message_id, [root.message_id]) if root else (None, [])
+        root = _STAFF_THREAD_ROOT.first(case=case.id)
+        return (root[0], [root[0]]) if root else (None, [])

@@ -36,6 +36,7 @@ class Dispatcher:
         self.stop = stop
         self.wake = threading.Event()
         self.sender = SmtpSender(config.smtp)
+        self.sent_log = outbox.SentLog.for_database()
         self.heartbeat = time.monotonic()
         self.sent = 0
 
@@ -54,6 +55,7 @@ class Dispatcher:
                 self.wake.wait(self._seconds_until_due())
                 self.wake.clear()
         self.sender.close()
+        self.sent_log.fold(close=True)
         log.info("dispatcher stopped")
 
     def _seconds_until_due(self) -> float:
@@ -68,9 +70,11 @@ class Dispatcher:
     def drain_once(self) -> bool:
         """Send what is due now; return True if anything was claimed.
 
-        Each row is marked sent the moment the server accepts it, so a crash can
-        repeat at most the one email that was in flight.
+        Each row is noted as sent the moment the server accepts it, so a crash
+        can repeat at most the one email that was in flight; the notes reach the
+        outbox once the batch is through (``outbox.SentLog``).
         """
+        self.sent_log.fold()
         rows = outbox.claim_due(self.clock())
         if not rows:
             return False
@@ -99,9 +103,10 @@ class Dispatcher:
                 except PermanentFailure as exc:
                     self.casework.delivery_failed(row.id, str(exc), self.clock())
                     continue
-                outbox.mark_sent([row.id], self.clock())
+                self.sent_log.record(row.id, self.clock())
                 self.sent += 1
                 log_.info("email sent", recipient=row.recipient)
         finally:
             outbox.release_claims(untried)
+            self.sent_log.fold()
         return True

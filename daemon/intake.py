@@ -128,26 +128,46 @@ class Intake:
         message found again at or below it has been tried before: that try is
         counted first, and a message that keeps killing the process is
         quarantined instead of taking the daemon down again and again.
+
+        Messages new to us are recorded a fetched batch to a transaction (one
+        commit, and one wait for SQLite's write lock, per batch instead of per
+        message); each message still has a savepoint of its own, so one that
+        fails rolls back alone. A message tried before is recorded in a
+        transaction of its own, after its try was counted and committed.
         """
         uids = mailbox.uids(after)
         if not uids:
             return after
         tried_before = self._advance_last_uid(max(uids))
         highest = after
-        done: list[int] = []
-        quarantined: list[int] = []
-        for uid, raw in mailbox.fetch(uids):
+        for batch in mailbox.fetch_batches(uids):
             if self.stop.is_set():
                 break
-            self.heartbeat = time.monotonic()
-            outcome = self._process(mailbox, uid, raw, retry=uid <= tried_before)
-            (done if outcome == "done" else quarantined if outcome == "quarantine" else []).append(uid)
-            highest = max(highest, uid)
-            if len(done) + len(quarantined) >= 50:
-                self._file(mailbox, done, quarantined)
-                done, quarantined = [], []
-        self._file(mailbox, done, quarantined)
+            outcomes, queued = self._process_batch(mailbox, batch, tried_before)
+            if queued:
+                self.on_processed()  # after the commit: the dispatcher finds the emails
+            highest = max([highest, *outcomes])
+            self._file(mailbox, [u for u, o in outcomes.items() if o == "done"],
+                       [u for u, o in outcomes.items() if o == "quarantine"])
         return max(highest, after)
+
+    def _process_batch(self, mailbox: Mailbox, batch: list[tuple[int, bytes]],
+                       tried_before: int) -> tuple[dict[int, str], int]:
+        outcomes: dict[int, str] = {}
+        queued = 0
+        for uid, raw in batch:
+            if uid <= tried_before and not self.stop.is_set():
+                outcomes[uid], n = self._process(mailbox, uid, raw, retry=True)
+                queued += n
+        fresh = [(uid, raw) for uid, raw in batch if uid > tried_before]
+        if fresh:
+            with database.atomic():
+                for uid, raw in fresh:
+                    if self.stop.is_set():
+                        break
+                    outcomes[uid], n = self._process(mailbox, uid, raw, retry=False)
+                    queued += n
+        return outcomes, queued
 
     def _advance_last_uid(self, uid: int) -> int:
         """Record that messages up to ``uid`` are being tried; return the previous mark."""
@@ -163,8 +183,9 @@ class Intake:
         mailbox.move(done, self.config.processed_folder)
         mailbox.move(quarantined, self.config.quarantine_folder)
 
-    def _process(self, mailbox: Mailbox, uid: int, raw: bytes, retry: bool) -> str:
-        """Record one message. Returns "done", "quarantine" or "retry"."""
+    def _process(self, mailbox: Mailbox, uid: int, raw: bytes, retry: bool) -> tuple[str, int]:
+        """Record one message. Returns "done", "quarantine" or "retry", and the emails it queued."""
+        self.heartbeat = time.monotonic()
         mail = parse(raw)
         log_ = self.log.bind(uid=uid, message_id=mail.message_id)
         with structlog.contextvars.bound_contextvars(uid=uid):
@@ -172,15 +193,15 @@ class Intake:
             if retry and self.casework.already_recorded(mail.fingerprint):
                 # Recorded before, but its move was cut short (a crash, a lost connection): only file it.
                 log_.info("already recorded: filing it", route="duplicate")
-                return "done"
+                return "done", 0
             if retry:
                 attempts = self.casework.note_failure(self.mailbox_key, mailbox.status.uidvalidity, uid,
                                                       "tried before without success", self.clock())
                 if attempts > QUARANTINE_AFTER_FAILURES:
-                    return self._quarantine(mail, f"tried {attempts - 1} times without success", log_)
+                    return self._quarantine(mail, f"tried {attempts - 1} times without success", log_), 1
             return self._record(mailbox, uid, mail, log_, attempts)
 
-    def _record(self, mailbox: Mailbox, uid: int, mail, log_, attempts: int) -> str:
+    def _record(self, mailbox: Mailbox, uid: int, mail, log_, attempts: int) -> tuple[str, int]:
         try:
             outcome = self.casework.handle_inbound(mail, self.clock())
         except (OperationalError, InterfaceError) as exc:
@@ -191,14 +212,12 @@ class Intake:
                                                   self.clock(), count=attempts == 0)
             log_.error("message failed", error=reason, attempt=attempts, exc_info=True)
             if attempts >= QUARANTINE_AFTER_FAILURES:
-                return self._quarantine(mail, f"failed {attempts} times: {reason}", log_)
-            return "retry"
+                return self._quarantine(mail, f"failed {attempts} times: {reason}", log_), 1
+            return "retry", 0
         self.processed += 1
         log_.info("message recorded", route=outcome.route, case_id=outcome.case_id, duplicate=outcome.duplicate,
                   queued=outcome.outgoing)
-        if outcome.outgoing:
-            self.on_processed()
-        return "done"
+        return "done", outcome.outgoing
 
     def _quarantine(self, mail, reason: str, log_) -> str:
         """Set the message aside; telling the owner is best effort, the folder move is not."""

@@ -119,7 +119,12 @@ class Mailbox:
         return sorted(u for u in found if u > after)
 
     def fetch(self, uids: Iterable[int]) -> Iterator[tuple[int, bytes]]:
-        """Raw bytes of each message, in batches; a message that vanished is skipped."""
+        """Raw bytes of each message; a message that vanished is skipped."""
+        for batch in self.fetch_batches(uids):
+            yield from batch
+
+    def fetch_batches(self, uids: Iterable[int]) -> Iterator[list[tuple[int, bytes]]]:
+        """Raw bytes of the messages, ``FETCH_BATCH`` at a time: one round trip, bounded memory."""
         uids = list(uids)
         for start in range(0, len(uids), FETCH_BATCH):
             chunk = uids[start:start + FETCH_BATCH]
@@ -127,10 +132,7 @@ class Mailbox:
                 data = self.client.fetch(chunk, ["BODY.PEEK[]"])
             except (OSError, IMAPClientError) as exc:
                 raise MailboxError(_describe(exc)) from None
-            for uid in chunk:
-                body = data.get(uid, {}).get(b"BODY[]")
-                if body is not None:
-                    yield uid, body
+            yield [(uid, data[uid][b"BODY[]"]) for uid in chunk if data.get(uid, {}).get(b"BODY[]") is not None]
 
     # --- filing -------------------------------------------------------------
 

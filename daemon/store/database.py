@@ -6,6 +6,7 @@ function applied once, in order, inside a transaction.
 from __future__ import annotations
 
 import fcntl
+import threading
 from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
@@ -18,6 +19,54 @@ from playhouse.shortcuts import ReconnectMixin
 
 class ReconnectingPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
     """Reconnects when the server dropped the connection (restart, failover, idle cut)."""
+
+
+class SerializedSqliteDatabase(SqliteDatabase):
+    """SQLite whose writers in this process take turns through one lock.
+
+    SQLite lets one writer at a time in; a second one waits in SQLite's busy
+    handler, which sleeps in steps of up to 100 ms and so leaves the database
+    idle long after the lock is free. Intake, dispatcher and timers all write
+    in short transactions, so they queue on a Python lock instead, which hands
+    over the moment a transaction ends. Other processes (the CLI) still meet
+    the busy timeout.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._writer = threading.Lock()
+        self._holder = threading.local()
+
+    def begin(self, lock_type=None):
+        self._writer.acquire()
+        self._holder.held = True
+        try:
+            super().begin(lock_type)
+        except BaseException:
+            self._release_writer()
+            raise
+
+    def commit(self):
+        super().commit()  # if this fails, the transaction's rollback releases the turn
+        self._release_writer()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._release_writer()
+
+    def _close(self, conn):
+        try:
+            super()._close(conn)
+        finally:
+            self._release_writer()
+
+    def _release_writer(self) -> None:
+        if getattr(self._holder, "held", False):
+            self._holder.held = False
+            self._writer.release()
+
 
 from .models import ALL_MODELS, SchemaVersion, database
 
@@ -41,7 +90,7 @@ def make_database(url: str) -> Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two
         # writers queue on busy_timeout instead of deadlocking on upgrade.
-        return SqliteDatabase(
+        return SerializedSqliteDatabase(
             path,
             timeout=BUSY_TIMEOUT_SECONDS,
             lock_type="IMMEDIATE",

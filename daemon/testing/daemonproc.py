@@ -72,6 +72,7 @@ class DaemonProcess:
 
     def start(self) -> "DaemonProcess":
         self._log_file = open(self.log_path, "ab")
+        self._log_offset = self._log_file.tell()  # where this run's lines begin in a shared log
         env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
         env.update({"PYTHONUNBUFFERED": "1", **self.env})
         self.proc = subprocess.Popen(
@@ -80,21 +81,24 @@ class DaemonProcess:
         )
         return self
 
-    def log_lines(self) -> list[dict[str, Any]]:
+    def log_lines(self, since_start: bool = False) -> list[dict[str, Any]]:
+        """The log's JSON lines; with ``since_start``, only this run's."""
         out = []
         if not self.log_path.exists():
             return out
-        for line in self.log_path.read_text(errors="replace").splitlines():
+        data = self.log_path.read_bytes()[getattr(self, "_log_offset", 0) if since_start else 0:]
+        for line in data.decode(errors="replace").splitlines():
             try:
                 out.append(json.loads(line))
             except json.JSONDecodeError:
                 out.append({"event": line, "raw": True})
         return out
 
-    def wait_for_log(self, predicate: Callable[[dict], bool], timeout: float = 15.0) -> dict:
+    def wait_for_log(self, predicate: Callable[[dict], bool], timeout: float = 15.0,
+                     since_start: bool = False) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in self.log_lines():
+            for line in self.log_lines(since_start):
                 if predicate(line):
                     return line
             if self.proc and self.proc.poll() is not None:
@@ -104,6 +108,10 @@ class DaemonProcess:
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         self.wait_for_log(lambda l: l.get("event") == "ready: mailbox synced", timeout)
+
+    def wait_connected(self, timeout: float = 20.0) -> None:
+        """Until this run has logged in to the mailbox: intake starts its work now."""
+        self.wait_for_log(lambda l: l.get("event") == "mailbox connected", timeout, since_start=True)
 
     def tail(self, n: int = 40) -> str:
         if not self.log_path.exists():

@@ -38,7 +38,7 @@ def test_ready_comes_after_the_first_sync_and_the_watchdog_is_fed(sqlite_stack, 
 
 def test_killed_mid_backlog_and_restarted_nothing_is_lost_or_doubled(sqlite_stack):
     s = sqlite_stack
-    n = 120
+    n = 300
     for i in range(n):
         s.deliver(complaint(subject=f"Complaint {i}", sender=f"c{i}@example.net")[0])
     rng = random.Random(7)
@@ -48,7 +48,8 @@ def test_killed_mid_backlog_and_restarted_nothing_is_lost_or_doubled(sqlite_stac
     for _ in range(3):
         # Not waiting for READY: the kill lands while the backlog is being worked through.
         s.daemon = DaemonProcess(s.config, s.tmp / "daemon.log").start()
-        time.sleep(rng.uniform(0.8, 1.3))
+        s.daemon.wait_connected()
+        time.sleep(rng.uniform(0.05, 0.3))  # intake records a few hundred complaints a second
         s.daemon.kill()
         kills += 1
         progress.append(len(s.cases()))

@@ -1,6 +1,6 @@
 """The bytes we send: ids, threading, RFC 3834 marks, no header injection, internationalised addresses."""
 from datetime import datetime
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 
 from daemon.mail.compose import compose, new_message_id
 from daemon.templates import RenderedEmail
@@ -61,3 +61,56 @@ def test_ids_that_could_be_reinterpreted_are_left_out_of_threading_headers():
     c = build(in_reply_to="=?utf-8?q?a=0D=0AX:1?=", references=["ok@x", "=?utf-8?q?b?=", "sp ace@x", "good@y"])
     msg = message_from_bytes(c.raw, policy=policy.default)
     assert msg["In-Reply-To"] is None and msg["References"] == "<ok@x> <good@y>"
+
+
+def _lines(raw: bytes) -> list[bytes]:
+    return raw.split(b"\r\n\r\n")[0].split(b"\r\n")
+
+
+def _text(msg, subtype: str) -> str:
+    return msg.get_body((subtype,)).get_content().replace("\r\n", "\n")
+
+
+def test_non_ascii_subjects_and_names_round_trip_through_a_standard_parser():
+    subject = "Re: 注文が壊れていました — Überweisung «remboursement» [Case #1]"
+    c = build(rendered=RenderedEmail(subject, "Grüße\n", None), to_name="山田 太郎 (Yamada)")
+    assert c.raw.isascii()
+    msg = message_from_bytes(c.raw, policy=policy.default)
+    assert msg["Subject"] == subject
+    assert msg["To"].addresses[0].display_name == "山田 太郎 (Yamada)"
+    assert _text(msg, "plain") == "Grüße\n"
+    assert all(len(line) <= 998 for line in _lines(c.raw))
+
+
+def test_names_with_quotes_and_specials_are_quoted_not_split_into_addresses():
+    c = build(to_name='Rossi, Maria "Mia" \\ <boss>')
+    to = message_from_bytes(c.raw, policy=policy.default)["To"]
+    assert len(to.addresses) == 1
+    assert to.addresses[0].display_name == 'Rossi, Maria "Mia" \\ <boss>'
+    assert to.addresses[0].addr_spec == "maria@example.net"
+
+
+def test_long_subjects_and_references_are_folded_under_998_and_read_back_whole():
+    words = " ".join(f"word{i}" for i in range(400))
+    refs = [f"{'r' * 200}{i}@example.net" for i in range(20)]
+    c = build(rendered=RenderedEmail(words, "x\n", None), references=refs)
+    assert all(len(line) <= 998 for line in _lines(c.raw))
+    msg = message_from_bytes(c.raw, policy=policy.default)
+    assert msg["Subject"] == words
+    assert msg["References"].split() == [f"<{r}>" for r in refs]
+
+
+def test_html_alternative_carries_both_parts_in_utf8():
+    c = build(rendered=RenderedEmail("Hello", "Dear Zoë,\n= sign and trailing space \n", "<p>Dear Zoë</p>\n"))
+    msg = message_from_bytes(c.raw, policy=policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert _text(msg, "plain") == "Dear Zoë,\n= sign and trailing space \n"
+    assert _text(msg, "html") == "<p>Dear Zoë</p>\n"
+    assert all(len(line) <= 78 for line in c.raw.split(b"\r\n\r\n", 1)[1].split(b"\r\n"))
+
+
+def test_smtputf8_mail_writes_names_and_subject_as_utf8():
+    c = build(to_address="josé@exämple.de", to_name="José", rendered=RenderedEmail("Réponse", "x\n", None))
+    msg = message_from_string(c.raw.decode("utf-8"), policy=policy.default)
+    assert msg["Subject"] == "Réponse" and msg["To"].addresses[0].display_name == "José"
+    assert b"=?utf-8?" not in c.raw.split(b"\r\n\r\n")[0]
