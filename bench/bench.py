@@ -156,16 +156,17 @@ def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int,
                           database_url=f"sqlite:///{work}/backlog.db", poll_interval="60s")
     before = len(sink.messages)
     t0 = time.monotonic()
+    wall0 = time.time() + time.timezone * 0
     with DaemonProcess(config, work / "backlog.log") as d:
         spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
-                                "--rate", "250", "--threads", "--idle", "--nonblocking", "-o", str(profile),
+                                "--rate", "250", "--threads", "--gil", "--nonblocking", "-o", str(profile),
                                 "--pid", str(d.proc.pid)]) if profile else None
         deadline = time.monotonic() + 3600
         while len(sink.messages) - before < 2 * n and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.01)
         with dovecot.client("backlog", PASSWORD) as imap:
             while imap.select_folder("INBOX")[b"EXISTS"] and time.monotonic() < deadline:
-                time.sleep(0.2)
+                time.sleep(0.01)
         elapsed = time.monotonic() - t0
         peak = rss_mb(d.proc.pid)
         if os.environ.get("AFTERCARE_BENCH_CPU"):
@@ -175,6 +176,16 @@ def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int,
                 print("daemon thread", (task / "comm").read_text().strip(), (int(f[11]) + int(f[12])) / tick,
                       file=sys.stderr)
             print("bench process cpu", sum(os.times()[:2]), file=sys.stderr)
+            lines = d.log_lines()
+            def at(event, last=False):
+                ts = [l["timestamp"] for l in lines if l.get("event") == event]
+                return (datetime.fromisoformat((ts[-1] if last else ts[0]).rstrip("Z")).timestamp() - wall0) if ts else None
+            print("timeline s:", [(e, last, round(at(e, last), 2)) for e, last in (("aftercare started", 0), ("mailbox connected", 0),
+                  ("message recorded", 0), ("message recorded", 1), ("email sent", 0), ("email sent", 1))],
+                  "done", round(elapsed, 2), file=sys.stderr)
+            sent_ts = sorted(datetime.fromisoformat(l["timestamp"].rstrip("Z")).timestamp() - wall0 for l in lines if l.get("event") == "email sent")
+            for q in range(0, 11):
+                print("sent", q * 10, "% at", round(sent_ts[min(len(sent_ts) - 1, q * len(sent_ts) // 10)], 2), file=sys.stderr)
     if spy is not None:
         spy.wait(30)
     return elapsed, peak

@@ -12,6 +12,7 @@ import stat
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Callable
@@ -80,15 +81,15 @@ class SmtpConfig:
     from_address: str
     timeout: timedelta = timedelta(seconds=60)
 
-    @property
+    @cached_property  # read for every email composed
     def from_addr_spec(self) -> str:
         return parseaddr(self.from_address)[1].lower()
 
-    @property
+    @cached_property  # read for every email composed
     def from_name(self) -> str:
         return parseaddr(self.from_address)[0]
 
-    @property
+    @cached_property  # read for every email composed
     def domain(self) -> str:
         return self.from_addr_spec.rpartition("@")[2]
 

@@ -18,7 +18,7 @@ from imapclient.exceptions import IMAPClientError
 from ..config import MailboxConfig
 
 IDLE_REISSUE_SECONDS = 9 * 60  # RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; servers often cut at 10+
-FETCH_BATCH = 10  # bounded memory with large attachments; the heartbeat moves per message
+FETCH_BATCH = 25  # bounded memory with large attachments; the heartbeat moves per message
 
 
 class MailboxError(Exception):

@@ -53,7 +53,7 @@ class SmtpSender:
                 self.conn = self._connect()
             try:
                 options = []
-                if any(b > 127 for b in raw[:200000]) or any(not r.isascii() for r in recipients + [mail_from]):
+                if not raw.isascii() or any(not r.isascii() for r in recipients + [mail_from]):
                     if self.conn.has_extn("smtputf8"):
                         options.append("SMTPUTF8")
                 refused = self.conn.sendmail(mail_from, recipients, raw, mail_options=options)

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from datetime import datetime, timedelta
 
-from peewee import Case, PostgresqlDatabase, SqliteDatabase, fn
+from peewee import PostgresqlDatabase, SqliteDatabase, fn
 
 from .models import Message, database
 from .prepared import Prepared, param
@@ -24,6 +24,8 @@ from .prepared import Prepared, param
 PENDING, SENDING, SENT, FAILED, HELD, BOUNCED = "pending", "sending", "sent", "failed", "held", "bounced"
 
 
+_MARK_SENT = Prepared(lambda: Message.update(status=SENT, last_error="", sent_at=param("at"))
+                      .where((Message.id == param("id")) & Message.status.in_([SENDING, PENDING])))
 _RECENT_AUTOMATED: dict[tuple[str, ...], Prepared] = {}
 
 
@@ -49,16 +51,20 @@ def recover_in_flight() -> int:
             .where((Message.direction == "out") & (Message.status == SENDING)).execute())
 
 
-def claim_due(now: datetime, limit: int = 100) -> list[Message]:
-    """Mark up to ``limit`` due rows as sending and return them, oldest first."""
+def claim_due(now: datetime, limit: int = 100) -> list:
+    """Mark up to ``limit`` due rows as sending and return them, oldest first.
+
+    Each row carries what sending needs: id, case_id, message_id, kind, recipient, raw, attempts.
+    """
     with database.atomic():
-        query = (Message.select()
+        query = (Message.select(Message.id, Message.case.alias("case_id"), Message.message_id, Message.kind,
+                                Message.recipient, Message.raw, Message.attempts)
                  .where((Message.status == PENDING) & (Message.next_attempt_at <= now))
                  .order_by(Message.id).limit(limit))
         if isinstance(database.obj, PostgresqlDatabase):
             # Two dispatchers on one database never claim the same row.
             query = query.for_update(skip_locked=True)
-        rows = list(query)
+        rows = list(query.namedtuples())
         if rows:
             (Message.update(status=SENDING)
              .where(Message.id.in_([r.id for r in rows]) & (Message.status == PENDING)).execute())
@@ -158,13 +164,7 @@ class SentLog:
                 if rows:
                     ids = [r[0] for r in rows]
                     with database.atomic():
-                        for start in range(0, len(rows), 500):
-                            part = rows[start:start + 500]
-                            (Message.update(status=SENT, last_error="",
-                                            sent_at=Case(Message.id, [(i, datetime.fromisoformat(at))
-                                                                      for i, at in part]))
-                             .where(Message.id.in_([i for i, _ in part])
-                                    & Message.status.in_([SENDING, PENDING])).execute())
+                        _MARK_SENT.run_many([{"id": i, "at": datetime.fromisoformat(at)} for i, at in rows])
                     # Only after the outbox committed: folding the same note twice changes nothing.
                     self._conn.execute(f"DELETE FROM sent WHERE id IN ({','.join('?' * len(ids))})", ids)
                 return len(rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from peewee import Model, Query, Value
+from peewee import Model, Query, Value, __exception_wrapper__
 
 from .models import database
 
@@ -51,6 +51,13 @@ class Prepared:
         sql, slots = self._compile()
         return database.execute_sql(sql, [values[v] if is_param else v for is_param, v in slots])
 
+    def run_many(self, values: list[dict[str, Any]]) -> None:
+        """The statement once per parameter set, in one round of the driver (``executemany``)."""
+        sql, slots = self._compile()
+        params = [[v[name] if is_param else name for is_param, name in slots] for v in values]
+        with __exception_wrapper__:  # driver errors become peewee's, as execute_sql does
+            database.cursor().executemany(sql, params)
+
     def rows(self, **values: Any) -> list[tuple]:
         return list(self.cursor(**values).fetchall())
 
@@ -70,19 +77,15 @@ class PreparedInsert:
         names = set(columns) | {n for n, f in fields.items() if f.default is not None and not f.primary_key}
         self.model = model
         self.fields = [fields[n] for n in sorted(names)]
+        self._names = frozenset(names)
+        self._plan = [(f.name, f.db_value, f.default, callable(f.default)) for f in self.fields]
         self.prepared = Prepared(lambda: model.insert({f: param(f.name) for f in self.fields}))
 
     def __call__(self, **values: Any) -> int:
-        unknown = set(values) - {f.name for f in self.fields}
-        if unknown:
-            raise TypeError(f"{self.model.__name__} insert prepared without {sorted(unknown)}")
-        converted = {}
-        for f in self.fields:
-            if f.name in values:
-                v = values[f.name]
-            else:
-                v = f.default() if callable(f.default) else f.default
-            converted[f.name] = f.db_value(v)
+        if not values.keys() <= self._names:
+            raise TypeError(f"{self.model.__name__} insert prepared without {sorted(values.keys() - self._names)}")
+        converted = {name: to_db(values[name] if name in values else default() if is_callable else default)
+                     for name, to_db, default, is_callable in self._plan}
         cursor = self.prepared.cursor(**converted)
         if database.obj.returning_clause:  # PostgreSQL: INSERT ... RETURNING id
             return cursor.fetchone()[0]

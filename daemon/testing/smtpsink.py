@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,9 +55,14 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
-    message: EmailMessage
     auth_login: str | None = None
     received_at: float = field(default_factory=time.time)
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        """Parsed on first use: parsing every message as it arrives would make the sink, not the
+        daemon, the slow end of a benchmark."""
+        return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
 
 
 @dataclass
@@ -392,13 +398,11 @@ class _Handler:
         data = envelope.original_content or envelope.content
         if isinstance(data, str):  # only with decode_data=True; be safe
             data = data.encode("utf-8", "surrogateescape")
-        message = email.message_from_bytes(data, policy=email.policy.default)
         login = getattr(session, "auth_data", None)
         received = Received(
             mail_from=envelope.mail_from or "",
             rcpt_tos=list(envelope.rcpt_tos),
             data=bytes(data),
-            message=message,  # type: ignore[arg-type]
             auth_login=login if isinstance(login, str) else None,
         )
         if self.sink._routes:
