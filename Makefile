@@ -32,7 +32,8 @@ demo: system-deps venv
 test: system-deps venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-# Not part of `make test`: a few minutes of load on loopback; writes bench/last-run.json.
+# Not part of `make test`: a few minutes of load on loopback. Prints a table, rewrites the last-run
+# block of bench/RESULTS.md and bench/last-run.json; BENCH_ARGS=--quick for smaller sizes.
 bench: system-deps venv
 	$(PY) bench/bench.py $(BENCH_ARGS)
 

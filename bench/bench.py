@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import make_msgid
 from pathlib import Path
 
@@ -45,6 +45,17 @@ def complaint(i: int, tag: str) -> bytes:
             f"Subject: Complaint {i}\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\n"
             f"Message-ID: {make_msgid(domain='bench.example.net')}\r\nMIME-Version: 1.0\r\n"
             f"Content-Type: text/plain; charset=utf-8\r\n\r\nMy order {i} arrived broken.\r\n").encode()
+
+
+def machine() -> str:
+    """What the figures were measured on: they mean little without it."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or platform.machine())
+    mem = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal:")), 0)
+    dovecot = subprocess.run(["/usr/sbin/dovecot", "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{cpu}, {os.cpu_count()} cores, {mem:,} MB memory; {platform.platform()}; "
+            f"Python {platform.python_version()}; Dovecot {dovecot.split()[0] if dovecot else '?'}")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -149,14 +160,19 @@ def baseline_backlog(dovecot: Dovecot, sink: SmtpSink, n: int) -> float:
     return time.monotonic() - t0
 
 
-def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int,
-                   profile: Path | None = None) -> tuple[float, float]:
+def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, profile: Path | None = None) -> dict:
+    """The daemon started on a full mailbox: seconds until every email is accepted and the folder is empty.
+
+    Also read from the daemon's own log: when it was logged in, when intake recorded the last
+    complaint and when the last email went, and the CPU the process used (it runs on one core:
+    its threads share one interpreter lock).
+    """
     config = write_config(work / "backlog.toml", imap_port=dovecot.port, smtp_port=sink.port,
                           imap_user="backlog", imap_password=PASSWORD,
                           database_url=f"sqlite:///{work}/backlog.db", poll_interval="60s")
     before = len(sink.messages)
+    wall0 = time.time()
     t0 = time.monotonic()
-    wall0 = time.time() + time.timezone * 0
     with DaemonProcess(config, work / "backlog.log") as d:
         spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
                                 "--rate", "250", "--threads", "--gil", "--nonblocking", "-o", str(profile),
@@ -169,26 +185,23 @@ def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int,
                 time.sleep(0.01)
         elapsed = time.monotonic() - t0
         peak = rss_mb(d.proc.pid)
-        if os.environ.get("AFTERCARE_BENCH_CPU"):
-            tick = os.sysconf("SC_CLK_TCK")
-            for task in sorted(Path(f"/proc/{d.proc.pid}/task").iterdir()):
-                f = (task / "stat").read_text().rsplit(")", 1)[1].split()
-                print("daemon thread", (task / "comm").read_text().strip(), (int(f[11]) + int(f[12])) / tick,
-                      file=sys.stderr)
-            print("bench process cpu", sum(os.times()[:2]), file=sys.stderr)
-            lines = d.log_lines()
-            def at(event, last=False):
-                ts = [l["timestamp"] for l in lines if l.get("event") == event]
-                return (datetime.fromisoformat((ts[-1] if last else ts[0]).rstrip("Z")).timestamp() - wall0) if ts else None
-            print("timeline s:", [(e, last, round(at(e, last), 2)) for e, last in (("aftercare started", 0), ("mailbox connected", 0),
-                  ("message recorded", 0), ("message recorded", 1), ("email sent", 0), ("email sent", 1))],
-                  "done", round(elapsed, 2), file=sys.stderr)
-            sent_ts = sorted(datetime.fromisoformat(l["timestamp"].rstrip("Z")).timestamp() - wall0 for l in lines if l.get("event") == "email sent")
-            for q in range(0, 11):
-                print("sent", q * 10, "% at", round(sent_ts[min(len(sent_ts) - 1, q * len(sent_ts) // 10)], 2), file=sys.stderr)
+        stat = Path(f"/proc/{d.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        lines = d.log_lines()
     if spy is not None:
         spy.wait(30)
-    return elapsed, peak
+
+    def seconds_at(event: str, last: bool = False) -> float | None:
+        stamps = [line["timestamp"] for line in lines if line.get("event") == event]
+        if not stamps:
+            return None
+        at = datetime.fromisoformat(stamps[-1 if last else 0].rstrip("Z")).replace(tzinfo=timezone.utc)
+        return round(at.timestamp() - wall0, 3)
+
+    return {"seconds": elapsed, "rss_mb": peak, "cpu_seconds": cpu,
+            "logged_in_at": seconds_at("mailbox connected"),
+            "last_recorded_at": seconds_at("message recorded", last=True),
+            "last_sent_at": seconds_at("email sent", last=True)}
 
 
 # --- 3. scale -----------------------------------------------------------------
@@ -281,6 +294,8 @@ def main() -> int:
     ap.add_argument("--backlog", type=int, default=None, help="complaints in the backlog")
     ap.add_argument("--scale-cases", type=int, default=None, help="cases in the scale database")
     args = ap.parse_args()
+    if args.profile and not (Path(sys.executable).parent / "py-spy").exists():
+        ap.error("--profile needs py-spy in this environment: .venv/bin/pip install py-spy")
     q = args.quick
     n_latency, gap = (20, 0.3) if q else (100, 0.5)
     n_backlog = args.backlog or (300 if q else 5000)
@@ -288,8 +303,7 @@ def main() -> int:
     if args.scale_cases:
         scale_cases = args.scale_cases
     skip = set(filter(None, args.skip.split(",")))
-    results: dict = {"machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-                                f"Python {platform.python_version()}, {platform.platform()}",
+    results: dict = {"machine": machine(),
                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     work = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     dovecot = Dovecot(work / "dovecot")
@@ -312,11 +326,15 @@ def main() -> int:
             preload(dovecot, "base", n_backlog, "b")
             preload(dovecot, "backlog", n_backlog, "k")
             base = baseline_backlog(dovecot, sink, n_backlog)
-            ours, peak = daemon_backlog(work, dovecot, sink, n_backlog, args.profile)
+            ours = daemon_backlog(work, dovecot, sink, n_backlog, args.profile)
             results["backlog"] = {"n": n_backlog, "emails": 2 * n_backlog,
                                   "baseline_seconds": base, "baseline_emails_per_s": 2 * n_backlog / base,
-                                  "aftercare_seconds": ours, "aftercare_emails_per_s": 2 * n_backlog / ours,
-                                  "ratio": base / ours, "aftercare_rss_mb": peak}
+                                  "aftercare_seconds": ours["seconds"],
+                                  "aftercare_emails_per_s": 2 * n_backlog / ours["seconds"],
+                                  "ratio": base / ours["seconds"], "aftercare_rss_mb": ours["rss_mb"],
+                                  "aftercare_cpu_seconds": ours["cpu_seconds"],
+                                  "daemon_timeline_seconds": {k: ours[k] for k in (
+                                      "logged_in_at", "last_recorded_at", "last_sent_at")}}
         if "startup" not in skip:
             config = write_config(work / "startup.toml", imap_port=dovecot.port, smtp_port=sink.port,
                                   imap_user="floor", imap_password=PASSWORD,
@@ -366,9 +384,86 @@ def main() -> int:
     finally:
         sink.stop()
         dovecot.stop()
-    print(json.dumps(results, indent=2))
     (ROOT / "bench" / "last-run.json").write_text(json.dumps(results, indent=2) + "\n")
-    return 0
+    table = render_table(results)
+    print(table)
+    write_results_block(ROOT / "bench" / "RESULTS.md", table)
+    return 0 if all(ok is not False for ok in verdicts(results)) else 1
+
+
+def verdicts(r: dict) -> list[bool | None]:
+    """Each target that was measured: held or not."""
+    out = []
+    if "latency" in r:
+        out += [r["latency"]["ratio_p50"] <= 1.3, r["latency"]["aftercare"]["p95"] < 2.0]
+    if "backlog" in r:
+        out += [r["backlog"]["ratio"] >= 0.5, r["backlog"]["aftercare_rss_mb"] < 120]
+    for db in (r.get("scale") or {}).values():
+        if isinstance(db, dict):
+            out += [db["pass_nothing_due_ms"] < 20, db["rss_after_start_mb"] < 120]
+    return out
+
+
+def render_table(r: dict) -> str:
+    """The run as a Markdown table: each figure beside its floor or baseline and its target."""
+    def mark(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    rows = []
+    if "latency" in r:
+        lat = r["latency"]
+        f, a = lat["floor"], lat["aftercare"]
+        rows.append(f"| acknowledgment latency p50 ({lat['n']} complaints, one at a time) | {f['p50']:.3f} s | "
+                    f"{a['p50']:.3f} s | {lat['ratio_p50']:.2f} | within 1.3 of the floor: "
+                    f"{mark(lat['ratio_p50'] <= 1.3)} |")
+        rows.append(f"| acknowledgment latency p95 / max | {f['p95']:.3f} / {f['max']:.3f} s | "
+                    f"{a['p95']:.3f} / {a['max']:.3f} s | | p95 under 2 s: {mark(a['p95'] < 2.0)} |")
+    if "backlog" in r:
+        b = r["backlog"]
+        t = b["daemon_timeline_seconds"]
+        rows.append(f"| backlog throughput ({b['n']} complaints waiting, {b['emails']} emails) | "
+                    f"{b['baseline_emails_per_s']:.0f} emails/s ({b['baseline_seconds']:.1f} s) | "
+                    f"{b['aftercare_emails_per_s']:.0f} emails/s ({b['aftercare_seconds']:.1f} s) | "
+                    f"{b['ratio']:.2f} | at least 0.5: {mark(b['ratio'] >= 0.5)} |")
+        rows.append(f"| backlog: logged in / last complaint recorded / last email accepted | | "
+                    f"{t['logged_in_at']} / {t['last_recorded_at']} / {t['last_sent_at']} s | | |")
+        rows.append(f"| backlog: daemon CPU time, resident memory at the end | | {b['aftercare_cpu_seconds']:.1f} s, "
+                    f"{b['aftercare_rss_mb']:.0f} MB | | under 120 MB: {mark(b['aftercare_rss_mb'] < 120)} |")
+    if "startup_seconds" in r:
+        rows.append(f"| start-up to READY, empty mailbox | | {r['startup_seconds']:.2f} s | | |")
+    for name, db in (r.get("scale") or {}).items():
+        if not isinstance(db, dict):
+            rows.append(f"| scale on {name} | | {db} | | |")
+            continue
+        size = (f"{db['cases']:,} cases, {db['steps']:,} steps, {db['timers']:,} timers, "
+                f"{db['messages']:,} messages")
+        rows.append(f"| {name}: timer pass, nothing due ({size}) | | {db['pass_nothing_due_ms']:.2f} ms | | "
+                    f"under 20 ms: {mark(db['pass_nothing_due_ms'] < 20)} |")
+        rows.append(f"| {name}: timer pass, 1,000 due | | {db['pass_1000_due_ms'] / 1000:.2f} s | | |")
+        rows.append(f"| {name}: `cases list --status open` ({db['cases_listed']:,} cases) | | "
+                    f"{db['cases_list_open_seconds']:.2f} s | | |")
+        rows.append(f"| {name}: resident memory after start-up | | {db['rss_after_start_mb']:.0f} MB | | "
+                    f"under 120 MB: {mark(db['rss_after_start_mb'] < 120)} |")
+    head = ("| measurement | floor / baseline, same run | Aftercare | ratio | target |\n"
+            "|---|---|---|---|---|")
+    return f"Machine: {r['machine']}\nDate: {r['date']}\n\n{head}\n" + "\n".join(rows) + "\n"
+
+
+BLOCK_START = "<!-- bench:last-run:start (written by bench/bench.py) -->"
+BLOCK_END = "<!-- bench:last-run:end -->"
+
+
+def write_results_block(path: Path, table: str) -> None:
+    """Replace the last-run block of RESULTS.md; the history around it is kept by hand."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    block = f"{BLOCK_START}\n## Last run of `make bench`\n\n{table}{BLOCK_END}"
+    if BLOCK_START in text and BLOCK_END in text:
+        before, rest = text.split(BLOCK_START, 1)
+        text = before + block + rest.split(BLOCK_END, 1)[1]
+    else:
+        head, sep, tail = text.partition("\n## ")
+        text = f"{head.rstrip()}\n\n{block}\n\n{sep.lstrip()}{tail}" if sep else f"{text.rstrip()}\n\n{block}\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":

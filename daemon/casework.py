@@ -21,7 +21,7 @@ from .cases.lifecycle import Outgoing, Policy
 from .cases.routing import CaseView, Route, case_tag, route
 from .config import Config
 from .mail.automatic import automatic_reason
-from .mail.compose import compose, new_message_id, writable_address
+from .mail.compose import compose, new_message_id, shorten_subject, writable_address
 from .mail.inbound import InboundMail
 from .mail.quoting import new_text
 from .store import discounts, outbox
@@ -543,8 +543,10 @@ class Casework:
                 subject="", text="", created_at=now, status=outbox.FAILED, raw="", automated=out.auto_submitted
                 is not None, next_attempt_at=None, note=reason, last_error=reason)
         rendered = self.templates.render(out.template, out.context)
-        if case is not None and case_tag(rendered.subject) != case.id:
-            rendered = type(rendered)(f"{rendered.subject} [Case #{case.id}]", rendered.text, rendered.html)
+        subject = shorten_subject(rendered.subject)  # may cut a tag at the end: it is put back next
+        if case is not None and case_tag(subject) != case.id:
+            subject = f"{subject} [Case #{case.id}]"
+        rendered = type(rendered)(subject, rendered.text, rendered.html)
         in_reply_to, references = self._thread(out.thread, case)
         mid = new_message_id(self.config.smtp.domain, case.id if case else None)
         composed = compose(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -27,8 +26,6 @@ from .systemd import Notifier
 from .samples import validate_templates
 from .templates import Templates
 from .timers import Timers
-
-GIL_SWITCH_SECONDS = 0.001
 
 log = structlog.get_logger("aftercare.service")
 
@@ -189,10 +186,6 @@ class Service:
                 log.warning("the discount code pool is empty: check-ins go without a code", file=str(d.codes_file))
 
     def run(self) -> int:
-        # Intake, dispatcher and timers share one interpreter lock. The dispatcher waits on the SMTP
-        # server four times per email; handing the lock over within 1 ms instead of Python's default
-        # 5 ms keeps it sending while intake works through a backlog (bench/RESULTS.md).
-        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         self._install_signals()
         acquire_instance_lock(self.config.database.url)
         self.load_discount_pool()

@@ -19,6 +19,7 @@ from ..templates import RenderedEmail, one_line
 MAX_REFERENCES = 20
 MAX_ID_LENGTH = 250  # longer ids are left out of threading headers rather than folded
 MAX_NAME_LENGTH = 200  # display names are cut here: a header line stays under RFC 5322's 998
+MAX_SUBJECT_LENGTH = 200  # characters; a customer's 1 MB subject is not repeated back in every email
 LINE_LIMIT = 998
 _ENCODED_WORD_BYTES = 45  # 60 base64 characters: "=?utf-8?b?" + 60 + "?=" = 72, under RFC 2047's 75
 
@@ -40,6 +41,22 @@ def inert(value: str) -> str:
     (decoded once already by parse) must not be decoded a second time, by a mail client or by any
     stdlib header class, into CR LF and an injected header."""
     return one_line(value).replace("=?", "= ?")
+
+
+def shorten_subject(subject: str, limit: int = MAX_SUBJECT_LENGTH) -> str:
+    """One line of at most ``limit`` characters, cut at a word where one is near, marked with an ellipsis.
+
+    Mail clients show a few dozen characters; a subject of thousands makes a header of thousands of
+    encoded words, which some parsers (Python's own among them) take quadratic time and memory to read.
+    """
+    subject = one_line(subject)
+    if len(subject) <= limit:
+        return subject
+    cut = subject[:limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def _safe_id(mid: str, utf8: bool = False) -> str | None:

@@ -134,3 +134,12 @@ def test_quarantine_records_and_notifies_the_default_owner(db, make_config):
     assert notice.kind == "quarantine_notice" and notice.recipient == "jane@example.com"
     assert Message.get(Message.fingerprint == "poison@x").kind == "quarantined"
     assert cw.quarantine(mail("poison@x"), "poison@x", "again", NOW) is None and len(outgoing()) == 1
+
+
+def test_a_huge_subject_is_cut_in_our_emails_but_keeps_the_case_tag(db, make_config):
+    cw = Casework(make_config(), Templates())
+    cw.handle_inbound(mail(subject="S" * 1_000_000), NOW)
+    assert len(Case.get_by_id(1).subject) >= 1_000_000  # the record keeps what the customer wrote
+    for row in outgoing():
+        subject = message_from_bytes(row.raw.encode(), policy=policy.default)["Subject"]
+        assert "[Case #1]" in subject and "…" in subject and len(subject) < 230, subject[:80]

@@ -2,7 +2,7 @@
 from datetime import datetime
 from email import message_from_bytes, message_from_string, policy
 
-from daemon.mail.compose import compose, new_message_id
+from daemon.mail.compose import compose, new_message_id, shorten_subject
 from daemon.templates import RenderedEmail
 
 NOW = datetime(2026, 3, 2, 9, 0)
@@ -114,3 +114,10 @@ def test_smtputf8_mail_writes_names_and_subject_as_utf8():
     msg = message_from_string(c.raw.decode("utf-8"), policy=policy.default)
     assert msg["Subject"] == "Réponse" and msg["To"].addresses[0].display_name == "José"
     assert b"=?utf-8?" not in c.raw.split(b"\r\n\r\n")[0]
+
+
+def test_subjects_are_cut_to_200_characters_at_a_word_with_an_ellipsis():
+    assert shorten_subject("Re: Broken kettle") == "Re: Broken kettle"
+    long = shorten_subject("Re: " + "kettle " * 100)
+    assert len(long) <= 200 and long.endswith("kettle…")
+    assert shorten_subject("S" * 1_000_000) == "S" * 199 + "…"
