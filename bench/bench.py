@@ -89,12 +89,16 @@ def floor_latency(dovecot: Dovecot, sink: SmtpSink, n: int, gap: float) -> list[
             if not imap.idle_check(timeout=0.5):
                 continue
             imap.idle_done()
-            uids = [u for u in imap.search(["UID", f"{last + 1}:*"]) if u > last]
-            for uid, data in imap.fetch(uids, ["BODY.PEEK[]"]).items():
-                raw = data[b"BODY[]"]
-                sender = raw.split(b"<", 1)[1].split(b">", 1)[0].decode()
-                smtp.sendmail("support@example.com", [sender], b"Subject: ack\r\n\r\nthanks\r\n")
-                last = max(last, uid)
+            while True:
+                uids = [u for u in imap.search(["UID", f"{last + 1}:*"]) if u > last]
+                for uid, data in imap.fetch(uids, ["BODY.PEEK[]"]).items():
+                    raw = data[b"BODY[]"]
+                    sender = raw.split(b"<", 1)[1].split(b">", 1)[0].decode()
+                    smtp.sendmail("support@example.com", [sender], b"Subject: ack\r\n\r\nthanks\r\n")
+                    last = max(last, uid)
+                # Mail announced in the replies to SEARCH or FETCH is not announced again in IDLE.
+                if not imap._imap.untagged_responses.pop("EXISTS", None):
+                    break
             imap.idle()
         imap.idle_done()
         imap.logout()
@@ -387,7 +391,10 @@ def main() -> int:
     (ROOT / "bench" / "last-run.json").write_text(json.dumps(results, indent=2) + "\n")
     table = render_table(results)
     print(table)
-    write_results_block(ROOT / "bench" / "RESULTS.md", table)
+    if skip or args.backlog or args.scale_cases:
+        print("a partial or resized run: bench/RESULTS.md is left as it was", file=sys.stderr)
+    else:
+        write_results_block(ROOT / "bench" / "RESULTS.md", table)
     return 0 if all(ok is not False for ok in verdicts(results)) else 1
 
 

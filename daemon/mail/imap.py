@@ -17,6 +17,7 @@ from imapclient.exceptions import IMAPClientError
 
 from ..config import MailboxConfig
 
+ANNOUNCED_WAKE_GAP = 1.0  # seconds between wake-ups on mail announced in other replies (see idle_wait)
 IDLE_REISSUE_SECONDS = 9 * 60  # RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; servers often cut at 10+
 FETCH_BATCH = 25  # bounded memory with large attachments; the heartbeat moves per message
 
@@ -40,6 +41,7 @@ class Mailbox:
         self.capabilities: frozenset[bytes] = frozenset()
         self.delimiter = "/"
         self.status: FolderStatus | None = None
+        self._announced_wake_at = -ANNOUNCED_WAKE_GAP  # see idle_wait
 
     # --- connection ---------------------------------------------------------
 
@@ -155,23 +157,52 @@ class Mailbox:
 
     # --- waiting ------------------------------------------------------------
 
+    def announced_meanwhile(self) -> bool:
+        """Whether the server announced new mail in its reply to another command.
+
+        A message that arrives while we SEARCH, FETCH or MOVE is announced
+        (``* N EXISTS``) in that command's reply, which imaplib files away, and
+        IDLE does not announce it again: without this check it would wait for
+        the next full scan (``poll_interval``). Reading imaplib's store goes
+        through imapclient's ``_imap``: imapclient offers no other way to it.
+        """
+        stash = self.client._imap.untagged_responses
+        news = "EXISTS" in stash or "RECENT" in stash
+        stash.pop("EXISTS", None)
+        stash.pop("RECENT", None)
+        return news
+
     def idle_wait(self, seconds: float, should_stop) -> bool:
-        """Wait in IDLE up to ``seconds`` for news; True if the server announced some."""
+        """Wait in IDLE up to ``seconds`` for news; True if the server announced some.
+
+        News announced meanwhile wakes at once, at most once per
+        ``ANNOUNCED_WAKE_GAP``: a server that repeats EXISTS with every reply
+        costs one extra scan a second, never a busy loop.
+        """
+        announced = self.announced_meanwhile()
+        if announced:
+            since = time.monotonic() - self._announced_wake_at
+            if since >= ANNOUNCED_WAKE_GAP:
+                self._announced_wake_at = time.monotonic()
+                return True
+            seconds = min(seconds, ANNOUNCED_WAKE_GAP - since)
         try:
             self.client.idle()
             deadline = time.monotonic() + min(seconds, IDLE_REISSUE_SECONDS)
             news = False
             while not should_stop() and time.monotonic() < deadline:
-                responses = self.client.idle_check(timeout=0.5)
+                responses = self.client.idle_check(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
                 if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                     news = True
                     break
                 if any(r and r[0] == b"BYE" for r in responses):
                     raise MailboxError("the server ended the connection during IDLE")
             self.client.idle_done()
-            return news
         except (OSError, IMAPClientError) as exc:
             raise MailboxError(_describe(exc)) from None
+        if announced:
+            self._announced_wake_at = time.monotonic()
+        return news or announced
 
     def noop(self) -> None:
         try:
