@@ -167,10 +167,8 @@ class Mailbox:
         through imapclient's ``_imap``: imapclient offers no other way to it.
         """
         stash = self.client._imap.untagged_responses
-        news = "EXISTS" in stash or "RECENT" in stash
-        stash.pop("EXISTS", None)
-        stash.pop("RECENT", None)
-        return news
+        stash.pop("RECENT", None)  # Dovecot answers a MOVE with "* 0 RECENT": that is no news
+        return stash.pop("EXISTS", None) is not None
 
     def idle_wait(self, seconds: float, should_stop) -> bool:
         """Wait in IDLE up to ``seconds`` for news; True if the server announced some.
