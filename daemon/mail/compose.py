@@ -93,16 +93,21 @@ def _encoded_words(text: str) -> list[str]:
     return [f"=?utf-8?b?{b64encode(''.join(c).encode('utf-8')).decode('ascii')}?=" for c in words if c]
 
 
+def _octets(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def _fold(name: str, words: list[str], sep: str = " ") -> str:
-    """``Name: w1 w2 ...``, starting a continuation line wherever the next word would pass 998."""
-    lines, line = [], f"{name}:"
+    """``Name: w1 w2 ...``, starting a continuation line wherever the next word would pass 998 octets."""
+    lines, line, size = [], f"{name}:", len(name) + 1
     for i, word in enumerate(words):
         gap = " " if i == 0 else sep
-        if i and len(line) + len(gap) + len(word) > LINE_LIMIT:
+        n = _octets(word)
+        if i and size + len(gap) + n > LINE_LIMIT:
             lines.append(line)
-            line = " " + word
+            line, size = " " + word, 1 + n
         else:
-            line += gap + word
+            line, size = line + gap + word, size + len(gap) + n
     lines.append(line)
     return "\r\n".join(lines)
 
@@ -130,7 +135,7 @@ def _unstructured(header: str, value: str, utf8: bool) -> str:
     """Plain words stay readable; runs of words that are not (non-ASCII, or too long) become encoded words."""
     words, run = [], []
     for word in value.split(" "):
-        if (utf8 or word.isascii()) and len(word) < LINE_LIMIT - len(header) - 3:
+        if (utf8 or word.isascii()) and _octets(word) < LINE_LIMIT - len(header) - 3:
             if run:
                 words += _encoded_words(" ".join(run))
                 run = []

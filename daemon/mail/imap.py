@@ -19,7 +19,9 @@ from ..config import MailboxConfig
 
 ANNOUNCED_WAKE_GAP = 1.0  # seconds between wake-ups on mail announced in other replies (see idle_wait)
 IDLE_REISSUE_SECONDS = 9 * 60  # RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; servers often cut at 10+
-FETCH_BATCH = 25  # bounded memory with large attachments; the heartbeat moves per message
+FETCH_BATCH = 25  # messages per FETCH and per intake transaction
+FETCH_BATCH_BYTES = 16 * 2**20  # ...and at most this much mail, so large attachments come a few at a time
+SIZE_QUERY_CHUNK = 500  # UIDs per RFC822.SIZE query: keeps the command line short on any folder
 
 
 class MailboxError(Exception):
@@ -126,15 +128,35 @@ class Mailbox:
             yield from batch
 
     def fetch_batches(self, uids: Iterable[int]) -> Iterator[list[tuple[int, bytes]]]:
-        """Raw bytes of the messages, ``FETCH_BATCH`` at a time: one round trip, bounded memory."""
+        """Raw bytes of the messages, a batch at a time: one round trip each, bounded memory.
+
+        A batch holds up to ``FETCH_BATCH`` messages and ``FETCH_BATCH_BYTES``
+        of mail by the server's RFC822.SIZE; a larger message comes alone.
+        """
         uids = list(uids)
-        for start in range(0, len(uids), FETCH_BATCH):
-            chunk = uids[start:start + FETCH_BATCH]
-            try:
-                data = self.client.fetch(chunk, ["BODY.PEEK[]"])
-            except (OSError, IMAPClientError) as exc:
-                raise MailboxError(_describe(exc)) from None
-            yield [(uid, data[uid][b"BODY[]"]) for uid in chunk if data.get(uid, {}).get(b"BODY[]") is not None]
+        for start in range(0, len(uids), SIZE_QUERY_CHUNK):
+            part = uids[start:start + SIZE_QUERY_CHUNK]
+            sizes = self._fetch(part, ["RFC822.SIZE"])
+            batch, total = [], 0
+            for uid in part:
+                size = sizes.get(uid, {}).get(b"RFC822.SIZE") or 0
+                if batch and (len(batch) >= FETCH_BATCH or total + size > FETCH_BATCH_BYTES):
+                    yield self._bodies(batch)
+                    batch, total = [], 0
+                batch.append(uid)
+                total += size
+            if batch:
+                yield self._bodies(batch)
+
+    def _bodies(self, uids: list[int]) -> list[tuple[int, bytes]]:
+        data = self._fetch(uids, ["BODY.PEEK[]"])
+        return [(uid, data[uid][b"BODY[]"]) for uid in uids if data.get(uid, {}).get(b"BODY[]") is not None]
+
+    def _fetch(self, uids: list[int], items: list[str]) -> dict:
+        try:
+            return self.client.fetch(uids, items)
+        except (OSError, IMAPClientError) as exc:
+            raise MailboxError(_describe(exc)) from None
 
     # --- filing -------------------------------------------------------------
 

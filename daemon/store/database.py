@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run_migrations
 from playhouse.shortcuts import ReconnectMixin
@@ -38,7 +38,9 @@ class SerializedSqliteDatabase(SqliteDatabase):
         self._holder = threading.local()
 
     def begin(self, lock_type=None):
-        self._writer.acquire()
+        # As long as SQLite's own busy timeout: a turn that never comes is an error the caller handles.
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise OperationalError("database is locked (another thread of this process kept it busy)")
         self._holder.held = True
         try:
             super().begin(lock_type)

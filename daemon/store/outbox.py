@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from datetime import datetime, timedelta
 
-from peewee import PostgresqlDatabase, SqliteDatabase, fn
+from peewee import PostgresqlDatabase, SqliteDatabase, __exception_wrapper__, fn
 
 from .models import Message, database
 from .prepared import Prepared, param
@@ -150,7 +150,7 @@ class SentLog:
         if self.path is None:
             mark_sent([row_id], now)
             return
-        with self._lock:
+        with self._lock, __exception_wrapper__:  # a disk error is the database's, not a crash
             self._connection().execute("INSERT OR REPLACE INTO sent (id, sent_at) VALUES (?, ?)",
                                        (row_id, now.isoformat(sep=" ")))
 
@@ -158,7 +158,7 @@ class SentLog:
         """Mark every noted row sent in the outbox, in one transaction, then forget the notes."""
         if self.path is None:
             return 0
-        with self._lock:
+        with self._lock, __exception_wrapper__:
             try:
                 rows = self._connection().execute("SELECT id, sent_at FROM sent ORDER BY id").fetchall()
                 if rows:

@@ -1,4 +1,5 @@
-"""The IMAP edge against a real Dovecot: mail that arrives mid-scan is not left for the next full scan."""
+"""The IMAP edge against a real Dovecot: mail that arrives mid-scan is not left for the next full scan,
+and fetching is bounded."""
 import time
 
 from daemon.config import MailboxConfig, Secret
@@ -49,3 +50,21 @@ def test_a_server_that_repeats_exists_costs_one_extra_scan_a_second_not_a_busy_l
         assert 2 <= wakes <= 4, wakes  # about one a second, and never more
     finally:
         mailbox.close()
+
+
+def test_fetch_batches_are_bounded_by_count_and_by_size(dovecot, monkeypatch):
+    from daemon.mail import imap
+    monkeypatch.setattr(imap, "FETCH_BATCH_BYTES", 300_000)
+    big = raw(99).replace(b"Broken.", b"x" * 200_000)
+    with dovecot.client("support", "secret") as other:
+        for n in range(30):
+            other.append("INBOX", big if n in (3, 4, 5) else raw(n))
+    mailbox = support_mailbox(dovecot)
+    try:
+        batches = list(mailbox.fetch_batches(mailbox.uids()))
+    finally:
+        mailbox.close()
+    assert [uid for batch in batches for uid, _ in batch] == list(range(1, 31))  # each once, in order
+    assert all(len(b) <= imap.FETCH_BATCH for b in batches)
+    assert all(sum(len(body) for _, body in b) <= 300_000 or len(b) == 1 for b in batches)
+    assert [len(b) for b in batches] == [4, 1, 25]  # two big ones together would pass the size limit

@@ -121,3 +121,12 @@ def test_subjects_are_cut_to_200_characters_at_a_word_with_an_ellipsis():
     long = shorten_subject("Re: " + "kettle " * 100)
     assert len(long) <= 200 and long.endswith("kettle…")
     assert shorten_subject("S" * 1_000_000) == "S" * 199 + "…"
+
+
+def test_utf8_headers_stay_under_998_octets_not_characters():
+    name = "𝔐" * 200  # four octets each
+    subject = "ü" * 300 + " " + "ö" * 300  # 601 characters, 1,201 octets
+    c = build(to_address="josé@exämple.de", to_name=name, rendered=RenderedEmail(subject, "x\n", None))
+    assert all(len(line) <= 998 for line in _lines(c.raw))
+    msg = message_from_string(c.raw.decode("utf-8"), policy=policy.default)
+    assert msg["To"].addresses[0].display_name == name and msg["Subject"] == subject
