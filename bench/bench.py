@@ -302,7 +302,7 @@ def main() -> int:
         ap.error("--profile needs py-spy in this environment: .venv/bin/pip install py-spy")
     q = args.quick
     n_latency, gap = (20, 0.3) if q else (100, 0.5)
-    n_backlog = args.backlog or (300 if q else 5000)
+    n_backlog = args.backlog or (300 if q else FULL_BACKLOG)
     scale_cases = 10_000 if q else 100_000
     if args.scale_cases:
         scale_cases = args.scale_cases
@@ -398,13 +398,18 @@ def main() -> int:
     return 0 if all(ok is not False for ok in verdicts(results)) else 1
 
 
+FULL_BACKLOG = 5000
+
+
 def verdicts(r: dict) -> list[bool | None]:
     """Each target that was measured: held or not."""
     out = []
     if "latency" in r:
         out += [r["latency"]["ratio_p50"] <= 1.3, r["latency"]["aftercare"]["p95"] < 2.0]
     if "backlog" in r:
-        out += [r["backlog"]["ratio"] >= 0.5, r["backlog"]["aftercare_rss_mb"] < 120]
+        out.append(r["backlog"]["aftercare_rss_mb"] < 120)
+        if r["backlog"]["n"] >= FULL_BACKLOG:  # the target is set at that size (see render_table)
+            out.append(r["backlog"]["ratio"] >= 0.5)
     for db in (r.get("scale") or {}).values():
         if isinstance(db, dict):
             out += [db["pass_nothing_due_ms"] < 20, db["rss_after_start_mb"] < 120]
@@ -431,7 +436,8 @@ def render_table(r: dict) -> str:
         rows.append(f"| backlog throughput ({b['n']} complaints waiting, {b['emails']} emails) | "
                     f"{b['baseline_emails_per_s']:.0f} emails/s ({b['baseline_seconds']:.1f} s) | "
                     f"{b['aftercare_emails_per_s']:.0f} emails/s ({b['aftercare_seconds']:.1f} s) | "
-                    f"{b['ratio']:.2f} | at least 0.5: {mark(b['ratio'] >= 0.5)} |")
+                    f"{b['ratio']:.2f} | at least 0.5: "
+                    f"{mark(b['ratio'] >= 0.5) if b['n'] >= FULL_BACKLOG else 'judged at 5,000 (start-up weighs on small runs)'} |")
         rows.append(f"| backlog: logged in / last complaint recorded / last email accepted | | "
                     f"{t['logged_in_at']} / {t['last_recorded_at']} / {t['last_sent_at']} s | | |")
         rows.append(f"| backlog: daemon CPU time, resident memory at the end | | {b['aftercare_cpu_seconds']:.1f} s, "
