@@ -122,16 +122,12 @@ class Mailbox:
             raise MailboxError(_describe(exc)) from None
         return sorted(u for u in found if u > after)
 
-    def fetch(self, uids: Iterable[int]) -> Iterator[tuple[int, bytes]]:
-        """Raw bytes of each message; a message that vanished is skipped."""
-        for batch in self.fetch_batches(uids):
-            yield from batch
-
     def fetch_batches(self, uids: Iterable[int]) -> Iterator[list[tuple[int, bytes]]]:
         """Raw bytes of the messages, a batch at a time: one round trip each, bounded memory.
 
         A batch holds up to ``FETCH_BATCH`` messages and ``FETCH_BATCH_BYTES``
-        of mail by the server's RFC822.SIZE; a larger message comes alone.
+        of mail by the server's RFC822.SIZE; a larger message comes alone. A
+        message that vanished meanwhile is skipped.
         """
         uids = list(uids)
         for start in range(0, len(uids), SIZE_QUERY_CHUNK):
