@@ -9,6 +9,12 @@ timezone by ``resolve_when``, so the parser itself never reads the clock.
     #done 1,2
     #owner sam@example.com
     Dear Maria, ...        <- the first other line ends the commands
+
+Command lines are read with full-width ASCII folded to ASCII and the ideographic
+space read as a space, as typed on a Japanese keyboard: ``＃plan ＋２ｄ Call``
+is ``#plan +2d Call``. The folding is one character for one, so the free text of
+a command (a plan step, a note, a cause) and the line quoted in an error are
+kept exactly as typed. Nothing else is folded: ``#done ²`` is still refused.
 """
 from __future__ import annotations
 
@@ -64,6 +70,8 @@ class ParsedReply:
         return any(c.name == "internal" for c in self.commands)
 
 
+# Full-width ASCII (U+FF01..U+FF5E, e.g. "＃") and the ideographic space to ASCII: one character for one.
+_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _COMMAND_LINE = re.compile(r"^#([A-Za-z]+)\b\s*(.*)$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -81,9 +89,10 @@ def parse_reply(text: str) -> ParsedReply:
         if not stripped:
             index += 1
             continue
-        if not stripped.startswith("#"):
+        folded = stripped.translate(_FULL_WIDTH)  # same length as ``stripped``
+        if not folded.startswith("#"):
             break
-        commands.append(dataclasses.replace(_parse_line(index + 1, stripped), line=stripped))
+        commands.append(dataclasses.replace(_parse_line(index + 1, stripped, folded), line=stripped))
         index += 1
     named: set[int] = set()
     for c in commands:
@@ -95,17 +104,18 @@ def parse_reply(text: str) -> ParsedReply:
     return ParsedReply(tuple(commands), "\n".join(lines[index:]).strip("\n"))
 
 
-def _parse_line(number: int, line: str) -> Command:
-    m = _COMMAND_LINE.match(line)
+def _parse_line(number: int, line: str, folded: str) -> Command:
+    """Parse ``folded``; quote ``line`` (as typed, same length) in errors and take free text from it."""
+    m = _COMMAND_LINE.match(folded)
     if not m:
         raise CommandError(number, line, "a command is # followed by a word, e.g. #plan, #done, #status")
-    name, rest = m.group(1).lower(), m.group(2).strip()
+    name, rest, typed = m.group(1).lower(), m.group(2).strip(), line[m.start(2):m.end(2)].strip()
     if name not in COMMANDS:
         raise CommandError(number, line, f"unknown command #{name}; known: " + ", ".join(f"#{c}" for c in COMMANDS))
     if name == "plan":
-        return _parse_plan(number, line, rest)
+        return _parse_plan(number, line, rest, typed)
     if name == "done":
-        return Command("done", number, steps=_parse_steps(number, line, rest))
+        return Command("done", number, steps=_parse_steps(number, line, rest, typed))
     if name in ("resolve", "close", "reopen", "internal", "status"):
         if rest:
             raise CommandError(number, line, f"#{name} takes nothing after it")
@@ -122,13 +132,14 @@ def _parse_line(number: int, line: str) -> Command:
     # note, cause
     if not rest:
         raise CommandError(number, line, f"#{name} needs some text after it")
-    if len(rest) > MAX_TEXT:
+    if len(typed) > MAX_TEXT:
         raise CommandError(number, line, f"#{name} text is longer than {MAX_TEXT} characters")
-    return Command(name, number, text=rest)
+    return Command(name, number, text=typed)
 
 
-def _parse_plan(number: int, line: str, rest: str) -> Command:
-    parts = rest.split(None, 2)
+def _parse_plan(number: int, line: str, rest: str, typed: str) -> Command:
+    # Folding keeps whitespace where it was, so the typed parts line up with the folded ones.
+    parts, typed_parts = rest.split(None, 2), typed.split(None, 2)
     if not parts:
         raise CommandError(number, line, "#plan needs a date and a step, e.g. #plan 2026-03-06 Send a replacement")
     when: When
@@ -137,32 +148,33 @@ def _parse_plan(number: int, line: str, rest: str) -> Command:
         try:
             when = When(after=parse_duration(parts[0][1:]))
         except DurationError:
-            raise CommandError(number, line, f"{parts[0]!r} is not a duration; write e.g. +2d, +4h, +1d12h") from None
+            raise CommandError(number, line,
+                               f"{typed_parts[0]!r} is not a duration; write e.g. +2d, +4h, +1d12h") from None
         if when.after <= timedelta(0):
             raise CommandError(number, line, "the duration must be longer than zero")
         if when.after > MAX_AHEAD:
-            raise CommandError(number, line, f"{parts[0]} is too far ahead; write a date instead")
-        text_parts = parts[1:]
+            raise CommandError(number, line, f"{typed_parts[0]} is too far ahead; write a date instead")
+        text_parts = typed_parts[1:]
     else:
         dm = _DATE.match(parts[0])
         if not dm:
-            raise CommandError(number, line, f"{parts[0]!r} is not a date; write YYYY-MM-DD, "
+            raise CommandError(number, line, f"{typed_parts[0]!r} is not a date; write YYYY-MM-DD, "
                                              "YYYY-MM-DD HH:MM or +<duration> such as +2d")
         try:
             day = date(int(dm.group(1)), int(dm.group(2)), int(dm.group(3)))
         except ValueError:
-            raise CommandError(number, line, f"{parts[0]} is not a real date") from None
+            raise CommandError(number, line, f"{typed_parts[0]} is not a real date") from None
         if day.year > MAX_YEAR:
-            raise CommandError(number, line, f"{parts[0]} is too far ahead")
+            raise CommandError(number, line, f"{typed_parts[0]} is too far ahead")
         at = None
-        text_parts = parts[1:]
-        if text_parts and _TIME.match(text_parts[0]):
-            tm = _TIME.match(text_parts[0])
+        text_parts = typed_parts[1:]
+        tm = _TIME.match(parts[1]) if len(parts) > 1 else None
+        if tm:
             hour, minute = int(tm.group(1)), int(tm.group(2))
             if hour > 23 or minute > 59:
-                raise CommandError(number, line, f"{text_parts[0]} is not a time of day")
+                raise CommandError(number, line, f"{typed_parts[1]} is not a time of day")
             at = time(hour, minute)
-            text_parts = text_parts[1:]
+            text_parts = typed_parts[2:]
         when = When(day=day, at=at)
     text = " ".join(text_parts).strip()
     if not text:
@@ -172,15 +184,15 @@ def _parse_plan(number: int, line: str, rest: str) -> Command:
     return Command("plan", number, text=text, when=when)
 
 
-def _parse_steps(number: int, line: str, rest: str) -> tuple[int, ...]:
-    items = [p for p in re.split(r"[\s,]+", rest) if p]
+def _parse_steps(number: int, line: str, rest: str, typed: str) -> tuple[int, ...]:
+    items = list(re.finditer(r"[^\s,]+", rest))  # the items between commas and spaces
     if not items:
         raise CommandError(number, line, "#done needs step numbers, e.g. #done 1 or #done 1,2")
     steps = []
     for item in items:
-        if not re.fullmatch(r"[0-9]{1,4}", item) or int(item) == 0:  # not str.isdigit: "²" is a digit to it
-            raise CommandError(number, line, f"{item!r} is not a step number")
-        steps.append(int(item))
+        if not re.fullmatch(r"[0-9]{1,4}", item.group()) or int(item.group()) == 0:  # not str.isdigit: "²" is one
+            raise CommandError(number, line, f"{typed[item.start():item.end()]!r} is not a step number")
+        steps.append(int(item.group()))
     return tuple(steps)
 
 

@@ -250,6 +250,66 @@ def test_a_hash_line_after_the_text_is_text():
     assert parsed.commands == () and parsed.body == "Dear Maria,\n#1 priority is your kettle."
 
 
+# --- full-width characters (Japanese keyboards) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed, ascii_line", [
+    ("＃resolve", "#resolve"),
+    ("＃plan +2d Call the courier", "#plan +2d Call the courier"),
+    ("＃done 1", "#done 1"),
+    ("＃ｄｏｎｅ　１，２", "#done 1,2"),  # full-width letters, ideographic space, full-width digits and comma
+    ("＃ＰＬＡＮ　＋２ｄ Call the courier", "#plan +2d Call the courier"),
+    ("＃plan ２０２６－０３－０６ １４：３０ Call the courier", "#plan 2026-03-06 14:30 Call the courier"),
+    ("＃owner ｓａｍ＠ｅｘａｍｐｌｅ．ｃｏｍ", "#owner sam@example.com"),
+    ("＃extra ａｐｏｌｏｇｙ", "#extra apology"),
+    ("　＃status　", "#status"),
+    ("\ufeff＃internal", "#internal"),
+])
+def test_full_width_hash_and_ascii_read_like_ascii(typed, ascii_line):
+    parsed = parse_reply(f"{typed}\nDear Maria")
+    expected = parse_reply(f"{ascii_line}\nDear Maria")
+    assert parsed == expected and parsed.commands and parsed.body == "Dear Maria"
+    assert parsed.commands[0].line == typed.strip().lstrip("\ufeff")  # as typed, for error answers
+
+
+def test_a_full_width_hash_line_is_a_command_not_text_for_the_customer():
+    parsed = parse_reply("＃plan +2d Call the courier\n＃done 1\nDear Maria,\n＃status")
+    assert [c.name for c in parsed.commands] == ["plan", "done"]
+    assert parsed.body == "Dear Maria,\n＃status"  # after the text it is text, as with #
+
+
+def test_free_text_of_a_command_keeps_the_characters_as_typed():
+    (cmd,) = parse_reply("＃note　配送業者に電話済み（再送）").commands
+    assert cmd == Command("note", 1, text="配送業者に電話済み（再送）")
+    (cmd,) = parse_reply("＃plan ＋２ｄ　ＤＨＬで交換品を発送").commands
+    assert cmd == Command("plan", 1, text="ＤＨＬで交換品を発送", when=When(after=timedelta(days=2)))
+    (cmd,) = parse_reply("＃cause Ｃｏｕｒｉｅｒ damage").commands
+    assert cmd.text == "Ｃｏｕｒｉｅｒ damage"
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("＃frobnicate", "unknown command #frobnicate"),
+    ("＃ plan +2d x", "# followed by a word"),
+    ("＃１ priority for us is your kettle", "# followed by a word"),
+    ("＃plan ＋２ｘ Refund", "'＋２ｘ' is not a duration"),
+    ("＃plan ２０２６－０２－３０ Refund", "２０２６－０２－３０ is not a real date"),
+    ("＃plan 明日 Refund", "'明日' is not a date"),
+    ("＃plan 2026-03-06 ２４：００ Refund", "２４：００ is not a time of day"),
+    ("＃done １，ｏｎｅ", "'ｏｎｅ' is not a step number"),
+    ("＃done \u00b2", "is not a step number"),  # only full-width ASCII is folded, not superscripts
+    ("＃resolve ｎｏｗ", "#resolve takes nothing"),
+])
+def test_errors_on_full_width_lines_quote_the_line_as_typed(line, reason):
+    error = error_of(f"#status\n{line}\nDear Maria")
+    assert error.line_number == 2 and error.line == line and reason in error.reason
+    assert f"line 2: {line!r}" in str(error)
+
+
+def test_a_step_named_twice_in_full_width_is_still_named_twice():
+    error = error_of("＃done １\n#done 1")
+    assert error.line_number == 2 and error.line == "#done 1" and "twice" in error.reason
+
+
 # --- resolve_when ----------------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,23 @@ from daemon.cases.ratings import DEFAULT_WORDS, Rating, parse_rating, says_not_f
     ("très bien", 5), ("bien", 4), ("mal", 2), ("muy bien", 5), ("excelente", 5), ("pésimo", 1),
     ("not bad", 3), ("Not good", 2),
     ("\ufeff5", 5), ("5)", 5), ("5 -- great", 5),
+    # rating forms followed by a space and text
+    ("4 - thanks", 4), ("4, good", 4), ("4! great", 4), ("4. The lid fits now", 4), ("4 :)", 4), ("5 👍", 5),
+    ("5 (very quick)", 5), ("5 excellent", 5), ("4 good", 4), ("5 sehr gut", 5), ("3 ok", 3), ("5 thanks", 5),
+    ("5 thank you", 5), ("5 Thank you Jane", 5), ("5 thx", 5), ("5 danke", 5), ("5 Vielen Dank", 5),
+    ("5 merci", 5), ("5 gracias", 5), ("5 muchas gracias", 5), ("5 спасибо", 5), ("5 ありがとう", 5),
+    ("5/5 minutes to fix it", 5), ("4 stars 3 weeks late", 4),
+    # more units and scales
+    ("4 von 5", 4), ("4 von 5 Sternen", 4), ("1 Stern", 1), ("4 sur 5", 4), ("4 de 5", 4), ("4 su 5", 4),
+    ("4 из 5", 4), ("5 звёзд", 5), ("5 звезд", 5), ("3 звезды", 3), ("4 points", 4), ("4 Punkte", 4),
+    ("4 puntos", 4), ("5 баллов", 5), ("5★", 5), ("4 ★", 4), ("1 étoile", 1),
+    # labels
+    ("Rating: 5", 5), ("rating:4", 4), ("My rating: 4/5", 4), ("Score: ***", 3), ("Note : 4/5", 4),
+    ("Ma note : 4", 4), ("Bewertung: 5", 5), ("Meine Bewertung: sehr gut", 5), ("Calificación: 5", 5),
+    ("Puntuación: 4 de 5", 4), ("Оценка: 5", 5), ("評価：４", 4), ("評価: 4", 4), ("評価は４です", 4),
+    # Japanese
+    ("５です", 5), ("5です", 5), ("５点", 5), ("４点です", 4), ("５つ星", 5), ("星４つ", 4), ("星５", 5),
+    ("５。", 5), ("４、遅かった", 4),
 ])
 def test_accepted_forms(text, score):
     rating = parse_rating(text)
@@ -30,11 +47,20 @@ def test_accepted_forms(text, score):
     "", "   ", "\n\n", "0", "6", "10", "100", "1000000000000000000000000", "8/10", "4/10", "4 / 10",
     "4 out of 10", "3 of 4", "4.5", "4,5", "4:30 is when it arrived", "4-5", "4 - 5", "2–3 days",
     "4pm", "5%", "5?", "-1", "+5", "#5",
-    "I would say 4", "Rating: 5", "It was excellent", "Thanks! 5/5", "Hi Jane,\n5",
+    "I would say 4", "It was excellent", "Thanks! 5/5", "Hi Jane,\n5",
     "******", "★★★★★★", "★★★☆☆☆", "☆☆☆", "⭐⭐⭐⭐⭐⭐", "* the kettle still leaks", "**Great**",
     "goodness me", "Greatly disappointed", "Okayish", "malfunction again", "bienvenue",
     "Good morning, the kettle broke again", "Good afternoon", "Bien reçu, merci",
     "The kettle works", "Thanks for asking",
+    # a number opening a sentence is a quantity
+    "5 minutes after the new kettle arrived it broke again. Please call me.", "1 more thing: it still leaks",
+    "2 questions: where is my refund?", "3 weeks of waiting...", "2 days later", "4 Wochen", "3 jours",
+    "2 semaines", "5 Minuten", "5 минут", "1 of them arrived broken", "５ ＡＢＣ", "5 Sternchen", "2 mal",
+    "3 mal angerufen", "4 de ellos", "5 good morning", "Rating: 5 minutes late", "Note : 3 jours",
+    "5 5", "5 000 roubles", "5 € back", "5 $", "5 %",
+    "5pm", "５分後にまた壊れました", "３週間", "２つ質問があります", "2つ", "星４点", "４点セット",
+    "3. März", "3. Mai war er kaputt", "1. The lid\n2. The light", "1) The lid\n\n 2) The light",
+    "Rating 5", "Note: it works", "Rating: 8/10", "評価：１０",
 ])
 def test_rejected_forms(text):
     assert parse_rating(text) is None
@@ -51,8 +77,13 @@ def test_rejected_forms(text):
     ("*** ok-ish", Rating(3, "ok-ish")),
     ("Sehr gut, danke!", Rating(5, "danke!")),
     ("4 stars\r\nshipping was slow", Rating(4, "shipping was slow")),
-    ("５ ＡＢＣ", Rating(5, "ＡＢＣ")),  # the comment keeps the customer's own characters
-    ("1 of them arrived broken", Rating(1, "of them arrived broken")),
+    ("５ - ＡＢＣ", Rating(5, "ＡＢＣ")),  # the comment keeps the customer's own characters
+    ("1 of 5, arrived broken", Rating(1, "arrived broken")),
+    ("Rating: 4 - quick", Rating(4, "quick")),
+    ("５です。ありがとうございました。", Rating(5, "ありがとうございました。")),
+    ("5 excellent, thanks", Rating(5, "excellent, thanks")),
+    ("4. Took a while\nbut it works", Rating(4, "Took a while\nbut it works")),
+    ("1.\n3. nothing else", Rating(1, "3. nothing else")),  # not a list: no "2." follows
 ])
 def test_the_rest_is_the_comment(text, expected):
     assert parse_rating(text) == expected
@@ -74,6 +105,11 @@ def test_configured_words_replace_the_defaults():
     assert parse_rating("flag", words) is None
     assert parse_rating("4", words).score == 4  # numbers always work
     assert parse_rating("great", {}) is None
+    # After a number, the configured words are the rating words that make it a rating, not a quantity.
+    assert parse_rating("5 top, thanks", words) == Rating(5, "top, thanks")
+    assert parse_rating("5 excellent", words) is None
+    assert parse_rating("5 excellent").score == 5
+    assert parse_rating("5 thanks", words).score == 5  # thanks are not configured words
 
 
 def test_default_words_are_all_valid_scores():
@@ -128,6 +164,11 @@ def test_the_comment_is_what_follows_without_leading_punctuation(n, comment):
     "Sigue sin funcionar", "Todavía no funciona", "todavia no funciona", "No funciona", "Sigue igual",
     "No, no problem solved at all – it still doesn't work",
     "It works now? No! It still does not work.",
+    "5 minutes after the new kettle arrived it broke again. Please call me.", "1 more thing: it still leaks",
+    "It stopped working after two days", "still dripping from the spout",
+    "Er ist schon wieder kaputt", "4 Wochen später wieder defekt",
+    "Elle est de nouveau en panne", "encore cassée", "à nouveau en panne",
+    "Se volvió a romper", "se rompió otra vez", "Se estropeó de nuevo",
 ])
 def test_says_not_fixed(text):
     assert says_not_fixed(text)
@@ -141,6 +182,7 @@ def test_says_not_fixed(text):
     "Nein, alles gut", "Kein Problem, funktioniert jetzt", "Nicht schlecht!", "Funktioniert wieder.",
     "Non, pas de problème", "Ça marche pas mal", "Ça marche, merci", "Pas de problème",
     "No hay problema, ya funciona", "Sin problemas", "Todo bien, gracias",
+    "The leak has stopped, working fine now", "Wieder da, danke", "De nouveau disponible, merci",
     # Only the first three non-blank lines are read: older text further down does not count.
     "Thanks!\nAll good.\nCheers\n\nEarlier I wrote: it still does not work",
 ])
