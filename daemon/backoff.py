@@ -13,3 +13,7 @@ def backoff(attempt: int, *, base: timedelta = timedelta(seconds=2), cap: timede
     delay = min(cap.total_seconds(), base.total_seconds() * (2 ** exponent))
     # Full jitter in the upper half: never less than half the delay, never more than the cap.
     return timedelta(seconds=delay * (0.5 + rng.random() / 2))
+
+#: Reconnecting to a database that went away: retried at least this often, so that service
+#: resumes within seconds of its return.
+DATABASE_RETRY_CAP = timedelta(seconds=5)

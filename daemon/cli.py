@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, config_path_from, config_warnings, load_config, load_raw
-from .store.database import AlreadyRunning
+from .store.database import AlreadyRunning, DatabaseUnavailable
 from .templates import TemplateProblem, Templates
 
 
@@ -214,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"template error: {exc}", file=sys.stderr)
         return 1
     except AlreadyRunning as exc:
+        print(f"not started: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        # The cause in one line (which file or server, and why), not a traceback; systemd restarts us.
         print(f"not started: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

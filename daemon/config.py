@@ -104,6 +104,9 @@ class OutboxConfig:
 @dataclass(frozen=True)
 class DatabaseConfig:
     url: str
+    # Where the outbox notes the emails an SMTP server accepted until the database has them
+    # (store/outbox.SentLog): beside a SQLite file, else in the state directory.
+    sent_log: str = ""
 
 
 @dataclass(frozen=True)
@@ -428,7 +431,8 @@ def load_config(path: str | os.PathLike) -> Config:
     s.finish()
 
     s = _Section(path, "database", raw.get("database", _MISSING), required=False)
-    database = DatabaseConfig(url=_database_url(path, s.string("url", "sqlite:///aftercare.db")))
+    url = _database_url(path, s.string("url", "sqlite:///aftercare.db"))
+    database = DatabaseConfig(url=url, sent_log=_sent_log_path(path, url))
     s.finish()
 
     s = _Section(path, "staff", raw.get("staff", _MISSING))
@@ -616,13 +620,26 @@ def _database_url(config_path: Path, url: str) -> str:
     if url.startswith("sqlite:///"):
         rest = url[len("sqlite:///"):]
         if rest and rest != ":memory:" and not rest.startswith("/"):
-            base = Path(os.environ["STATE_DIRECTORY"].split(":")[0]) if os.environ.get("STATE_DIRECTORY") \
-                else config_path.parent
-            return "sqlite:///" + str(base / rest)
+            return "sqlite:///" + str(_state_directory(config_path) / rest)
         return url
     if url.startswith(("postgresql://", "postgres://")):
         return url
     raise ConfigError(config_path, "database.url", f"must start with sqlite:/// or postgresql://, got {url!r}")
+
+
+def _state_directory(config_path: Path) -> Path:
+    """systemd's $STATE_DIRECTORY when there is one, else the configuration's folder."""
+    if os.environ.get("STATE_DIRECTORY"):
+        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+    return config_path.parent
+
+
+def _sent_log_path(config_path: Path, url: str) -> str:
+    """The outbox's side log of accepted emails: ``<file>-sent`` beside SQLite, else in the state directory."""
+    if url.startswith("sqlite:///"):
+        rest = url[len("sqlite:///"):]
+        return "" if rest in ("", ":memory:") or rest.startswith("file::memory:") else rest + "-sent"
+    return str(_state_directory(config_path) / "aftercare-sent.db")
 
 
 def config_path_from(arg: str | None) -> Path:

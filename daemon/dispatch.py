@@ -4,6 +4,11 @@ Each row is already stored with its final bytes and Message-ID, so sending is
 the only thing left to do. Temporary trouble is retried with the one backoff,
 capped at ``outbox.max_retry_interval``; a permanent refusal marks the row
 failed and tells the case owner.
+
+When the database goes away mid-batch, what the server accepted stays noted
+(``outbox.SentLog``) and is written first once the database answers again;
+then this process's interrupted claims go back to ``pending`` at once, and
+claims of dead holders are rescued every ``RESCUE_EVERY_SECONDS``.
 """
 from __future__ import annotations
 
@@ -13,55 +18,114 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 import structlog
-from peewee import InterfaceError, OperationalError
 
-from .backoff import backoff
+from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
 from .config import Config
 from .intake import mailbox_key
 from .mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
 from .store import outbox
-from .store.database import reset_connection
+from .store.database import DATABASE_ERRORS, describe_error, reset_connection
+from .trouble import Troubles, troubles as process_troubles
 
 log = structlog.get_logger("aftercare.dispatch")
 
 IDLE_WAIT_SECONDS = 1.0  # also how often the heartbeat moves while idle
+RENEW_EVERY_SECONDS = 10.0  # claims last outbox.CLAIM_TTL; renewed this often while held
+RESCUE_EVERY_SECONDS = 10.0  # how often claims of dead or expired holders are looked for
 
 
 class Dispatcher:
-    def __init__(self, config: Config, casework: Casework, clock: Callable[[], datetime], stop: threading.Event):
+    def __init__(self, config: Config, casework: Casework, clock: Callable[[], datetime], stop: threading.Event,
+                 sent_log: outbox.SentLog | None = None, troubles: Troubles | None = None):
         self.config = config
         self.casework = casework
         self.clock = clock
         self.stop = stop
         self.wake = threading.Event()
         self.sender = SmtpSender(config.smtp)
-        self.sent_log = outbox.SentLog.for_database()
+        # Handed over by the service, so that acceptances held in memory outlive a restart of this loop.
+        self.sent_log = sent_log or outbox.SentLog.for_database(config.database.sent_log)
+        self.troubles = troubles or process_troubles
         self.heartbeat = time.monotonic()
         self.sent = 0
+        self.interrupted = True  # first pass: give back whatever this process held (a restarted loop)
+        self._failures = 0
+        self._next_rescue = 0.0
+        self._last_renew = time.monotonic()
 
     def run(self) -> None:
         structlog.contextvars.bind_contextvars(mailbox=mailbox_key(self.config.mailbox))
         while not self.stop.is_set():
             self.heartbeat = time.monotonic()
             try:
+                if self.interrupted:
+                    self.settle()
                 worked = self.drain_once()
-            except (OperationalError, InterfaceError) as exc:
-                log.warning("database unavailable; the outbox waits", error=str(exc))
-                reset_connection()
+                self._rescue_if_due()
+            except DATABASE_ERRORS as exc:
                 worked = False
-                self.stop.wait(2.0)
+                self._database_failed(exc)
+                continue
+            if self._failures:
+                self._failures = 0
+                self.troubles.clear("outbox", "database back; the outbox sends again")
             if not worked:
                 self.wake.wait(self._seconds_until_due())
                 self.wake.clear()
         self.sender.close()
-        self.sent_log.fold(close=True)
+        try:
+            self.settle()
+            self.sent_log.fold(close=True)
+        except DATABASE_ERRORS as exc:
+            log.error("stopping with the database away: accepted emails stay noted in the side log",
+                      error=str(exc), unwritten=self.sent_log.unwritten, side_log=self.sent_log.path)
         log.info("dispatcher stopped")
+
+    def _database_failed(self, exc: BaseException) -> None:
+        """Say it (once a minute at most), drop the connection, wait with the one backoff."""
+        self.interrupted = True
+        self._failures += 1
+        reset_connection()
+        delay = backoff(self._failures, cap=DATABASE_RETRY_CAP).total_seconds()
+        self.troubles.report("outbox", exc, "database unavailable; the outbox waits",
+                             describe=describe_error(self.config.database.url, exc), retry_in=round(delay, 1),
+                             unwritten=self.sent_log.unwritten)
+        self._sleep(delay)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            self.heartbeat = time.monotonic()
+            self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    def settle(self) -> None:
+        """After an interruption: write what the server accepted, then give back what this process held.
+
+        In this order, so an accepted email is never put back to ``pending``; rows still only noted
+        (the fold failed half-way) are kept back all the same.
+        """
+        self.sent_log.fold()
+        released = outbox.release_own_claims(keep=self.sent_log.pending())
+        if released:
+            log.info("claims interrupted by the database outage are pending again", count=released)
+        self.interrupted = False
+
+    def _rescue_if_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_rescue:
+            return
+        self._next_rescue = now + RESCUE_EVERY_SECONDS
+        rescued = outbox.rescue_claims(self.clock())
+        if rescued:
+            log.warning("emails claimed by a process that stopped are pending again", count=rescued)
 
     def _seconds_until_due(self) -> float:
         try:
             due = outbox.next_due_at()
-        except (OperationalError, InterfaceError):
+        except DATABASE_ERRORS:
+            self.interrupted = True
+            reset_connection()
             return IDLE_WAIT_SECONDS
         if due is None:
             return IDLE_WAIT_SECONDS
@@ -78,12 +142,16 @@ class Dispatcher:
         rows = outbox.claim_due(self.clock())
         if not rows:
             return False
+        self._last_renew = time.monotonic()
         untried = [r.id for r in rows]
         try:
             for row in rows:
                 if self.stop.is_set():
                     break
                 self.heartbeat = time.monotonic()
+                if self.heartbeat - self._last_renew > RENEW_EVERY_SECONDS:
+                    outbox.renew_claims(self.clock())
+                    self._last_renew = self.heartbeat
                 untried.remove(row.id)
                 log_ = log.bind(case_id=row.case_id, message_id=row.message_id, kind=row.kind)
                 try:
@@ -103,10 +171,17 @@ class Dispatcher:
                 except PermanentFailure as exc:
                     self.casework.delivery_failed(row.id, str(exc), self.clock())
                     continue
-                self.sent_log.record(row.id, self.clock())
+                try:
+                    self.sent_log.record(row.id, self.clock())
+                except DATABASE_ERRORS:
+                    log_.warning("email accepted while the database was away: noted, it will not be sent again",
+                                 recipient=row.recipient, side_log=self.sent_log.path or "memory")
+                    raise
                 self.sent += 1
                 log_.info("email sent", recipient=row.recipient)
-        finally:
-            outbox.release_claims(untried)
-            self.sent_log.fold()
+        except DATABASE_ERRORS:
+            self.interrupted = True  # the next pass gives back what is left, once the database answers
+            raise
+        outbox.release_claims(untried)
+        self.sent_log.fold()
         return True

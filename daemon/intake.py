@@ -13,15 +13,16 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 import structlog
-from peewee import DatabaseError, InterfaceError, OperationalError
+from peewee import DatabaseError
 
-from .backoff import backoff
+from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import QUARANTINE_AFTER_FAILURES, Casework
 from .config import MailboxConfig
 from .mail.imap import Mailbox, MailboxError
 from .mail.parse import parse
-from .store.database import reset_connection
+from .store.database import DATABASE_ERRORS, describe_error, probe_write, reset_connection
 from .store.models import MailboxState, database
+from .trouble import Troubles, troubles as process_troubles
 
 log = structlog.get_logger("aftercare.intake")
 
@@ -37,8 +38,11 @@ class Intake:
     """The intake loop, run on its own thread until ``stop`` is set."""
 
     def __init__(self, config: MailboxConfig, casework: Casework, clock: Callable[[], datetime],
-                 stop: threading.Event, on_processed: Callable[[], None] = lambda: None):
+                 stop: threading.Event, on_processed: Callable[[], None] = lambda: None,
+                 database_url: str = "", troubles: Troubles | None = None):
         self.config = config
+        self.database_url = database_url
+        self.troubles = troubles or process_troubles
         self.casework = casework
         self.clock = clock
         self.stop = stop
@@ -65,7 +69,12 @@ class Intake:
                 self.log.info("mailbox connected", idle=mailbox.supports_idle and self.config.idle,
                               move=mailbox.supports_move, uidvalidity=status.uidvalidity)
                 self._watch(mailbox)
-            except (MailboxError, OperationalError, InterfaceError, DatabaseError) as exc:
+            except DATABASE_ERRORS as exc:
+                # Not the mailbox's fault: nothing was filed, so nothing is lost. Wait for the database,
+                # then read the folder afresh.
+                mailbox.close()
+                self._wait_for_database(exc)
+            except (MailboxError, DatabaseError) as exc:
                 failures += 1
                 reset_connection()
                 delay = backoff(failures, cap=RECONNECT_CAP)
@@ -75,6 +84,24 @@ class Intake:
             finally:
                 mailbox.close()
         self.log.info("intake stopped")
+
+    def _wait_for_database(self, exc: BaseException) -> None:
+        """Back off with the one backoff until the database answers; say so once (then once a minute)."""
+        attempt = 0
+        while not self.stop.is_set():
+            attempt += 1
+            reset_connection()
+            delay = backoff(attempt, cap=DATABASE_RETRY_CAP).total_seconds()
+            self.troubles.report("intake", exc, "database unavailable; intake waits",
+                                 describe=describe_error(self.database_url, exc), retry_in=round(delay, 1))
+            self._sleep(delay)
+            try:
+                probe_write(self.clock())  # a full disk still answers reads: only a write proves it is back
+            except DATABASE_ERRORS as again:
+                exc = again
+                continue
+            self.troubles.clear("intake", "database back; intake reads the mailbox again")
+            return
 
     def _watch(self, mailbox: Mailbox) -> None:
         last_uid = self._reset_if_uidvalidity_changed(mailbox.status.uidvalidity)
@@ -204,8 +231,8 @@ class Intake:
     def _record(self, mailbox: Mailbox, uid: int, mail, log_, attempts: int) -> tuple[str, int]:
         try:
             outcome = self.casework.handle_inbound(mail, self.clock())
-        except (OperationalError, InterfaceError) as exc:
-            raise MailboxError(f"database unavailable: {exc}") from exc  # not the message's fault
+        except DATABASE_ERRORS:
+            raise  # not the message's fault: the loop waits for the database
         except Exception as exc:  # a fault this message causes: count it, quarantine at the limit
             reason = f"{type(exc).__name__}: {exc}"[:1000]
             attempts = self.casework.note_failure(self.mailbox_key, mailbox.status.uidvalidity, uid, reason,

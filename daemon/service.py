@@ -21,11 +21,13 @@ from .dispatch import Dispatcher
 from .intake import Intake
 from .log import redactor, setup_logging
 from .store import discounts, outbox
-from .store.database import acquire_instance_lock, open_database, redact_url
+from .store.database import (DATABASE_ERRORS, DatabaseUnavailable, GuardLost, InstanceGuard, describe_error,
+                             open_database, probe_write, redact_url, reset_connection)
 from .systemd import Notifier
 from .samples import validate_templates
 from .templates import Templates
 from .timers import Timers
+from .trouble import troubles
 
 log = structlog.get_logger("aftercare.service")
 
@@ -81,17 +83,26 @@ class Service:
         self.exit_code = 0
         self.log_format = "auto"
         self.ready = False
+        self.guard = InstanceGuard(config.database.url)
+        self.sent_log: outbox.SentLog | None = None  # one for the life of the process: it may hold notes
+        self.troubles = troubles
+        self._guard_checked = 0.0
 
     # --- workers ------------------------------------------------------------
 
     def _start_workers(self) -> None:
-        self.dispatcher = Worker("dispatcher", lambda stop: Dispatcher(self.config, self.casework, utcnow, stop))
+        if self.sent_log is None:
+            self.sent_log = outbox.SentLog.for_database(self.config.database.sent_log)
+        self.dispatcher = Worker("dispatcher", lambda stop: Dispatcher(self.config, self.casework, utcnow, stop,
+                                                                       sent_log=self.sent_log))
         self.dispatcher.start()
         self.intake = Worker("intake", lambda stop: Intake(self.config.mailbox, self.casework, utcnow, stop,
-                                                           on_processed=self._wake_dispatcher))
+                                                           on_processed=self._wake_dispatcher,
+                                                           database_url=self.config.database.url))
         self.intake.start()
         self.timers = Worker("timers", lambda stop: Timers(self.casework, utcnow, stop,
-                                                           on_fired=self._wake_dispatcher))
+                                                           on_fired=self._wake_dispatcher,
+                                                           database_url=self.config.database.url))
         self.timers.start()
 
     def _wake_dispatcher(self) -> None:
@@ -159,11 +170,51 @@ class Service:
     # --- the loop -----------------------------------------------------------
 
     def _status_line(self) -> str:
-        counts = outbox.counts()
         intake = self.intake.current if self.intake else None
-        return (f"processed {intake.processed if intake else 0} messages; outbox "
-                f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed, "
-                f"{counts.get('held', 0)} held")
+        line = f"processed {intake.processed if intake else 0} messages"
+        failing = self.troubles.summary()
+        try:
+            counts = outbox.counts()
+        except DATABASE_ERRORS as exc:
+            reset_connection()
+            self.troubles.report("status", exc, "database unavailable; status cannot count the outbox",
+                                 describe=describe_error(self.config.database.url, exc))
+            return f"{failing or 'database unavailable'}; {line}"
+        self.troubles.clear("status")
+        line += (f"; outbox {counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed, "
+                 f"{counts.get('held', 0)} held")
+        return f"{failing}; {line}" if failing else line
+
+    def _update_status(self) -> None:
+        self.notifier.status(self._status_line())
+
+    def _check_guard(self) -> None:
+        """Every second: the one-daemon-per-database guard still stands, or is taken again after a restart."""
+        if time.monotonic() - self._guard_checked < 1.0:
+            return
+        self._guard_checked = time.monotonic()
+        try:
+            state = self.guard.check()
+        except GuardLost as exc:
+            log.critical("another aftercare took over this database while it was away; stopping intake and "
+                         "sending and exiting", error=str(exc), database=redact_url(self.config.database.url))
+            self.notifier.status(f"stopped: {exc}")
+            self.exit_code = 1
+            self.stopping.set()
+            return
+        except Exception as exc:  # the guard's own connection failed in a way not foreseen: keep trying
+            self.troubles.report("guard", exc, "the one-daemon guard cannot be checked",
+                                 describe=describe_error(self.config.database.url, exc))
+            return
+        if state == "retaken":
+            self.troubles.clear("guard")
+            log.warning("database back: the one-daemon guard is taken again",
+                        database=redact_url(self.config.database.url))
+        elif state == "unreachable":
+            self.troubles.report("guard", ConnectionError("the database cannot be reached"),
+                                 "database unavailable; the one-daemon guard waits to be taken again",
+                                 describe=describe_error(self.config.database.url,
+                                                         ConnectionError("connection refused")))
 
     def _healthy(self) -> bool:
         """The watchdog is fed only while the intake, outbox and timer loops are all turning.
@@ -187,14 +238,22 @@ class Service:
 
     def run(self) -> int:
         self._install_signals()
-        acquire_instance_lock(self.config.database.url)
-        self.load_discount_pool()
-        recovered = outbox.recover_in_flight()
+        self.guard.acquire()
+        try:
+            probe_write(utcnow())  # a full disk or a read-only file is said now, not at the first complaint
+            self.sent_log = outbox.SentLog.for_database(self.config.database.sent_log)
+            self.load_discount_pool()
+            # The SQLite file lock proves every earlier holder dead; on PostgreSQL a live claim waits.
+            recovered = outbox.recover_in_flight(utcnow(), sole_daemon=not self.guard.postgresql,
+                                                 sent_log=self.sent_log)
+        except DATABASE_ERRORS as exc:
+            self.guard.release()
+            raise DatabaseUnavailable(describe_error(self.config.database.url, exc)) from exc
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
         self._start_workers()
         jobs = schedule.Scheduler()
-        jobs.every(10).seconds.do(lambda: self.notifier.status(self._status_line()))
+        jobs.every(10).seconds.do(self._update_status)
         log.info("aftercare started", database=redact_url(self.config.database.url),
                  mailbox=f"{self.config.mailbox.username}@{self.config.mailbox.host}:{self.config.mailbox.port}",
                  folder=self.config.mailbox.folder)
@@ -208,18 +267,32 @@ class Service:
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 self.reload()
+            self._check_guard()
             try:
                 jobs.run_pending()
-            except Exception:
-                log.exception("periodic job failed")
+            except Exception as exc:  # said once, then at most once a minute
+                reset_connection()
+                self.troubles.report("periodic", exc, "periodic job failed",
+                                     describe=describe_error(self.config.database.url, exc)
+                                     if isinstance(exc, DATABASE_ERRORS) else "")
+            if self.troubles.active():
+                self._update_status_soon()
             if watchdog_every and time.monotonic() - last_ping > watchdog_every and self._healthy():
                 self.notifier.watchdog()
                 last_ping = time.monotonic()
             self.stopping.wait(0.25)
         self.notifier.stopping()
         self._stop_workers()
+        self.guard.release()
         log.info("aftercare stopped")
         return self.exit_code
+
+    def _update_status_soon(self) -> None:
+        """While something fails, STATUS says so within a second or two (not only every 10 s)."""
+        now = time.monotonic()
+        if now - getattr(self, "_status_at", 0.0) >= 2.0:
+            self._status_at = now
+            self.notifier.status(self._status_line())
 
 
 def run(config_path: Path, log_format: str = "auto") -> int:
@@ -227,7 +300,20 @@ def run(config_path: Path, log_format: str = "auto") -> int:
     setup_logging(log_format, config.log.level, config.secrets())
     templates = Templates(config.templates.directory, config.schedule.timezone)
     validate_templates(config, templates)
-    open_database(config.database.url)
+    try:
+        open_database(config.database.url)
+    except DATABASE_ERRORS as exc:
+        raise _unavailable(config, exc) from exc
     service = Service(config, templates)
     service.log_format = log_format
-    return service.run()
+    try:
+        return service.run()
+    except DatabaseUnavailable as exc:
+        log.critical("not started: the database cannot be used", error=str(exc))
+        raise
+
+
+def _unavailable(config: Config, exc: BaseException) -> DatabaseUnavailable:
+    error = DatabaseUnavailable(describe_error(config.database.url, exc))
+    log.critical("not started: the database cannot be used", error=str(error))
+    return error

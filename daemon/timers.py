@@ -13,10 +13,11 @@ from typing import Callable
 
 import schedule
 import structlog
-from peewee import InterfaceError, OperationalError
 
+from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
-from .store.database import reset_connection
+from .store.database import DATABASE_ERRORS, describe_error, reset_connection
+from .trouble import Troubles, troubles as process_troubles
 
 log = structlog.get_logger("aftercare.timers")
 
@@ -25,22 +26,36 @@ PASS_EVERY_SECONDS = 1
 
 class Timers:
     def __init__(self, casework: Casework, clock: Callable[[], datetime], stop: threading.Event,
-                 on_fired: Callable[[], None] = lambda: None):
+                 on_fired: Callable[[], None] = lambda: None, database_url: str = "",
+                 troubles: Troubles | None = None):
         self.casework = casework
         self.clock = clock
         self.stop = stop
         self.on_fired = on_fired
+        self.database_url = database_url
+        self.troubles = troubles or process_troubles
         self.heartbeat = time.monotonic()
+        self.failures = 0
+        self.retry_at = 0.0
         self.jobs = schedule.Scheduler()
         self.jobs.every(PASS_EVERY_SECONDS).seconds.do(self.run_pass)
 
     def run_pass(self) -> int:
+        if time.monotonic() < self.retry_at:
+            return 0  # the database failed a moment ago: wait out the backoff
         try:
             fired = self.casework.fire_due_timers(self.clock())
-        except (OperationalError, InterfaceError) as exc:
-            log.warning("database unavailable; timers wait", error=str(exc))
+        except DATABASE_ERRORS as exc:
             reset_connection()
+            self.failures += 1
+            delay = backoff(self.failures, cap=DATABASE_RETRY_CAP).total_seconds()
+            self.retry_at = time.monotonic() + delay
+            self.troubles.report("timers", exc, "database unavailable; timers wait",
+                                 describe=describe_error(self.database_url, exc), retry_in=round(delay, 1))
             return 0
+        if self.failures:
+            self.failures = 0
+            self.troubles.clear("timers", "database back; timers fire again")
         if fired:
             self.on_fired()
         return fired

@@ -11,14 +11,56 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run_migrations
-from playhouse.shortcuts import ReconnectMixin
+
+#: What a loop catches when the database fails it: the statement is not the message's fault.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-class ReconnectingPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
-    """Reconnects when the server dropped the connection (restart, failover, idle cut)."""
+class ReconnectingPostgresqlDatabase(PostgresqlDatabase):
+    """Reconnects when the server dropped the connection (restart, failover, admin shutdown, idle cut).
+
+    A statement outside a transaction that fails on a connection-level error
+    (``OperationalError`` or ``InterfaceError: connection already closed``) is
+    tried once more on a fresh connection: nothing of it was applied. Inside a
+    transaction the error goes to the caller, whose loop drops the connection
+    (``reset_connection``) and tries the whole transaction again later.
+    """
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        try:
+            return super().execute_sql(sql, params, *args, **kwargs)
+        except DATABASE_ERRORS:
+            if self.in_transaction():
+                raise
+            _drop(self)
+        return super().execute_sql(sql, params, *args, **kwargs)
+
+    def begin(self, *args, **kwargs):
+        try:
+            return super().begin(*args, **kwargs)
+        except DATABASE_ERRORS:
+            if self.in_transaction():
+                raise
+            _drop(self)
+        return super().begin(*args, **kwargs)
+
+
+def _drop(db: Database) -> None:
+    """Forget this thread's connection whatever state it is in; the next statement opens a fresh one."""
+    state = db._state
+    conn = state.conn
+    try:
+        if conn is not None:
+            conn.close()
+    except Exception:  # already broken: nothing to tidy
+        pass
+    state.reset()
+    release = getattr(db, "_release_writer", None)
+    if release is not None:
+        release()
 
 
 class SerializedSqliteDatabase(SqliteDatabase):
@@ -120,36 +162,153 @@ class AlreadyRunning(RuntimeError):
     """Another Aftercare works on this database: two would answer every customer twice."""
 
 
-_held_locks: list = []
+class GuardLost(AlreadyRunning):
+    """While the database was away, another Aftercare took it over: this one must stop."""
+
+
 _LOCK_KEY = 0x41667465  # "Afte": the advisory lock every Aftercare on one PostgreSQL database shares
 
 
-def acquire_instance_lock(url: str) -> None:
-    """Hold a lock for the life of the process, so only one daemon serves a database."""
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
-        if path in ("", ":memory:"):
+class InstanceGuard:
+    """One daemon per database, for the life of the process, whatever happens to the database.
+
+    SQLite: an exclusive ``flock`` on ``<file>.lock``, which the kernel drops
+    only when the process dies. PostgreSQL: a session advisory lock, held on a
+    connection of its own (not the main thread's, which a restart of the
+    server silently dropped together with the lock). ``check`` is called every
+    second: after the server restarted it reconnects and takes the lock again;
+    if another daemon took it meanwhile, ``GuardLost`` says so and this one stops.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self._file = None
+        self._conn = None
+        self.held = False
+
+    @property
+    def postgresql(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgres://"))
+
+    def acquire(self) -> None:
+        if self.url.startswith("sqlite:///"):
+            path = self.url[len("sqlite:///"):]
+            if path in ("", ":memory:"):
+                return
+            fh = open(path + ".lock", "w")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                raise AlreadyRunning(f"another aftercare is already running on {path}") from None
+            self._file = fh
+            self.held = True
             return
-        fh = open(path + ".lock", "w")
+        if not self._take():
+            raise AlreadyRunning(f"another aftercare is already running on {redact_url(self.url)}")
+
+    def _take(self) -> bool:
+        import psycopg2
+
+        self._close_connection()
+        conn = psycopg2.connect(self.url, connect_timeout=5, keepalives=1, keepalives_idle=10,
+                                keepalives_interval=5, keepalives_count=3,
+                                application_name="aftercare instance guard")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,))
+            got = cur.fetchone()[0]
+        if not got:
+            conn.close()
+            return False
+        self._conn = conn
+        self.held = True
+        return True
+
+    def check(self) -> str:
+        """``held``, ``retaken`` (after a reconnect) or ``unreachable``; raises ``GuardLost``."""
+        if not self.postgresql or self._file is not None:
+            return "held"
+        import psycopg2
+
+        if self._conn is not None:
+            try:
+                with self._conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                return "held"
+            except psycopg2.Error:
+                self._close_connection()
+        self.held = False
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
-            raise AlreadyRunning(f"another aftercare is already running on {path}") from None
-        _held_locks.append(fh)
-        return
-    got = database.execute_sql("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]
-    if not got:
-        raise AlreadyRunning(f"another aftercare is already running on {redact_url(url)}")
+            got = self._take()
+        except psycopg2.Error:
+            return "unreachable"
+        if not got:
+            raise GuardLost(f"another aftercare took over {redact_url(self.url)} while the database was away")
+        return "retaken"
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # already broken
+                pass
+            self._conn = None
+
+    def release(self) -> None:
+        self._close_connection()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.held = False
 
 
 def reset_connection() -> None:
-    """Drop this thread's connection after a database error; the next query opens a fresh one."""
-    try:
-        if not database.is_closed():
-            database.close()
-    except Exception:  # already broken: nothing to tidy
-        pass
+    """Drop this thread's connection after a database error; the next query opens a fresh one.
+
+    Works even where peewee's own ``close`` refuses (a transaction it thinks is
+    still open on a connection the server already dropped).
+    """
+    db = database.obj
+    if db is not None:
+        _drop(db)
+
+
+def probe_write(now) -> None:
+    """Write one small row and commit: raises the database's error if it cannot take writes now."""
+    from .models import Setting
+
+    with database.atomic():
+        (Setting.insert(key="last_write_probe", value=now.isoformat())
+         .on_conflict(conflict_target=[Setting.key], update={Setting.value: now.isoformat()}).execute())
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be opened or written: names the database and the cause, for people."""
+
+
+def describe_error(url: str, exc: BaseException) -> str:
+    """One line an operator can act on: which database (file path or redacted URL) and why."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    lowered = text.lower()
+    where = url[len("sqlite:///"):] if url.startswith("sqlite:///") else redact_url(url)
+    causes = (
+        ("database or disk is full", "the disk is full"),
+        ("no space left", "the disk is full"),
+        ("disk i/o error", "disk I/O error (a full disk or a failing device)"),
+        ("readonly database", "the file or its folder is read-only"),
+        ("read-only file system", "the file system is read-only"),
+        ("unable to open database file", "the file cannot be opened (missing folder, permissions or a full disk)"),
+        ("connection refused", "the server refuses connections (is it running?)"),
+        ("could not connect", "the server cannot be reached"),
+        ("server closed the connection", "the server closed the connection (restart or failover)"),
+        ("terminating connection", "the server is shutting down or restarting"),
+        ("connection already closed", "the connection was lost"),
+        ("the database system is", "the server is starting up or shutting down"),
+        ("database is locked", "another process keeps the database locked"),
+    )
+    cause = next((c for fragment, c in causes if fragment in lowered), None)
+    return f"database {where}: {cause} ({text})" if cause else f"database {where}: {text}"
 
 
 def redact_url(url: str) -> str:
@@ -188,8 +347,13 @@ def _v3(db: Database) -> None:
     _ensure_schema(db)
 
 
+def _v4(db: Database) -> None:
+    """Outbox claims name their holder and expire (message.claimed_by, message.claim_until)."""
+    _ensure_schema(db)
+
+
 # Index i holds the migration that brings the schema to version i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

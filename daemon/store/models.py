@@ -109,6 +109,9 @@ class Message(BaseModel):
     next_attempt_at = DateTimeField(null=True)
     last_error = TextField(default="")
     sent_at = DateTimeField(null=True)
+    # Who is sending it (a process's holder id) and until when the claim stands: see store/outbox.py.
+    claimed_by = CharField(max_length=200, null=True)
+    claim_until = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("status", "next_attempt_at"), False), (("recipient", "automated", "created_at"), False))

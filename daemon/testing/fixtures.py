@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from daemon.testing.dovecot import Dovecot
+from daemon.testing.pgcluster import PgCluster
 from daemon.testing.smtpsink import SmtpSink
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "database_url",
     "dovecot",
     "dovecot_factory",
+    "pg_cluster",
     "postgres_url",
     "require_integration",
     "smtp_sink",
@@ -132,6 +134,20 @@ def postgres_url() -> Iterator[str]:
                 )
                 cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
+
+
+@pytest.fixture
+def pg_cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL server of this test's own (``stop``/``start`` it at will), with database ``aftercare``."""
+    if not PgCluster.available():
+        require_integration("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    cluster = PgCluster()  # not under tmp_path: pytest makes that 0700, closed to the postgres user
+    try:
+        cluster.init().start()
+        cluster.create_database("aftercare")
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

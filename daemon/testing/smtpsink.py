@@ -130,6 +130,12 @@ class SmtpSink:
         self._refusal: _Refusal | None = None
         self._routes: list[_Route] = []
         self.delivery_errors: list[BaseException] = []
+        #: Seconds each DATA waits before the server accepts it (a slow server).
+        self.data_delay = 0.0
+        #: Cleared, every DATA waits for it before accepting: a test can hold an email in flight.
+        self.gate = threading.Event()
+        self.gate.set()
+        self.held = 0  # DATA commands waiting at the gate now
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -395,6 +401,14 @@ class _Handler:
         refusal = self.sink._refusal_for("DATA")
         if refusal:
             return refusal
+        if self.sink.data_delay:
+            await asyncio.sleep(self.sink.data_delay)
+        if not self.sink.gate.is_set():
+            self.sink.held += 1
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self.sink.gate.wait)
+            finally:
+                self.sink.held -= 1
         data = envelope.original_content or envelope.content
         if isinstance(data, str):  # only with decode_data=True; be safe
             data = data.encode("utf-8", "surrogateescape")
