@@ -432,7 +432,10 @@ def load_config(path: str | os.PathLike) -> Config:
 
     s = _Section(path, "database", raw.get("database", _MISSING), required=False)
     url = _database_url(path, s.string("url", "sqlite:///aftercare.db"))
-    database = DatabaseConfig(url=url, sent_log=_sent_log_path(path, url))
+    sent_log = s.string("sent_log", "")
+    if sent_log and not Path(sent_log).is_absolute():
+        sent_log = str(_state_directory(path) / sent_log)
+    database = DatabaseConfig(url=url, sent_log=sent_log or _sent_log_path(path, url))
     s.finish()
 
     s = _Section(path, "staff", raw.get("staff", _MISSING))

@@ -97,6 +97,11 @@ class SerializedSqliteDatabase(SqliteDatabase):
     def rollback(self):
         try:
             super().rollback()
+        except OperationalError as exc:
+            # SQLite already rolled back (a COMMIT refused for a full disk does): the error that matters
+            # is the one that made us roll back, so this one must not replace it.
+            if "no transaction is active" not in str(exc):
+                raise
         finally:
             self._release_writer()
 
@@ -290,6 +295,14 @@ class DatabaseUnavailable(RuntimeError):
 def describe_error(url: str, exc: BaseException) -> str:
     """One line an operator can act on: which database (file path or redacted URL) and why."""
     text = " ".join(str(exc).split()) or type(exc).__name__
+    # A failed rollback may stand in front of the error that caused it: look down the chain.
+    seen, inner = set(), exc
+    while inner is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        if "no transaction is active" not in str(inner) and "cannot rollback" not in str(inner):
+            text = " ".join(str(inner).split()) or type(inner).__name__
+            break
+        inner = inner.__cause__ or inner.__context__
     lowered = text.lower()
     where = url[len("sqlite:///"):] if url.startswith("sqlite:///") else redact_url(url)
     causes = (

@@ -153,3 +153,14 @@ def test_business_hours_and_timezones_are_checked(tmp_path):
 def test_the_support_address_cannot_be_a_staff_address(tmp_path):
     with pytest.raises(ConfigError, match="smtp.from_address: must not be one of staff.addresses"):
         load_config(write(tmp_path, GOOD.replace('"sam@example.com"]', '"support@example.com"]')))
+
+
+def test_the_sent_log_lies_beside_sqlite_else_in_the_state_directory_unless_named(tmp_path, monkeypatch):
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    c = load_config(write(tmp_path, GOOD))
+    assert c.database.sent_log == f"{tmp_path}/aftercare.db-sent"
+    pg = GOOD + '[database]\nurl = "postgresql://aftercare@db.example.com/aftercare"\n'
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+    assert load_config(write(tmp_path, pg)).database.sent_log == f"{tmp_path}/state/aftercare-sent.db"
+    named = pg + 'sent_log = "outbox-notes.db"\n'
+    assert load_config(write(tmp_path, named)).database.sent_log == f"{tmp_path}/state/outbox-notes.db"
