@@ -14,6 +14,7 @@ from pathlib import Path
 import schedule
 import structlog
 
+from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
 from .clock import utcnow
 from .config import Config, load_config
@@ -87,6 +88,8 @@ class Service:
         self.sent_log: outbox.SentLog | None = None  # one for the life of the process: it may hold notes
         self.troubles = troubles
         self._guard_checked = 0.0
+        self._status_failures = 0
+        self._status_retry_at = 0.0
 
     # --- workers ------------------------------------------------------------
 
@@ -173,13 +176,19 @@ class Service:
         intake = self.intake.current if self.intake else None
         line = f"processed {intake.processed if intake else 0} messages"
         failing = self.troubles.summary()
+        if time.monotonic() < self._status_retry_at:  # the last count failed: back off like the loops
+            return f"{failing or 'database unavailable'}; {line}"
         try:
             counts = outbox.counts()
         except DATABASE_ERRORS as exc:
             reset_connection()
+            self._status_failures += 1
+            self._status_retry_at = time.monotonic() + backoff(self._status_failures,
+                                                               cap=DATABASE_RETRY_CAP).total_seconds()
             self.troubles.report("status", exc, "database unavailable; status cannot count the outbox",
                                  describe=describe_error(self.config.database.url, exc))
-            return f"{failing or 'database unavailable'}; {line}"
+            return f"{self.troubles.summary() or 'database unavailable'}; {line}"
+        self._status_failures = 0
         self.troubles.clear("status")
         line += (f"; outbox {counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed, "
                  f"{counts.get('held', 0)} held")
