@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from peewee import fn
+from peewee import PostgresqlDatabase, fn
 
-from .cases import aftercare, lifecycle, plan
-from .cases.ratings import DEFAULT_WORDS, parse_rating, says_not_fixed
+from .cases import aftercare, lifecycle, plan, reminders
+from .cases.ratings import DEFAULT_WORDS
 from .cases.commands import CommandError, ParsedReply, parse_reply
 from .cases.verification import reply_address, verify_staff
 from .cases.lifecycle import Outgoing, Policy
@@ -231,14 +231,16 @@ class Casework:
         case = Case.get_by_id(view.id)
         text = new_text(mail.text)
         awaiting_rating = case.status == "resolved" and case.checkin_sent_at is not None and case.rating_score is None
-        rating = parse_rating(text, self.rating_words) if awaiting_rating else None
-        if rating is not None:
-            self._record(mail, case.id, "rating", now, f"rating {rating.score}")
-            return case.id, self._apply_rating(case, view, rating, now)
+        reading = aftercare.read_reply(text, status=case.status, awaiting_rating=awaiting_rating,
+                                       words=self.rating_words, reopen_at_or_below=self.aftercare.reopen_at_or_below)
+        if reading.rating is not None:
+            self._record(mail, case.id, "rating", now, f"rating {reading.rating.score}")
+            return case.id, self._apply_rating(case, view, reading.rating, now)
         self._record(mail, case.id, "customer", now, reason)
         emails = lifecycle.on_customer_reply(view, mail, text, now, self.policy)
-        if case.status == "resolved" and says_not_fixed(text):
-            # "It still does not work": the case is open again and the owner hears why.
+        if reading.not_fixed:
+            # "It still does not work" (even in a reply that reads like a good rating): the case is open again
+            # and the owner hears why.
             self._reopen(case, now)
             emails = lifecycle.on_customer_reply(case_view(case), mail, text, now, self.policy, reopened=True)
             log.info("customer says it is not fixed: case reopened", case_id=case.id, message_id=mail.message_id)
@@ -315,7 +317,8 @@ class Casework:
         self._apply_staff_outcome(case, outcome, now)
         queued = self._enqueue_all(outcome.emails, case, now)
         log.info("staff reply applied", case_id=case.id, message_id=mail.message_id, relayed=outcome.relayed,
-                 commands=[c.name for c in parsed.commands], status=case.status, owner=case.owner)
+                 commands=[c.name for c in parsed.commands], status=case.status, owner=case.owner,
+                 not_relayed=[f"{w['item']}: {w['reason']}" for w in outcome.withheld])
         return case.id, queued
 
     def _history(self, case: Case) -> list[dict]:
@@ -381,43 +384,81 @@ class Casework:
     # --- timers -------------------------------------------------------------
 
     def fire_due_timers(self, now: datetime, limit: int = 100) -> int:
-        """Fire every timer due by ``now``, each in its own transaction with the emails it sends."""
+        """Fire the timers due by ``now`` (up to ``limit``) in one transaction with every email they cause.
+
+        All or nothing: a process that dies mid-pass leaves every timer of the pass waiting and no email
+        stored, and the next pass does it again. Each timer is claimed with a conditional update (still
+        waiting) whose row count is checked, and on PostgreSQL the due rows are selected FOR UPDATE SKIP
+        LOCKED, so that no timer ever fires twice, even with two processes on one database. The reminders and
+        escalations of the pass are gathered into one email per person (cases/reminders.py).
+        """
+        if not Timer.select(Timer.id).where((Timer.state == "waiting") & (Timer.due_at <= now)).exists():
+            return 0  # the usual pass: no write transaction at all
         fired = 0
-        due = list(Timer.select(Timer.id).where((Timer.state == "waiting") & (Timer.due_at <= now))
-                   .order_by(Timer.due_at).limit(limit))
-        for row in due:
-            with database.atomic():
-                timer = Timer.get_or_none((Timer.id == row.id) & (Timer.state == "waiting"))
+        with database.atomic():
+            query = (Timer.select(Timer.id).where((Timer.state == "waiting") & (Timer.due_at <= now))
+                     .order_by(Timer.due_at, Timer.id).limit(limit))
+            if isinstance(database.obj, PostgresqlDatabase):
+                query = query.for_update(skip_locked=True)
+            due = [row.id for row in query]
+            decided: list[reminders.Decided] = []
+            cases: dict[int, Case] = {}
+            for timer_id in due:
+                # Read again: an earlier timer of this pass may have moved or cancelled this one.
+                timer = Timer.get_or_none((Timer.id == timer_id) & (Timer.state == "waiting") & (Timer.due_at <= now))
                 if timer is None:
                     continue
                 allowed = aftercare.send_time(timer.kind, now, self.aftercare.send_window)
                 if allowed > now:  # outside the send window: wait for it
-                    timer.due_at = allowed
-                    timer.save()
+                    Timer.update(due_at=allowed).where((Timer.id == timer.id) & (Timer.state == "waiting")).execute()
                     continue
-                timer.state, timer.fired_at = "fired", now
-                timer.save()
-                case = Case.get_by_id(timer.case_id)
+                claimed = (Timer.update(state="fired", fired_at=now)
+                           .where((Timer.id == timer.id) & (Timer.state == "waiting")).execute())
+                if claimed != 1:
+                    continue  # someone else fired (or cancelled) it
+                fired += 1
+                case = cases.get(timer.case_id) or Case.get_by_id(timer.case_id)
+                cases[case.id] = case
                 if timer.kind in aftercare.AFTERCARE_TIMERS:
                     sent = self._fire_aftercare(timer.kind, case, now)
                     log.info("timer fired", case_id=case.id, kind=timer.kind, emails=sent)
-                    fired += 1
                     continue
                 steps = [plan.StepView(s.number, s.text, s.due_at, s.done_at)
                          for s in PlanStep.select().where(PlanStep.case == case.id)]
                 step_row = PlanStep.get_or_none(PlanStep.id == timer.step_id) if timer.step_id else None
                 step = next((s for s in steps if step_row and s.number == step_row.number), None)
                 emails = plan.on_timer(timer.kind, case_view(case), step, steps, now, self.policy)
-                self._enqueue_all(emails, case, now)
+                decided += [reminders.Decided(case.id, e) for e in emails]
                 log.info("timer fired", case_id=case.id, kind=timer.kind, step=step.number if step else None,
                          emails=len(emails))
-                fired += 1
+            gathered = reminders.gather(decided, now, self.policy, reply_address=self._reply_address)
+            for d in gathered:
+                self.enqueue(d.email, cases[d.case_id] if d.case_id is not None else None, now)
+            if len(gathered) < len(decided):
+                log.info("reminders and escalations gathered", emails=len(decided), sent_as=len(gathered),
+                         digests=sum(1 for d in gathered if d.case_id is None))
         return fired
+
+    def _reply_address(self, case_id: int, recipient: str) -> str | None:
+        """Where a staff member acts on a case by email: their personal reply address for it."""
+        if recipient.lower() not in self.config.staff.addresses:
+            return None
+        return reply_address(self.config.smtp.from_addr_spec, self.secret(), case_id, recipient.lower())
 
     def _fire_aftercare(self, kind: str, case: Case, now: datetime) -> int:
         view = case_view(case)
         if kind == "followup":
-            return self._enqueue_all(aftercare.on_followup(view, now, self.policy), case, now)
+            queued = self._enqueue_all(aftercare.on_followup(view, now, self.policy), case, now)
+            # After an outage the check-in may be overdue too: it keeps its configured gap behind the follow-up.
+            for checkin in Timer.select().where((Timer.case == case.id) & (Timer.kind == "checkin")
+                                                & (Timer.state == "waiting")):
+                later = aftercare.checkin_after_followup(now, checkin.due_at, self.aftercare)
+                if later is not None:
+                    (Timer.update(due_at=later)
+                     .where((Timer.id == checkin.id) & (Timer.state == "waiting")).execute())
+                    log.info("check-in moved to keep its gap behind the follow-up", case_id=case.id,
+                             due_at=later.isoformat())
+            return queued
         if kind == "checkin":
             if case.status != "resolved":
                 return 0

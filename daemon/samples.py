@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
-from .cases import aftercare, lifecycle, plan
+from .cases import aftercare, lifecycle, plan, reminders
 from .cases.ratings import Rating
 from .cases.commands import CommandError, parse_reply
 from .cases.routing import CaseView
+from .cases.verification import reply_address
 from .casework import aftercare_policy_from, case_view, policy_from
 from .config import Config
 from .mail.inbound import Attachment, DeliveryReport, InboundMail
@@ -53,8 +54,10 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
              plan.StepView(2, "Refund the delivery charge", now + timedelta(days=3))]
     history = [{"time": now, "who": case.customer_address, "text": mail.text}]
 
+    words = dataclasses.replace(reply, attachments=())  # a plain reply: everything in it is relayed
+
     def staff(text: str, steps_now=(), case_now=case):
-        return plan.work_reply(case_now, list(steps_now), parse_reply(text), reply, later, policy, history).emails
+        return plan.work_reply(case_now, list(steps_now), parse_reply(text), words, later, policy, history).emails
 
     out += staff("#plan +2d Send a replacement kettle by express courier\n#plan +3d Refund the delivery charge\n"
                  + reply.text)
@@ -64,7 +67,7 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
     if other is None:  # a one-person team: a made-up colleague shows the handover emails
         other = "colleague@" + (config.smtp.domain or "example.com")
         policy = dataclasses.replace(policy, staff_addresses=policy.staff_addresses + (other,))
-    out += plan.work_reply(case, steps, parse_reply(f"#owner {other}"), reply, later, policy, history).emails
+    out += plan.work_reply(case, steps, parse_reply(f"#owner {other}"), words, later, policy, history).emails
     out += staff("#status", steps)
     out += staff("#resolve")
     try:
@@ -75,6 +78,24 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
     out += plan.on_timer("step_reminder", case, steps[0], steps, steps[0].due_at - timedelta(hours=2), policy)
     out += plan.on_timer("step_escalation", case, steps[0], steps, steps[0].due_at + timedelta(days=1), policy)
     out += lifecycle.on_suspicious(case, reply, "no valid reply token", now, policy)
+    # A reply on a closed case with a file attached: the words go, the progress email and the file do not.
+    closed = CaseView(**{**case.__dict__, "status": "closed"})
+    out += [e for e in plan.work_reply(closed, steps, parse_reply("#done 1\nHere is the return label."), reply,
+                                       later, policy, history).emails if e.template == "staff/not_relayed"]
+    # One timer pass after an outage: two reminders and two escalations per person become one email each.
+    other_case = CaseView(**{**case.__dict__, "id": case.id + 1, "customer_name": "Tom Berger",
+                             "customer_address": "tom.berger@example.org", "subject": "Refund not received"})
+    overdue = steps[0].due_at + timedelta(days=1, hours=1)
+    decided = [reminders.Decided(c.id, e)
+               for c, e in [(case, e) for e in plan.on_timer("step_overdue", case, steps[0], steps, overdue, policy)]
+               + [(other_case, e) for e in plan.on_timer("step_overdue", other_case, steps[1], steps, overdue,
+                                                         policy)]
+               + [(case, e) for e in plan.on_timer("step_escalation", case, steps[0], steps, overdue, policy)]
+               + [(other_case, e) for e in plan.on_timer("first_response", other_case, None, [], overdue, policy)]]
+    out += [d.email for d in reminders.gather(
+        decided, overdue, policy,
+        reply_address=lambda case_id, to: reply_address(policy.support_address or "support@example.com",
+                                                        b"sample", case_id, to)) if d.case_id is None]
     resolved = CaseView(**{**case.__dict__, "status": "resolved"})
     care = aftercare_policy_from(config)
     out += aftercare.on_followup(resolved, now + timedelta(days=2), policy)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from .calendar import BusinessHours
 from .lifecycle import AUTO_GENERATED, Outgoing, Policy, context, person_name
 from .plan import TimerSpec
-from .ratings import Rating
+from .ratings import Rating, parse_rating, says_not_fixed
 from .routing import CaseView
 
 AFTERCARE_TIMERS = ("followup", "checkin", "checkin_close")
@@ -46,6 +46,17 @@ class AftercarePolicy:
 def timers_on_resolve(now: datetime, policy: AftercarePolicy) -> list[TimerSpec]:
     """Resolving sets the aftercare in motion without anyone remembering it."""
     return [TimerSpec("followup", now + policy.followup_after), TimerSpec("checkin", now + policy.checkin_after)]
+
+
+def checkin_after_followup(followup_at: datetime, checkin_due_at: datetime, policy: AftercarePolicy) -> datetime | None:
+    """The check-in's new due time when the follow-up goes out at ``followup_at``, or None to leave it.
+
+    Normally the check-in is due ``checkin_after - followup_after`` after the follow-up anyway. After an
+    outage both may be overdue at once: the customer should not get "is everything working?" and "how did
+    we do?" in the same minute, so the check-in keeps the configured gap behind the follow-up actually sent.
+    """
+    earliest = followup_at + (policy.checkin_after - policy.followup_after)
+    return earliest if checkin_due_at < earliest else None
 
 
 def send_time(kind: str, now: datetime, window: BusinessHours | None) -> datetime:
@@ -92,6 +103,31 @@ def on_checkin(case: CaseView, now: datetime, policy: Policy, *, discount_code: 
                             person_name(case.owner, policy.staff_names), context(case, policy, now),
                             AUTO_GENERATED, "staff"))
     return out
+
+
+@dataclass(frozen=True)
+class ReplyReading:
+    """What a customer's reply on a case means for the aftercare."""
+
+    rating: Rating | None = None  # take it as the check-in's rating
+    not_fixed: bool = False  # the case was resolved and they say it still does not work: reopen it
+
+
+def read_reply(text: str, *, status: str, awaiting_rating: bool, words: Mapping[str, int],
+               reopen_at_or_below: int) -> ReplyReading:
+    """A rating, "it is still not fixed", or neither (an ordinary reply).
+
+    "Not fixed" wins over a rating that would close the case: "5 minutes after the new kettle arrived it
+    broke again" is no 5, and the case reopens with the owner. A low rating that says so keeps the low-rating
+    path, which reopens the case too and also escalates and asks the customer what would make it right.
+    """
+    not_fixed = status == "resolved" and says_not_fixed(text)
+    rating = parse_rating(text, words) if awaiting_rating else None
+    if rating is not None and rating.score <= reopen_at_or_below:
+        return ReplyReading(rating=rating)
+    if not_fixed:
+        return ReplyReading(not_fixed=True)
+    return ReplyReading(rating=rating)
 
 
 @dataclass

@@ -3,7 +3,11 @@
 Pure: the case, its steps, the parsed reply and ``now`` in; a ``StaffOutcome``
 out (new steps, status and owner changes, emails, timers to set and cancel).
 Nothing is applied when any command is wrong: the staff member is told which
-line and why instead.
+line and why instead. Nothing of a reply is dropped silently either: the words
+reach the customer whatever the case's status, and whatever cannot go (no
+customer address, attachments, a closed case's automatic emails) is named in
+an answer to the sender (``staff/not_relayed``); only ``#internal`` is kept
+back without one, as asked.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from datetime import datetime, time
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
+from ..mail.compose import writable_address
 from ..mail.inbound import InboundMail
 from .calendar import BusinessHours
 from .commands import CommandError, ParsedReply, resolve_when
@@ -54,8 +59,11 @@ class StaffOutcome:
     timers: list[TimerSpec] = field(default_factory=list)
     cancel_steps: list[int] = field(default_factory=list)  # their timers
     cancel_first_response: bool = False
-    relayed: bool = False
+    relayed: bool = False  # the staff member's words went to the customer
     reopened: bool = False
+    # What of the reply did not reach the customer, and why: {"item": message | attachments | plan | progress |
+    # handover | resolved, "reason": no_address | unsafe_address | closed | text_only}; the sender is told.
+    withheld: list[dict[str, str]] = field(default_factory=list)
 
 
 def working(moment: datetime, hours: BusinessHours | None) -> datetime:
@@ -185,30 +193,47 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
     author = {"name": person_name(sender, policy.staff_names), "address": sender}
     base = dict(plan=plan, author=author, new_steps=[s.number for s in out.new_steps], done_now=list(out.done))
 
-    # #internal: nothing of this reply reaches the customer; a closed case sends no follow-ups.
-    to_customer = bool(case.customer_address) and not parsed.internal and status != "closed"
-    if parsed.body.strip() and to_customer:
-        out.relayed = True
-        out.emails.append(Outgoing("relay", "customer/staff_reply", case.customer_address, case.customer_name,
-                                   context(view, policy, now, message=message_context(mail, parsed.body), **base),
-                                   None, "customer"))
-    if to_customer:
-        if out.new_steps:
-            out.emails.append(Outgoing("plan", "customer/plan", case.customer_address, case.customer_name,
-                                       context(view, policy, now, **base), AUTO_GENERATED, "customer"))
-        if out.done:
-            out.emails.append(Outgoing("progress", "customer/progress", case.customer_address, case.customer_name,
-                                       context(view, policy, now, all_done=not open_after, **base),
-                                       AUTO_GENERATED, "customer"))
-        if out.owner:
-            out.emails.append(Outgoing("handover", "customer/handover", case.customer_address, case.customer_name,
-                                       context(view, policy, now, previous_owner={
-                                           "name": person_name(case.owner, policy.staff_names),
-                                           "address": case.owner}, **base), AUTO_GENERATED, "customer"))
-        all_done_by_this_reply = bool(out.done) and not open_after
-        if out.status == "resolved" and not all_done_by_this_reply:
-            out.emails.append(Outgoing("resolved", "customer/resolved", case.customer_address, case.customer_name,
-                                       context(view, policy, now, **base), AUTO_GENERATED, "customer"))
+    # What this reply would send the customer: the staff member's own words, and the automatic emails that
+    # describe its commands (the plan in writing, progress, the handover, "resolved").
+    relay = (Outgoing("relay", "customer/staff_reply", case.customer_address, case.customer_name,
+                      context(view, policy, now, message=message_context(mail, parsed.body), **base),
+                      None, "customer") if parsed.body.strip() else None)
+    automatic: list[Outgoing] = []
+    if out.new_steps:
+        automatic.append(Outgoing("plan", "customer/plan", case.customer_address, case.customer_name,
+                                  context(view, policy, now, **base), AUTO_GENERATED, "customer"))
+    if out.done:
+        automatic.append(Outgoing("progress", "customer/progress", case.customer_address, case.customer_name,
+                                  context(view, policy, now, all_done=not open_after, **base),
+                                  AUTO_GENERATED, "customer"))
+    if out.owner:
+        automatic.append(Outgoing("handover", "customer/handover", case.customer_address, case.customer_name,
+                                  context(view, policy, now, previous_owner={
+                                      "name": person_name(case.owner, policy.staff_names),
+                                      "address": case.owner}, **base), AUTO_GENERATED, "customer"))
+    all_done_by_this_reply = bool(out.done) and not open_after
+    if out.status == "resolved" and not all_done_by_this_reply:
+        automatic.append(Outgoing("resolved", "customer/resolved", case.customer_address, case.customer_name,
+                                  context(view, policy, now, **base), AUTO_GENERATED, "customer"))
+
+    # #internal keeps the whole reply from the customer: an explicit request, so it needs no answer. Otherwise
+    # the words go to the customer whatever the case's status (relaying changes no status); a closed case
+    # (spam, duplicates, a rated case) gets no automatic emails. Whatever does not go, the sender is told.
+    if not parsed.internal:
+        blocked = customer_unreachable(case.customer_address)
+        if relay is not None:
+            if blocked:
+                out.withheld.append({"item": "message", "reason": blocked})
+            else:
+                out.relayed = True
+                out.emails.append(relay)
+        for email in automatic:
+            if blocked or status == "closed":
+                out.withheld.append({"item": email.kind, "reason": blocked or "closed"})
+            else:
+                out.emails.append(email)
+        if mail.attachments:
+            out.withheld.append({"item": "attachments", "reason": "text_only"})
     if case.first_response_at is None and any(e.to == case.customer_address for e in out.emails):
         # Whatever staff sent the customer (words, a plan, progress) keeps the first-response promise.
         out.first_response_at = now
@@ -221,7 +246,24 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
     if any(c.name == "status" for c in parsed.commands):
         out.emails.append(Outgoing("status", "staff/status", sender, author["name"],
                                    context(view, policy, now, notes=out.notes, **base), AUTO_GENERATED, "staff"))
+    if out.withheld:
+        out.emails.append(Outgoing("not_relayed", "staff/not_relayed", sender, author["name"],
+                                   context(view, policy, now, staff=author, relayed=out.relayed,
+                                           withheld=list(out.withheld),
+                                           commands=[c.line for c in parsed.commands],
+                                           message=message_context(mail, parsed.body)),
+                                   AUTO_GENERATED, "staff"))
     return out
+
+
+def customer_unreachable(address: str) -> str | None:
+    """Why no email can go to the case's customer, or None: ``no_address``, or ``unsafe_address`` for one
+    that cannot be written safely into a header (the outbox would refuse it)."""
+    if not address:
+        return "no_address"
+    if not writable_address(address):
+        return "unsafe_address"
+    return None
 
 
 def on_timer(kind: str, case: CaseView, step: StepView | None, steps: Sequence[StepView], now: datetime,

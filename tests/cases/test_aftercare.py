@@ -89,3 +89,60 @@ def test_a_better_rating_closes_with_thanks():
     result = aftercare.on_rating(resolved(), Rating(3, ""), NOW, POLICY, CARE)
     assert result.status == "closed" and not result.reopened
     assert [o.kind for o in result.emails] == ["rating_thanks", "rating_notice"]
+
+
+# --- catching up after an outage --------------------------------------------------------------------------------
+
+
+def test_a_checkin_overdue_with_its_followup_keeps_the_configured_gap_behind_it():
+    gap = CARE.checkin_after - CARE.followup_after  # five days
+    resolved_at = NOW - timedelta(days=14)  # both fell due a week or more ago, while the daemon was down
+    checkin_due = resolved_at + CARE.checkin_after
+    assert aftercare.checkin_after_followup(NOW, checkin_due, CARE) == NOW + gap
+    # Due a little sooner than the gap: still moved to exactly the gap.
+    assert aftercare.checkin_after_followup(NOW, NOW + gap - timedelta(seconds=1), CARE) == NOW + gap
+
+
+def test_a_checkin_already_far_enough_behind_the_followup_stays_where_it_is():
+    gap = CARE.checkin_after - CARE.followup_after
+    assert aftercare.checkin_after_followup(NOW, NOW + gap, CARE) is None  # the normal case: on time
+    assert aftercare.checkin_after_followup(NOW, NOW + gap + timedelta(days=1), CARE) is None
+
+
+# --- "not fixed" wins over a rating ------------------------------------------------------------------------------
+
+
+def read(text, status="resolved", awaiting=True):
+    from daemon.cases.ratings import DEFAULT_WORDS
+    return aftercare.read_reply(text, status=status, awaiting_rating=awaiting, words=DEFAULT_WORDS,
+                                reopen_at_or_below=CARE.reopen_at_or_below)
+
+
+@pytest.mark.parametrize("text", ["5 stars for Jane, but the kettle broke again.", "4 - but it still doesn't work",
+                                  "Good, but it still does not work"])
+def test_a_reply_that_reads_like_a_good_rating_but_says_it_is_not_fixed_reopens(text):
+    from daemon.cases.ratings import DEFAULT_WORDS, parse_rating
+    assert parse_rating(text, DEFAULT_WORDS).score > CARE.reopen_at_or_below  # a rating that would close the case
+    assert read(text) == aftercare.ReplyReading(rating=None, not_fixed=True)
+
+
+def test_not_fixed_wins_whatever_the_rating_parser_makes_of_the_reply(monkeypatch):
+    text = "5 minutes after the new kettle arrived it broke again. Please call me."
+    assert read(text) == aftercare.ReplyReading(not_fixed=True)
+    # The parser of the time this was reported read "5 minutes" as a 5: not fixed still wins.
+    monkeypatch.setattr(aftercare, "parse_rating", lambda t, words: Rating(5, t[2:]))
+    assert read(text) == aftercare.ReplyReading(not_fixed=True)
+
+
+def test_a_low_rating_that_says_not_fixed_keeps_the_low_rating_path_which_reopens_too():
+    reading = read("1\nIt broke again after two days.")
+    assert reading.rating == Rating(1, "It broke again after two days.") and not reading.not_fixed
+
+
+def test_a_plain_rating_and_a_plain_not_fixed_are_read_as_before():
+    assert read("5 - the new kettle works perfectly.") == aftercare.ReplyReading(
+        rating=Rating(5, "the new kettle works perfectly."))
+    assert read("No, it still does not work.", awaiting=False) == aftercare.ReplyReading(not_fixed=True)
+    assert read("5", awaiting=False) == aftercare.ReplyReading()  # no check-in yet: not a rating
+    assert read("It still does not work.", status="open", awaiting=False) == aftercare.ReplyReading()
+    assert read("Can I order spare lids too?") == aftercare.ReplyReading()

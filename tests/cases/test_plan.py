@@ -338,9 +338,16 @@ def test_commands_alone_relay_nothing():
     assert out.notes == ["customer called too"] and out.cause == "cracked in transit" and out.extra == "discount"
 
 
-def test_a_case_without_a_customer_address_sends_the_customer_nothing():
-    out = reply("#plan +2d x\nDear Maria", case=view(customer_address=""))
-    assert out.emails == [] and not out.relayed and len(out.new_steps) == 1
+def test_a_case_without_a_customer_address_sends_the_customer_nothing_and_tells_the_sender():
+    out = reply("#plan +2d x\nDear Maria", case=view(customer_address=""), sender=SAM)
+    assert not out.relayed and len(out.new_steps) == 1
+    # Nothing goes to any customer; the one email is the answer to the staff member who wrote.
+    assert kinds(out) == [("not_relayed", "staff/not_relayed", SAM)]
+    assert out.withheld == [{"item": "message", "reason": "no_address"}, {"item": "plan", "reason": "no_address"}]
+    ctx = out.emails[0].context
+    assert ctx["withheld"] == out.withheld and ctx["relayed"] is False and ctx["staff"]["address"] == SAM
+    assert ctx["message"]["text"] == "Dear Maria" and ctx["commands"] == ["#plan +2d x"]
+    assert out.emails[0].thread == "staff" and out.emails[0].auto_submitted == "auto-generated"
 
 
 def test_status_answers_the_sender_only():
@@ -457,12 +464,79 @@ def test_reopen_then_close_is_a_close_not_a_reopening():
     assert out.status == "closed" and out.reopened is False
 
 
-def test_a_closed_case_sends_the_customer_nothing():
+def test_a_closed_case_gets_the_staff_members_words_but_no_automatic_emails():
+    # Formerly "a closed case sends the customer nothing": the owner's words were dropped without a word to
+    # anyone. Now the words go; the automatic progress email still does not, and the sender is told so.
     steps = [StepView(1, "a", NOW + timedelta(days=1))]
     out = reply("#done 1\nThanks", steps=steps, case=view(status="closed"))
-    assert not [e for e in out.emails if e.to == MARIA]
+    assert [(e.kind, e.to) for e in out.emails if e.to == MARIA] == [("relay", MARIA)]
+    assert out.relayed and out.done == [1] and out.status is None
+    assert out.withheld == [{"item": "progress", "reason": "closed"}]
+    assert kinds(out) == [("relay", "customer/staff_reply", MARIA), ("not_relayed", "staff/not_relayed", JANE)]
 
 
 def test_refusals_quote_the_line_as_typed():
     out = reply("#done   7")
     assert out.error is not None and out.error.line == "#done   7"
+
+
+# --- a staff reply is never dropped silently -------------------------------------------------------------------
+
+
+def mail_with(text, attachments=(), sender=JANE):
+    from daemon.mail.inbound import Attachment
+    return replace(mail(text, sender), attachments=tuple(Attachment(n, "application/pdf", 2048) for n in attachments))
+
+
+@pytest.mark.parametrize("status", ["resolved", "closed"])
+def test_words_on_a_resolved_or_closed_case_reach_the_customer_and_change_no_status(status):
+    text = "Dear Maria, please keep the old kettle or recycle it; no need to send it back."
+    out = reply(text, case=view(status=status))
+    assert kinds(out) == [("relay", "customer/staff_reply", MARIA)]
+    assert out.relayed and out.status is None and not out.reopened and out.withheld == []
+    assert out.emails[0].context["message"]["text"] == text
+    assert out.emails[0].context["case"]["status"] == status
+
+
+def test_close_with_words_relays_the_words_and_closes():
+    out = reply("#close\nDear Maria, we continue on your other case, #12.")
+    assert out.status == "closed" and kinds(out) == [("relay", "customer/staff_reply", MARIA)]
+    assert out.withheld == []
+
+
+def test_commands_on_a_closed_case_apply_and_their_automatic_emails_are_reported_not_sent():
+    out = reply("#owner sam@example.com", case=view(status="closed"))
+    assert out.owner == SAM and out.status is None
+    assert kinds(out) == [("handover_staff", "staff/handover", SAM), ("not_relayed", "staff/not_relayed", JANE)]
+    assert out.withheld == [{"item": "handover", "reason": "closed"}]
+
+
+def test_an_address_the_outbox_would_refuse_is_reported_instead_of_failing_quietly():
+    out = reply("Dear Maria, your refund is on its way.", case=view(customer_address="=?utf-8?q?x?=@example.net"))
+    assert not out.relayed and kinds(out) == [("not_relayed", "staff/not_relayed", JANE)]
+    assert out.withheld == [{"item": "message", "reason": "unsafe_address"}]
+    assert plan.customer_unreachable("maria@example.net") is None
+    assert plan.customer_unreachable("") == "no_address"
+
+
+def test_attachments_are_never_relayed_and_the_sender_is_told_which():
+    text = "Dear Maria, here is the return label."
+    out = work_reply(view(), [], parse_reply(text), mail_with(text, ["label.pdf", "photo.pdf"], SAM), NOW, POLICY)
+    assert kinds(out) == [("relay", "customer/staff_reply", MARIA), ("not_relayed", "staff/not_relayed", SAM)]
+    assert out.relayed and out.withheld == [{"item": "attachments", "reason": "text_only"}]
+    notice = out.emails[1].context
+    assert notice["relayed"] is True and [a["filename"] for a in notice["message"]["attachments"]] == [
+        "label.pdf", "photo.pdf"]
+
+
+def test_an_internal_reply_is_an_explicit_request_and_gets_no_answer():
+    # Nothing of it reaches the customer, on purpose: no notice, even with no address or an attachment.
+    text = "#internal\nThe courier lost it."
+    for case in (view(), view(customer_address=""), view(status="closed")):
+        out = work_reply(case, [], parse_reply(text), mail_with(text, ["scan.pdf"]), NOW, POLICY)
+        assert out.emails == [] and out.withheld == [] and not out.relayed
+
+
+def test_a_reply_that_is_all_relayed_gets_no_answer():
+    out = reply("#plan +2d Send a new lid\nDear Maria, a new lid is coming.")
+    assert [e.kind for e in out.emails] == ["relay", "plan"] and out.withheld == []
