@@ -14,11 +14,13 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# Dovecot is the real IMAP server the demo and the tests run on loopback; venv needs python3-venv.
+# Dovecot is the real IMAP server the demo and the tests run on loopback; venv needs python3-venv;
+# the database-outage tests start and stop a PostgreSQL server of their own (initdb, pg_ctl).
 system-deps:
 	@missing=""; \
 	{ command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; } || missing="$$missing dovecot-imapd"; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing (needs root)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
