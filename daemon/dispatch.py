@@ -22,8 +22,10 @@ import structlog
 from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
 from .config import Config
-from .intake import mailbox_key
-from .mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
+from .loop import Loop
+from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP
+from .mail.imap import mailbox_key
+from .mail.smtp import PermanentFailure, SmtpLoginRefused, SmtpSender, TemporaryFailure
 from .store import outbox
 from .store.database import DATABASE_ERRORS, describe_error, reset_connection
 from .trouble import Troubles, troubles as process_troubles
@@ -35,29 +37,35 @@ RENEW_EVERY_SECONDS = 10.0  # claims last outbox.CLAIM_TTL; renewed this often w
 RESCUE_EVERY_SECONDS = 10.0  # how often claims of dead or expired holders are looked for
 
 
-class Dispatcher:
-    def __init__(self, config: Config, casework: Casework, clock: Callable[[], datetime], stop: threading.Event,
-                 sent_log: outbox.SentLog | None = None, troubles: Troubles | None = None):
+class Dispatcher(Loop):
+    """The outbox loop. ``sender`` is the SMTP edge (the service hands in ``SmtpSender``)."""
+
+    name = "dispatcher"
+
+    def __init__(self, config: Config, casework: Casework, clock: Callable[[], datetime],
+                 stop: threading.Event | None = None, sent_log: outbox.SentLog | None = None,
+                 troubles: Troubles | None = None, sender: SmtpSender | None = None):
+        super().__init__(stop)
+        self.ready.set()  # nothing to wait for: the outbox is sent from the first pass
         self.config = config
         self.casework = casework
         self.clock = clock
-        self.stop = stop
-        self.wake = threading.Event()
-        self.sender = SmtpSender(config.smtp)
+        self.sender = sender or SmtpSender(config.smtp)
         # Handed over by the service, so that acceptances held in memory outlive a restart of this loop.
         self.sent_log = sent_log or outbox.SentLog.for_database(config.database.sent_log)
         self.troubles = troubles or process_troubles
-        self.heartbeat = time.monotonic()
         self.sent = 0
         self.interrupted = True  # first pass: give back whatever this process held (a restarted loop)
         self._failures = 0
         self._next_rescue = 0.0
         self._last_renew = time.monotonic()
+        self._login_refusals = 0
+        self._login_retry_at = 0.0  # a refused SMTP login: nothing is claimed before this (monotonic)
 
     def run(self) -> None:
         structlog.contextvars.bind_contextvars(mailbox=mailbox_key(self.config.mailbox))
         while not self.stop.is_set():
-            self.heartbeat = time.monotonic()
+            self.beat()
             try:
                 if self.interrupted:
                     self.settle()
@@ -94,10 +102,17 @@ class Dispatcher:
         self._sleep(delay)
 
     def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            self.heartbeat = time.monotonic()
-            self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+        self.sleep(seconds)
+
+    def run_until_idle(self) -> int:
+        """Send everything due now, in this thread; return how many emails the server accepted."""
+        before = self.sent
+        if self.interrupted:
+            self.settle()
+        while not self.stop.is_set() and self.drain_once():
+            pass
+        self.sent_log.fold()
+        return self.sent - before
 
     def settle(self) -> None:
         """After an interruption: write what the server accepted, then give back what this process held.
@@ -111,6 +126,16 @@ class Dispatcher:
             log.info("claims interrupted by the database outage are pending again", count=released)
         self.interrupted = False
 
+    def _login_refused(self, exc: SmtpLoginRefused, log_, ids: list[int]) -> None:
+        """Said once loudly (then once a minute at most), retried at 30 s, 1 min, ... up to 15 min apart."""
+        self._login_refusals += 1
+        delay = backoff(self._login_refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP).total_seconds()
+        self._login_retry_at = time.monotonic() + delay
+        outbox.release_claims(ids)
+        self.troubles.report("smtp-login", exc, "send failed; will retry", retry_in=round(delay, 1),
+                             waiting=len(ids), hint="the SMTP server refused the login: check smtp.username "
+                                                    "and the password, then reload")
+
     def _rescue_if_due(self) -> None:
         now = time.monotonic()
         if now < self._next_rescue:
@@ -121,6 +146,8 @@ class Dispatcher:
             log.warning("emails claimed by a process that stopped are pending again", count=rescued)
 
     def _seconds_until_due(self) -> float:
+        if time.monotonic() < self._login_retry_at:
+            return IDLE_WAIT_SECONDS
         try:
             due = outbox.next_due_at()
         except DATABASE_ERRORS:
@@ -139,6 +166,8 @@ class Dispatcher:
         outbox once the batch is through (``outbox.SentLog``).
         """
         self.sent_log.fold()
+        if time.monotonic() < self._login_retry_at:
+            return False  # the SMTP login was refused: the emails wait, untouched, for the next try
         rows = outbox.claim_due(self.clock())
         if not rows:
             return False
@@ -148,7 +177,7 @@ class Dispatcher:
             for row in rows:
                 if self.stop.is_set():
                     break
-                self.heartbeat = time.monotonic()
+                self.beat()
                 if self.heartbeat - self._last_renew > RENEW_EVERY_SECONDS:
                     outbox.renew_claims(self.clock())
                     self._last_renew = self.heartbeat
@@ -157,6 +186,11 @@ class Dispatcher:
                 try:
                     self.sender.send(self.config.smtp.from_addr_spec, [row.recipient],
                                      row.raw.encode("utf-8", "surrogateescape"))
+                except SmtpLoginRefused as exc:
+                    # No email is to blame: none counts a try; all wait for the next login, on a slow schedule.
+                    self._login_refused(exc, log_, untried + [row.id])
+                    untried = []
+                    break
                 except TemporaryFailure as exc:
                     delay = backoff(row.attempts + 1, cap=self.config.outbox.max_retry_interval)
                     outbox.mark_retry(row.id, str(exc), self.clock(), delay)
@@ -171,6 +205,9 @@ class Dispatcher:
                 except PermanentFailure as exc:
                     self.casework.delivery_failed(row.id, str(exc), self.clock())
                     continue
+                if self._login_refusals:
+                    self._login_refusals = 0
+                    self.troubles.clear("smtp-login", "SMTP login accepted again; the outbox sends")
                 try:
                     self.sent_log.record(row.id, self.clock())
                 except DATABASE_ERRORS:

@@ -18,7 +18,9 @@ from peewee import DatabaseError
 from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import QUARANTINE_AFTER_FAILURES, Casework
 from .config import MailboxConfig
-from .mail.imap import Mailbox, MailboxError
+from .loop import Loop
+from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP, AuthenticationRefused
+from .mail.imap import Mailbox, MailboxError, mailbox_key
 from .mail.parse import parse
 from .store.database import DATABASE_ERRORS, describe_error, probe_write, reset_connection
 from .store.models import MailboxState, database
@@ -29,26 +31,28 @@ log = structlog.get_logger("aftercare.intake")
 RECONNECT_CAP = timedelta(minutes=5)
 
 
-def mailbox_key(config: MailboxConfig) -> str:
-    """How logs and the stored intake state name the watched folder."""
-    return f"{config.username}@{config.host}:{config.port}/{config.folder}"
+class Intake(Loop):
+    """The intake loop: one mailbox folder, run on its own thread until ``stop`` is set.
 
+    ``mailbox_factory`` makes the (not yet connected) edge; the service hands in ``Mailbox``, a test may
+    hand in anything with the same methods.
+    """
 
-class Intake:
-    """The intake loop, run on its own thread until ``stop`` is set."""
+    name = "intake"
 
     def __init__(self, config: MailboxConfig, casework: Casework, clock: Callable[[], datetime],
-                 stop: threading.Event, on_processed: Callable[[], None] = lambda: None,
-                 database_url: str = "", troubles: Troubles | None = None):
+                 stop: threading.Event | None = None, on_processed: Callable[[], None] = lambda: None,
+                 database_url: str = "", troubles: Troubles | None = None,
+                 mailbox_factory: Callable[[], Mailbox] | None = None):
+        super().__init__(stop)
         self.config = config
         self.database_url = database_url
         self.troubles = troubles or process_troubles
         self.casework = casework
         self.clock = clock
-        self.stop = stop
         self.on_processed = on_processed
-        self.synced = threading.Event()  # set after the first full sync: READY for systemd
-        self.heartbeat = time.monotonic()  # the watchdog checks this moves
+        self.mailbox_factory = mailbox_factory or (lambda: Mailbox(config))
+        self.synced = self.ready  # set after the first full sync: READY for systemd
         self.mailbox_key = mailbox_key(config)
         self.log = log
         self.processed = 0
@@ -58,14 +62,16 @@ class Intake:
     def run(self) -> None:
         # Every log line of this thread, casework's included, names the mailbox.
         structlog.contextvars.bind_contextvars(mailbox=self.mailbox_key)
-        failures = 0
+        failures = refusals = 0
         while not self.stop.is_set():
-            mailbox = Mailbox(self.config)
+            mailbox = self.mailbox_factory()
             try:
                 status = mailbox.connect()
                 if failures:
                     self.log.info("mailbox reconnected", attempts=failures)
-                failures = 0
+                if refusals:
+                    self.troubles.clear("imap-login", "mailbox login accepted again")
+                failures = refusals = 0
                 self.log.info("mailbox connected", idle=mailbox.supports_idle and self.config.idle,
                               move=mailbox.supports_move, uidvalidity=status.uidvalidity)
                 self._watch(mailbox)
@@ -74,6 +80,14 @@ class Intake:
                 # then read the folder afresh.
                 mailbox.close()
                 self._wait_for_database(exc)
+            except AuthenticationRefused as exc:
+                # Permanent until someone fixes the password or token: said once, loudly, then retried
+                # on a slow schedule (a reload with new credentials restarts intake at once).
+                refusals += 1
+                delay = backoff(refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP)
+                self.troubles.report("imap-login", exc, "mailbox login refused", retry_in=round(delay.total_seconds()),
+                                     hint="check mailbox.username and the password, then reload")
+                self._sleep(delay.total_seconds())
             except (MailboxError, DatabaseError) as exc:
                 failures += 1
                 reset_connection()
@@ -84,6 +98,23 @@ class Intake:
             finally:
                 mailbox.close()
         self.log.info("intake stopped")
+
+    def run_until_idle(self) -> int:
+        """Connect, record everything waiting in the folder, file it, disconnect; return how many."""
+        before = self.processed
+        mailbox = self.mailbox_factory()
+        try:
+            mailbox.connect()
+            self._reset_if_uidvalidity_changed(mailbox.status.uidvalidity)
+            after = 0  # the first scan reads the whole folder, as the loop's does
+            while not self.stop.is_set():
+                seen = self.sync(mailbox, after=after)
+                if seen <= after:
+                    break
+                after = seen
+        finally:
+            mailbox.close()
+        return self.processed - before
 
     def _wait_for_database(self, exc: BaseException) -> None:
         """Back off with the one backoff until the database answers; say so once (then once a minute)."""
@@ -109,7 +140,7 @@ class Intake:
         use_idle = mailbox.supports_idle and self.config.idle
         poll = self.config.poll_interval.total_seconds()
         while not self.stop.is_set():
-            self.heartbeat = time.monotonic()
+            self.beat()
             full = time.monotonic() >= full_scan_due
             last_uid = self.sync(mailbox, after=0 if full else last_uid)
             if full:
@@ -124,14 +155,11 @@ class Intake:
                 mailbox.noop()
 
     def _beat_and_check_stop(self) -> bool:
-        self.heartbeat = time.monotonic()
+        self.beat()
         return self.stop.is_set()
 
     def _sleep(self, seconds: float) -> None:
-        """Wait, keeping the heartbeat alive: waiting is healthy, hanging is not."""
-        deadline = time.monotonic() + seconds
-        while not self._beat_and_check_stop() and time.monotonic() < deadline:
-            self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+        self.sleep(seconds)
 
     def _reset_if_uidvalidity_changed(self, uidvalidity: int) -> int:
         with database.atomic():
@@ -212,7 +240,7 @@ class Intake:
 
     def _process(self, mailbox: Mailbox, uid: int, raw: bytes, retry: bool) -> tuple[str, int]:
         """Record one message. Returns "done", "quarantine" or "retry", and the emails it queued."""
-        self.heartbeat = time.monotonic()
+        self.beat()
         mail = parse(raw)
         log_ = self.log.bind(uid=uid, message_id=mail.message_id)
         with structlog.contextvars.bound_contextvars(uid=uid):

@@ -1,4 +1,4 @@
-"""The daemon process: intake and dispatcher threads, periodic jobs, signals, systemd.
+"""The daemon process: a list of loops on threads, periodic jobs, signals, systemd.
 
 SIGTERM/SIGINT: finish the current item, end IDLE, log out, exit 0.
 SIGHUP: reload the configuration and templates; keep the old ones if the new fail.
@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import schedule
 import structlog
@@ -20,6 +21,9 @@ from .clock import utcnow
 from .config import Config, load_config
 from .dispatch import Dispatcher
 from .intake import Intake
+from .loop import Loop
+from .mail.imap import Mailbox
+from .mail.smtp import SmtpSender
 from .log import redactor, setup_logging
 from .store import discounts, outbox
 from .store.database import (DATABASE_ERRORS, DatabaseUnavailable, GuardLost, InstanceGuard, describe_error,
@@ -36,13 +40,13 @@ STOP_JOIN_SECONDS = 8.0
 
 
 class Worker:
-    """A thread that is restarted if it ever dies of an unexpected error."""
+    """A thread running one loop (``daemon.loop.Loop``), made afresh if it ever dies of an unexpected error."""
 
-    def __init__(self, name: str, target_factory):
+    def __init__(self, name: str, target_factory: Callable[[threading.Event], Loop]):
         self.name = name
         self.factory = target_factory
         self.stop = threading.Event()
-        self.current = None
+        self.current: Loop | None = None
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def _loop(self) -> None:
@@ -62,7 +66,7 @@ class Worker:
 
     def halt(self) -> None:
         self.stop.set()
-        if self.current is not None and hasattr(self.current, "wake"):
+        if self.current is not None:
             self.current.wake.set()
 
     def join(self, timeout: float) -> bool:
@@ -78,9 +82,7 @@ class Service:
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
         self.casework = Casework(config, templates)
-        self.intake: Worker | None = None
-        self.dispatcher: Worker | None = None
-        self.timers: Worker | None = None
+        self.workers: list[Worker] = []
         self.exit_code = 0
         self.log_format = "auto"
         self.ready = False
@@ -93,27 +95,40 @@ class Service:
 
     # --- workers ------------------------------------------------------------
 
+    def _loops(self) -> list[tuple[str, Callable[[threading.Event], Loop]]]:
+        """The loops this daemon runs, each with the edges it talks to handed in."""
+        config, url = self.config, self.config.database.url
+        return [
+            ("dispatcher", lambda stop: Dispatcher(config, self.casework, utcnow, stop, sent_log=self.sent_log,
+                                                   sender=SmtpSender(config.smtp))),
+            ("intake", lambda stop: Intake(config.mailbox, self.casework, utcnow, stop,
+                                           on_processed=self._wake_dispatcher, database_url=url,
+                                           mailbox_factory=lambda: Mailbox(config.mailbox))),
+            ("timers", lambda stop: Timers(self.casework, utcnow, stop, on_fired=self._wake_dispatcher,
+                                           database_url=url)),
+        ]
+
     def _start_workers(self) -> None:
         if self.sent_log is None:
             self.sent_log = outbox.SentLog.for_database(self.config.database.sent_log)
-        self.dispatcher = Worker("dispatcher", lambda stop: Dispatcher(self.config, self.casework, utcnow, stop,
-                                                                       sent_log=self.sent_log))
-        self.dispatcher.start()
-        self.intake = Worker("intake", lambda stop: Intake(self.config.mailbox, self.casework, utcnow, stop,
-                                                           on_processed=self._wake_dispatcher,
-                                                           database_url=self.config.database.url))
-        self.intake.start()
-        self.timers = Worker("timers", lambda stop: Timers(self.casework, utcnow, stop,
-                                                           on_fired=self._wake_dispatcher,
-                                                           database_url=self.config.database.url))
-        self.timers.start()
+        self.workers = [Worker(name, factory) for name, factory in self._loops()]
+        for worker in self.workers:
+            worker.start()
+
+    def _worker(self, name: str) -> Worker | None:
+        return next((w for w in self.workers if w.name == name), None)
+
+    @property
+    def intake(self) -> Worker | None:
+        return self._worker("intake")
 
     def _wake_dispatcher(self) -> None:
-        if self.dispatcher and self.dispatcher.current:
-            self.dispatcher.current.wake.set()
+        dispatcher = self._worker("dispatcher")
+        if dispatcher and dispatcher.current:
+            dispatcher.current.wake.set()
 
     def _stop_workers(self, timeout: float = STOP_JOIN_SECONDS) -> bool:
-        workers = [w for w in (self.intake, self.dispatcher, self.timers) if w]
+        workers = list(self.workers)
         for w in workers:
             w.halt()
         deadline = time.monotonic() + timeout
@@ -233,8 +248,10 @@ class Service:
         timeouts and the 120 s database busy timeout)."""
         limit = (self.notifier.watchdog_seconds or 60) * 0.9
         now = time.monotonic()
-        return all(w and w.current and now - w.current.heartbeat < limit
-                   for w in (self.intake, self.dispatcher, self.timers))
+        return bool(self.workers) and all(w.current and now - w.current.heartbeat < limit for w in self.workers)
+
+    def _all_ready(self) -> bool:
+        return bool(self.workers) and all(w.current and w.current.ready.is_set() for w in self.workers)
 
     def load_discount_pool(self) -> None:
         d = self.config.extras.discount
@@ -269,7 +286,7 @@ class Service:
         watchdog_every = (self.notifier.watchdog_seconds or 0) / 3
         last_ping = 0.0
         while not self.stopping.is_set():
-            if not self.ready and self.intake.current and self.intake.current.synced.is_set():
+            if not self.ready and self._all_ready():
                 self.ready = True
                 self.notifier.ready("mailbox synced; watching for mail")
                 log.info("ready: mailbox synced")

@@ -16,6 +16,7 @@ import structlog
 
 from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
+from .loop import Loop
 from .store.database import DATABASE_ERRORS, describe_error, reset_connection
 from .trouble import Troubles, troubles as process_troubles
 
@@ -24,17 +25,19 @@ log = structlog.get_logger("aftercare.timers")
 PASS_EVERY_SECONDS = 1
 
 
-class Timers:
-    def __init__(self, casework: Casework, clock: Callable[[], datetime], stop: threading.Event,
+class Timers(Loop):
+    name = "timers"
+
+    def __init__(self, casework: Casework, clock: Callable[[], datetime], stop: threading.Event | None = None,
                  on_fired: Callable[[], None] = lambda: None, database_url: str = "",
                  troubles: Troubles | None = None):
+        super().__init__(stop)
+        self.ready.set()
         self.casework = casework
         self.clock = clock
-        self.stop = stop
         self.on_fired = on_fired
         self.database_url = database_url
         self.troubles = troubles or process_troubles
-        self.heartbeat = time.monotonic()
         self.failures = 0
         self.retry_at = 0.0
         self.jobs = schedule.Scheduler()
@@ -63,7 +66,14 @@ class Timers:
     def run(self) -> None:
         self.run_pass()
         while not self.stop.is_set():
-            self.heartbeat = time.monotonic()
+            self.beat()
             self.jobs.run_pending()
             self.stop.wait(0.2)
         log.info("timers stopped")
+
+    def run_until_idle(self) -> int:
+        """Fire every timer due now, pass after pass until none is left; return how many fired."""
+        fired = total = 0
+        while not self.stop.is_set() and (fired := self.run_pass()):
+            total += fired
+        return total

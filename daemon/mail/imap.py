@@ -13,9 +13,10 @@ from typing import Iterable, Iterator
 
 import imapclient
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from ..config import MailboxConfig
+from .errors import AuthenticationRefused, EdgeError, ProtocolError, ServerUnreachable
 
 ANNOUNCED_WAKE_GAP = 1.0  # seconds between wake-ups on mail announced in other replies (see idle_wait)
 IDLE_REISSUE_SECONDS = 9 * 60  # RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; servers often cut at 10+
@@ -24,8 +25,25 @@ FETCH_BATCH_BYTES = 16 * 2**20  # ...and at most this much mail, so large attach
 SIZE_QUERY_CHUNK = 500  # UIDs per RFC822.SIZE query: keeps the command line short on any folder
 
 
-class MailboxError(Exception):
+class MailboxError(EdgeError):
     """The mailbox could not be reached or refused an operation; the caller reconnects."""
+
+
+class MailboxLoginRefused(MailboxError, AuthenticationRefused):
+    """The IMAP server refused the login: said once, retried on a slow schedule."""
+
+
+class MailboxUnreachable(MailboxError, ServerUnreachable):
+    """No IMAP connection could be made (or it broke)."""
+
+
+class MailboxProtocolError(MailboxError, ProtocolError):
+    """The IMAP server refused a command or answered outside the protocol."""
+
+
+def mailbox_key(config: MailboxConfig) -> str:
+    """How logs and the stored intake state name a watched folder."""
+    return f"{config.username}@{config.host}:{config.port}/{config.folder}"
 
 
 @dataclass(frozen=True)
@@ -69,9 +87,15 @@ class Mailbox:
                     except IMAPClientError:
                         pass
             info = client.select_folder(cfg.folder)
-        except (OSError, IMAPClientError, ssl.SSLError) as exc:
+        except LoginError as exc:
             self.close()
-            raise MailboxError(_describe(exc)) from None
+            raise MailboxLoginRefused(f"login refused for {cfg.username}@{cfg.host}: {_describe(exc)}") from None
+        except (OSError, ssl.SSLError) as exc:
+            self.close()
+            raise MailboxUnreachable(_describe(exc)) from None
+        except IMAPClientError as exc:
+            self.close()
+            raise MailboxProtocolError(_describe(exc)) from None
         self.status = FolderStatus(int(info[b"UIDVALIDITY"]), int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None)
         return self.status
 
@@ -119,7 +143,7 @@ class Mailbox:
             else:
                 found = self.client.search(["UNDELETED"])
         except (OSError, IMAPClientError) as exc:
-            raise MailboxError(_describe(exc)) from None
+            raise _edge_error(exc) from None
         return sorted(u for u in found if u > after)
 
     def fetch_batches(self, uids: Iterable[int]) -> Iterator[list[tuple[int, bytes]]]:
@@ -152,7 +176,7 @@ class Mailbox:
         try:
             return self.client.fetch(uids, items)
         except (OSError, IMAPClientError) as exc:
-            raise MailboxError(_describe(exc)) from None
+            raise _edge_error(exc) from None
 
     # --- filing -------------------------------------------------------------
 
@@ -171,7 +195,7 @@ class Mailbox:
                 else:
                     self.client.expunge()
         except (OSError, IMAPClientError) as exc:
-            raise MailboxError(_describe(exc)) from None
+            raise _edge_error(exc) from None
 
     # --- waiting ------------------------------------------------------------
 
@@ -212,10 +236,10 @@ class Mailbox:
                     news = True
                     break
                 if any(r and r[0] == b"BYE" for r in responses):
-                    raise MailboxError("the server ended the connection during IDLE")
+                    raise MailboxUnreachable("the server ended the connection during IDLE")
             self.client.idle_done()
         except (OSError, IMAPClientError) as exc:
-            raise MailboxError(_describe(exc)) from None
+            raise _edge_error(exc) from None
         if announced:
             self._announced_wake_at = time.monotonic()
         return news or announced
@@ -224,7 +248,14 @@ class Mailbox:
         try:
             self.client.noop()
         except (OSError, IMAPClientError) as exc:
-            raise MailboxError(_describe(exc)) from None
+            raise _edge_error(exc) from None
+
+
+def _edge_error(exc: BaseException) -> MailboxError:
+    """The typed error for a failure during a command: a broken connection, or a refused command."""
+    if isinstance(exc, IMAPClientError) and not isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
+        return MailboxProtocolError(_describe(exc))
+    return MailboxUnreachable(_describe(exc))
 
 
 def _describe(exc: BaseException) -> str:

@@ -10,10 +10,15 @@ import socket
 import ssl
 
 from ..config import SmtpConfig
+from .errors import AuthenticationRefused
 
 
 class TemporaryFailure(Exception):
     """Try again later: connection trouble or a 4xx reply."""
+
+
+class SmtpLoginRefused(TemporaryFailure, AuthenticationRefused):
+    """The SMTP server refused our login: no email is to blame; all wait until the login works."""
 
 
 class PermanentFailure(Exception):
@@ -40,7 +45,7 @@ class SmtpSender:
                 conn.login(cfg.username, cfg.password.reveal() if cfg.password else "")
         except smtplib.SMTPAuthenticationError as exc:
             # Not the email's fault: the emails wait (and the log says why) until the login works again.
-            raise TemporaryFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port}: login refused: "
+            raise SmtpLoginRefused(f"cannot connect to SMTP {cfg.host}:{cfg.port}: login refused: "
                                    f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
             raise TemporaryFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port}: {_describe(exc)}") from None
