@@ -16,11 +16,11 @@ from peewee import PostgresqlDatabase, fn
 from .cases import aftercare, lifecycle, plan, reminders
 from .cases.ratings import DEFAULT_WORDS
 from .cases.commands import CommandError, ParsedReply, parse_reply
-from .cases.verification import reply_address, verify_staff
+from .cases.verification import bounced_row, recipients, reply_address, verify_staff
 from .cases.lifecycle import Outgoing, Policy
 from .cases.routing import CaseView, Route, case_tag, route
 from .config import Config
-from .mail.automatic import automatic_reason
+from .mail.automatic import automatic_reason, is_bounce_sender
 from .mail.compose import compose, new_message_id, shorten_subject, writable_address
 from .mail.inbound import InboundMail
 from .mail.quoting import new_text
@@ -154,8 +154,19 @@ class Casework:
                 Message.update(fingerprint=None).where(Message.id == seen[0]).execute()
             reason = automatic_reason(mail, own_addresses={self.config.smtp.from_addr_spec},
                                       loop_marker=self.loop_marker)
+            envelope_row = self._envelope_row(mail)
+            if envelope_row is not None and (mail.delivery_report is not None or is_bounce_sender(mail)):
+                # Came back to the envelope of one outbox row: that exact email bounced.
+                case = Case.get_or_none(Case.id == envelope_row.case_id) if envelope_row.case_id else None
+                case_id, queued = self._on_bounce(mail, case_view(case) if case else None, now,
+                                                  "delivery report to the email's own envelope address",
+                                                  rows=[envelope_row])
+                return InboundOutcome(Route.BOUNCE.value, case_id, False, queued)
             report_ids = mail.delivery_report.original_message_ids if mail.delivery_report else ()
             threaded = self._case_answered(tuple(report_ids) + mail.thread_ids)
+            if envelope_row is not None and envelope_row.case_id and threaded is None:
+                # An auto-reply to the envelope (vacation notices do that): it belongs to that email's case.
+                threaded = Case.get_or_none(Case.id == envelope_row.case_id)
             sender = (mail.from_address or "").lower()
             verdict = None
             if sender in self.config.staff.addresses:
@@ -181,6 +192,13 @@ class Casework:
             handler = getattr(self, f"_on_{decision.route.value}")
             case_id, queued = handler(mail, decision.case, now, decision.reason)
             return InboundOutcome(decision.route.value, case_id, False, queued)
+
+    def _envelope_row(self, mail: InboundMail) -> Message | None:
+        """The outgoing email whose envelope address (VERP, see cases/verification.py) this mail was sent to."""
+        row_id = bounced_row(recipients(mail), self.secret())
+        if row_id is None:
+            return None
+        return Message.get_or_none((Message.id == row_id) & (Message.direction == "out"))
 
     def _case_answered(self, ids: tuple[str, ...]) -> Case | None:
         """The case that the given message ids belong to; our own sent mail wins over received mail."""
@@ -495,18 +513,28 @@ class Casework:
                  reason=reason)
         return (view.id if view else None), 0
 
-    def _on_bounce(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str):
+    def _on_bounce(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str,
+                   rows: list[Message] | None = None):
+        """``rows``: the bounced email named by the envelope; else (a server that rewrote the envelope)
+        the emails whose Message-IDs the report returns."""
         report = mail.delivery_report
-        ids = list(report.original_message_ids) if report else []
-        bounced = list(Message.select().where((Message.direction == "out") & Message.message_id.in_(ids))) if ids else []
-        if report and report.action in ("failed", ""):
+        if rows is not None:
+            bounced = rows
+        else:
+            ids = list(report.original_message_ids) if report else []
+            bounced = (list(Message.select().where((Message.direction == "out") & Message.message_id.in_(ids)))
+                       if ids else [])
+        # A report that names no action, or a bounce in no standard form at all, is a failure.
+        failed = report is None or report.action in ("failed", "")
+        if failed:
             for row in bounced:
                 row.status = outbox.BOUNCED
-                row.last_error = f"{report.status} {report.diagnostic}".strip()[:2000]
+                row.last_error = (f"{report.status} {report.diagnostic}".strip() if report
+                                  else f"bounced: {mail.subject}")[:2000]
                 row.save()
         self._record(mail, view.id if view else None, "bounce", now, reason)
         queued = 0
-        if view is not None and report and report.action in ("failed", ""):
+        if view is not None and failed:
             queued = self._enqueue_all(lifecycle.on_bounce(
                 view, [lifecycle.BouncedEmail(b.kind, b.recipient, b.subject, b.message_id) for b in bounced],
                 mail, now, self.policy), Case.get_by_id(view.id), now)

@@ -20,6 +20,7 @@ from typing import Callable
 import structlog
 
 from .backoff import DATABASE_RETRY_CAP, backoff
+from .cases.verification import bounce_address
 from .casework import Casework
 from .config import Config
 from .loop import Loop
@@ -126,6 +127,10 @@ class Dispatcher(Loop):
             log.info("claims interrupted by the database outage are pending again", count=released)
         self.interrupted = False
 
+    def _envelope(self, row_id: int) -> str:
+        """MAIL FROM names the outbox row (VERP), so a delivery report is matched to this exact email."""
+        return bounce_address(self.config.smtp.from_addr_spec, self.casework.secret(), row_id)
+
     def _login_refused(self, exc: SmtpLoginRefused, log_, ids: list[int]) -> None:
         """Said once loudly (then once a minute at most), retried at 30 s, 1 min, ... up to 15 min apart."""
         self._login_refusals += 1
@@ -184,8 +189,7 @@ class Dispatcher(Loop):
                 untried.remove(row.id)
                 log_ = log.bind(case_id=row.case_id, message_id=row.message_id, kind=row.kind)
                 try:
-                    self.sender.send(self.config.smtp.from_addr_spec, [row.recipient],
-                                     row.raw.encode("utf-8", "surrogateescape"))
+                    self.sender.send(self._envelope(row.id), [row.recipient], row.raw.encode("utf-8", "surrogateescape"))
                 except SmtpLoginRefused as exc:
                     # No email is to blame: none counts a try; all wait for the next login, on a slow schedule.
                     self._login_refused(exc, log_, untried + [row.id])

@@ -53,6 +53,36 @@ def token_case(addresses: Iterable[str], secret: bytes, staff_address: str) -> i
     return found[0] if found else None
 
 
+# --- envelope senders (VERP) ----------------------------------------------------------------------------------
+#
+# Every outgoing email's envelope sender (MAIL FROM, hence the Return-Path a server bounces to) names its
+# outbox row: ``support+b<row>.<mac>@example.com``, the mac an HMAC over the row with the same secret. A
+# delivery report that comes back to it is matched to the exact email, whatever its body says; the body
+# heuristics (returned Message-IDs) remain only for servers that rewrite the envelope.
+
+BOUNCE_MAC_LENGTH = 12
+_BOUNCE = re.compile(r"\+b(\d{1,12})\.([0-9a-f]{%d})@" % BOUNCE_MAC_LENGTH)
+
+
+def _bounce_mac(secret: bytes, row_id: int) -> str:
+    return hmac.new(secret, f"bounce:{row_id}".encode(), hashlib.sha256).hexdigest()[:BOUNCE_MAC_LENGTH]
+
+
+def bounce_address(support_address: str, secret: bytes, row_id: int) -> str:
+    """The envelope sender of outbox row ``row_id``: where its delivery reports come back."""
+    local, _, domain = support_address.partition("@")
+    return f"{local}+b{row_id}.{_bounce_mac(secret, row_id)}@{domain}"
+
+
+def bounced_row(addresses: Iterable[str], secret: bytes) -> int | None:
+    """The outbox row whose genuine envelope address is among ``addresses``, else None."""
+    for address in addresses:
+        m = _BOUNCE.search(address.lower())
+        if m and hmac.compare_digest(m.group(2), _bounce_mac(secret, int(m.group(1)))):
+            return int(m.group(1))
+    return None
+
+
 def recipients(mail: InboundMail) -> list[str]:
     """Every address the mail was sent to, including what the delivering server recorded."""
     out = list(mail.to) + list(mail.cc)

@@ -24,7 +24,7 @@ from collections.abc import Collection
 
 from .inbound import InboundMail
 
-__all__ = ["automatic_reason", "AUTO_SUBJECT_PREFIXES"]
+__all__ = ["automatic_reason", "is_bounce_sender", "AUTO_SUBJECT_PREFIXES"]
 
 _PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _AUTO_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-response-suppress")
@@ -73,6 +73,11 @@ def _local_part(address: str | None) -> str:
         return ""
     local = address.rsplit("@", 1)[0] if "@" in address else address
     return local.split("+", 1)[0].strip().lower()
+
+
+def is_bounce_sender(mail: InboundMail) -> bool:
+    """Sent by a mail server about delivery (MAILER-DAEMON or postmaster), not by a person's auto-reply."""
+    return any(_local_part(a) in ("mailer-daemon", "postmaster") for a in (mail.from_address, mail.return_path))
 
 
 def _token(value: str) -> str:
