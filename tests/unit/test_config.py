@@ -1,10 +1,12 @@
 """A bad config names the file, the key and the reason; secrets never show."""
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.config import ConfigError, load_config, secret_file_warnings, load_raw
+from daemon.config import (Config, ConfigError, ExtrasConfig, LogConfig, OutboxConfig, SatisfactionConfig,
+                           ScheduleConfig, TemplatesConfig, load_config, load_raw, secret_file_warnings)
+from daemon.config_schema import schema_keys
 
 GOOD = """
 [mailbox]
@@ -59,6 +61,11 @@ def test_the_example_config_loads(tmp_path, monkeypatch):
     ('[staff]\ndefault_owner = "boss@example.com"', "staff.default_owner", "not one of staff.addresses"),
     ('[database]\nurl = "mysql://x"', "database.url", "sqlite:/// or postgresql://"),
     ('[shedule]\nfirst_response_due = "1h"', "shedule", "did you mean 'schedule'"),
+    ('[schedule]\nbusines_hours = 1', "schedule.busines_hours", "did you mean 'business_hours'"),
+    ('[satisfaction]\nwords = 5', "satisfaction.words", "expected a table such as: excellent = 5"),
+    ('[extras.discont]\nenabled = true', "extras.discont", "unknown table (did you mean 'discount'?)"),
+    ('[extras]\ndiscount = 5', "extras.discount", "expected a table [extras.discount], got int"),
+    ('[log]\nlevel = "verbose"', "log.level", "must be one of 'debug', 'info', 'warning', 'error', got 'verbose'"),
 ])
 def test_bad_values_name_file_key_and_reason(tmp_path, change, key, reason):
     section = change.split("\n")[0]
@@ -164,3 +171,52 @@ def test_the_sent_log_lies_beside_sqlite_else_in_the_state_directory_unless_name
     assert load_config(write(tmp_path, pg)).database.sent_log == f"{tmp_path}/state/aftercare-sent.db"
     named = pg + 'sent_log = "outbox-notes.db"\n'
     assert load_config(write(tmp_path, named)).database.sent_log == f"{tmp_path}/state/outbox-notes.db"
+
+
+def with_key(text, section, line):
+    """``text`` with ``line`` added to its [section]."""
+    if f"[{section}]\n" in text:
+        return text.replace(f"[{section}]\n", f"[{section}]\n{line}\n")
+    return text + f"\n[{section}]\n{line}\n"
+
+
+DURATIONS = sorted(name for name, k in schema_keys(Config) if k.duration)
+
+
+@pytest.mark.parametrize("name", DURATIONS)
+def test_zero_is_a_duration_only_where_it_means_something(tmp_path, name):
+    section, _, key = name.rpartition(".")
+    path = write(tmp_path, with_key(GOOD, section, f'{key} = "0s"'))
+    if name == "schedule.step_reminder_before":
+        assert load_config(path).schedule.step_reminder_before == timedelta(0)
+    else:
+        with pytest.raises(ConfigError) as err:
+            load_config(path)
+        assert err.value.key == name and err.value.reason == "must be longer than zero"
+
+
+def test_the_schema_says_which_durations_may_be_zero():
+    assert {name: k.zero_means for name, k in schema_keys(Config) if k.zero_means} == {
+        "schedule.step_reminder_before": "remind only when the step falls due (as overdue)"}
+
+
+def test_a_zero_step_reminder_reminds_the_owner_once_when_the_step_falls_due(tmp_path):
+    from daemon.casework import policy_from
+    from daemon.cases.plan import StepView, on_timer, step_timers
+    from daemon.cases.routing import CaseView
+    config = load_config(write(tmp_path, with_key(GOOD, "schedule", 'step_reminder_before = "0s"')))
+    now = datetime(2026, 3, 2, 9, 0)
+    step = StepView(1, "Send a replacement", now + timedelta(days=1))
+    case = CaseView(id=3, status="open", customer_address="maria@example.net", customer_name="Maria",
+                    subject="Broken kettle", owner="jane@example.com", created_at=now)
+    timers = step_timers(step, now, policy_from(config))
+    assert min(t.due_at for t in timers) == step.due_at  # nothing before the step falls due
+    emails = [e for t in timers if t.due_at == step.due_at
+              for e in on_timer(t.kind, case, step, [step], t.due_at, policy_from(config))]
+    assert [(e.kind, e.to, e.context["reason"]) for e in emails] == [("reminder", "jane@example.com", "step_overdue")]
+
+
+def test_a_section_built_in_code_has_the_defaults_of_one_left_out_of_the_file(tmp_path):
+    c = load_config(write(tmp_path, GOOD))
+    assert (c.outbox, c.schedule, c.satisfaction, c.extras, c.templates, c.log) == (
+        OutboxConfig(), ScheduleConfig(), SatisfactionConfig(), ExtrasConfig(), TemplatesConfig(), LogConfig())

@@ -1,0 +1,133 @@
+"""What some of the operator's values mean: timezones, working hours, send windows, rating words, the
+staff verification methods and where the database lies. Each function is a key's ``parse`` (the value as
+written -> the attribute) or ``resolve`` (the same, with the config file and the other keys at hand); it
+raises ``Invalid`` with the reason, and the reader adds the file and the key.
+"""
+from __future__ import annotations
+
+import os
+from datetime import date
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .cases.calendar import BusinessHours, parse_clock, parse_days
+from .config_schema import Invalid, Scope, suggest
+
+VERIFY_METHODS = ("reply-token", "authentication-results", "from-header")
+
+
+def addr_spec(value: str) -> str:
+    return parseaddr(value)[1].lower()
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"{name!r} is not a timezone; write e.g. \"Europe/Berlin\" or \"UTC\"") from None
+
+
+def zone_name(name: str) -> str:
+    zone(name)
+    return name
+
+
+def days(text: str) -> frozenset[int]:
+    try:
+        return parse_days(text)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def clock(text: str):
+    try:
+        return parse_clock(text)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def holidays(values: list) -> frozenset[date]:
+    out = []
+    for i, h in enumerate(values):
+        try:
+            out.append(h if isinstance(h, date) else date.fromisoformat(str(h)))
+        except ValueError:
+            raise Invalid(f"{h!r} is not a date (YYYY-MM-DD)", f"[{i}]") from None
+    return frozenset(out)
+
+
+def business_hours(keys: Any, scope: Scope) -> BusinessHours:
+    """[schedule.business_hours], read into its keys, as the calendar's BusinessHours."""
+    return BusinessHours(days=keys.days, start=keys.start, end=keys.end, timezone=keys.timezone,
+                         holidays=keys.holidays)
+
+
+def send_window(text: str, scope: Scope) -> BusinessHours:
+    """``"Mon-Fri 09:00-18:00"`` in schedule.timezone."""
+    parts = text.split()
+    if len(parts) != 2 or parts[1].count("-") != 1:
+        raise Invalid(f"{text!r}: write days and hours, e.g. \"Mon-Fri 09:00-18:00\"")
+    try:
+        window_days = parse_days(parts[0])
+        start, end = (parse_clock(t) for t in parts[1].split("-"))
+    except ValueError as exc:
+        raise Invalid(f"{text!r}: {exc}") from None
+    if start >= end:
+        raise Invalid(f"{text!r}: the window must end after it starts")
+    return BusinessHours(days=window_days, start=start, end=end, timezone=zone(scope.given["timezone"]))
+
+
+def rating_words(table: dict) -> tuple[tuple[str, int], ...]:
+    out = []
+    for word, score in table.items():
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise Invalid("must be a whole number from 1 to 5", f".{word}")
+        out.append((word.strip().lower(), score))
+    return tuple(out)
+
+
+def verify_methods(methods: list) -> tuple[str, ...]:
+    for i, method in enumerate(methods):
+        if method not in VERIFY_METHODS:
+            raise Invalid(f"must be one of {', '.join(map(repr, VERIFY_METHODS))}, got {method!r}"
+                          + suggest(str(method), list(VERIFY_METHODS)), f"[{i}]")
+    return tuple(methods)
+
+
+def directory(p: Path, scope: Scope) -> Path:
+    if not p.is_dir():
+        raise Invalid(f"{p} is not a directory")
+    return p
+
+
+def database_url(url: str, scope: Scope) -> str:
+    """A relative SQLite path lives in systemd's $STATE_DIRECTORY when there is one, else beside the config."""
+    if url.startswith("sqlite:///"):
+        rest = url[len("sqlite:///"):]
+        if rest and rest != ":memory:" and not rest.startswith("/"):
+            return "sqlite:///" + str(state_directory(scope.file) / rest)
+        return url
+    if url.startswith(("postgresql://", "postgres://")):
+        return url
+    raise Invalid(f"must start with sqlite:/// or postgresql://, got {url!r}")
+
+
+def sent_log(value: str, scope: Scope) -> str:
+    """The outbox's side log of accepted emails: as named (relative to the state directory), else
+    ``<file>-sent`` beside SQLite, else aftercare-sent.db in the state directory."""
+    if value:
+        return value if Path(value).is_absolute() else str(state_directory(scope.file) / value)
+    url = scope.attrs["url"]
+    if url.startswith("sqlite:///"):
+        rest = url[len("sqlite:///"):]
+        return "" if rest in ("", ":memory:") or rest.startswith("file::memory:") else rest + "-sent"
+    return str(state_directory(scope.file) / "aftercare-sent.db")
+
+
+def state_directory(config_path: Path) -> Path:
+    """systemd's $STATE_DIRECTORY when there is one, else the configuration's folder."""
+    if os.environ.get("STATE_DIRECTORY"):
+        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+    return config_path.parent
