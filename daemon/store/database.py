@@ -1,19 +1,16 @@
-"""Opening SQLite or PostgreSQL from the configured URL, and the schema's migrations.
+"""Opening SQLite or PostgreSQL from the configured URL; the schema is brought up to date on opening.
 
-The schema carries a version number from the first release; each migration is a
-function applied once, in order, inside a transaction.
+The schema's versions and the steps between them are in ``migrations.py``
+(re-exported here: ``SCHEMA_VERSION``, ``MIGRATIONS``, ``current_version``, ``migrate``).
 """
 from __future__ import annotations
 
 import fcntl
 import threading
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from peewee import Database, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
-from playhouse.migrate import SchemaMigrator
-from playhouse.migrate import migrate as run_migrations
 
 #: What a loop catches when the database fails it: the statement is not the message's fault.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -117,7 +114,8 @@ class SerializedSqliteDatabase(SqliteDatabase):
             self._writer.release()
 
 
-from .models import ALL_MODELS, SchemaVersion, database
+from .migrations import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, current_version, migrate  # noqa: F401
+from .models import database
 
 # How long a writer waits for a lock held by another process before failing.
 BUSY_TIMEOUT_SECONDS = 120
@@ -329,65 +327,3 @@ def redact_url(url: str) -> str:
     if u.password:
         return url.replace(f":{u.password}@", ":********@", 1)
     return url
-
-
-def _ensure_schema(db: Database) -> None:
-    """Create missing tables and add missing columns (with their defaults); never drops anything."""
-    db.create_tables(ALL_MODELS, safe=True)
-    migrator = SchemaMigrator.from_database(db)
-    for model in ALL_MODELS:
-        table = model._meta.table_name
-        have = {c.name for c in db.get_columns(table)}
-        for f in model._meta.sorted_fields:
-            if f.column_name not in have:
-                if not f.null and f.default is None:
-                    raise RuntimeError(f"cannot add {table}.{f.column_name}: it needs a default")
-                run_migrations(migrator.add_column(table, f.column_name, f))
-
-
-def _v1(db: Database) -> None:
-    """Cases, messages (in and out: the outbox), intake state."""
-    _ensure_schema(db)
-
-
-def _v2(db: Database) -> None:
-    """Remedy plan steps, timers; case cause, extra and reopen count."""
-    _ensure_schema(db)
-
-
-def _v3(db: Database) -> None:
-    """Aftercare: check-in, rating, discount codes, apology."""
-    _ensure_schema(db)
-
-
-def _v4(db: Database) -> None:
-    """Outbox claims name their holder and expire (message.claimed_by, message.claim_until)."""
-    _ensure_schema(db)
-
-
-# Index i holds the migration that brings the schema to version i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def current_version(db: Database) -> int:
-    if not db.table_exists(SchemaVersion._meta.table_name):
-        return 0
-    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
-    return row.version if row else 0
-
-
-def migrate(db: Database) -> int:
-    """Apply every migration the database lacks; return the resulting version."""
-    with db.atomic():
-        version = current_version(db)
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"the database is at schema version {version}, newer than this Aftercare "
-                f"({SCHEMA_VERSION}); upgrade Aftercare"
-            )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[target - 1](db)
-            SchemaVersion.delete().execute()
-            SchemaVersion.create(version=target)
-    return SCHEMA_VERSION
