@@ -24,6 +24,8 @@ from .cases.calendar import BusinessHours
 from .config_schema import (REQUIRED, ConfigError, Derived, Secret, address, address_list, computed, duration, flag,
                             key, port_number, read_table, relative_path, schema_keys, secret, table, text, whole)
 from .config_values import VERIFY_METHODS
+from .mail.imap import ImapSettings
+from .mail.smtp import SmtpSettings
 
 DEFAULT_CONFIG_PATH = "/etc/aftercare/config.toml"
 SECURITY = ("tls", "starttls", "none")
@@ -53,6 +55,13 @@ class MailboxConfig:
             return "folder", "must differ from processed_folder and quarantine_folder"
         return None
 
+    @cached_property
+    def imap(self) -> ImapSettings:
+        """What the IMAP edge needs, in its own type: mail/ knows nothing of the configuration."""
+        return ImapSettings(host=self.host, port=self.port, security=self.security, username=self.username,
+                            password=self.password, timeout=self.timeout, folder=self.folder,
+                            processed_folder=self.processed_folder, quarantine_folder=self.quarantine_folder)
+
 
 @dataclass(frozen=True, kw_only=True)
 class SmtpConfig:
@@ -71,6 +80,12 @@ class SmtpConfig:
         if self.username and self.password is None:
             return "password", "is required when smtp.username is set"
         return None
+
+    @cached_property
+    def sending(self) -> SmtpSettings:
+        """What the SMTP edge needs, in its own type."""
+        return SmtpSettings(host=self.host, port=self.port, security=self.security, username=self.username,
+                            password=self.password, timeout=self.timeout)
 
     @cached_property  # read for every email composed
     def from_addr_spec(self) -> str:

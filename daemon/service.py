@@ -100,10 +100,10 @@ class Service:
         config, url = self.config, self.config.database.url
         return [
             ("dispatcher", lambda stop: Dispatcher(config, self.casework, utcnow, stop, sent_log=self.sent_log,
-                                                   sender=SmtpSender(config.smtp))),
+                                                   sender=SmtpSender(config.smtp.sending))),
             ("intake", lambda stop: Intake(config.mailbox, self.casework, utcnow, stop,
                                            on_processed=self._wake_dispatcher, database_url=url,
-                                           mailbox_factory=lambda: Mailbox(config.mailbox))),
+                                           mailbox_factory=lambda: Mailbox(config.mailbox.imap))),
             ("timers", lambda stop: Timers(self.casework, utcnow, stop, on_fired=self._wake_dispatcher,
                                            database_url=url)),
         ]

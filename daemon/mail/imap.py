@@ -9,13 +9,13 @@ from __future__ import annotations
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from datetime import timedelta
+from typing import Any, Iterable, Iterator
 
 import imapclient
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from ..config import MailboxConfig
 from .errors import AuthenticationRefused, EdgeError, ProtocolError, ServerUnreachable
 
 ANNOUNCED_WAKE_GAP = 1.0  # seconds between wake-ups on mail announced in other replies (see idle_wait)
@@ -41,7 +41,22 @@ class MailboxProtocolError(MailboxError, ProtocolError):
     """The IMAP server refused a command or answered outside the protocol."""
 
 
-def mailbox_key(config: MailboxConfig) -> str:
+@dataclass(frozen=True)
+class ImapSettings:
+    """The mailbox to watch, as this edge needs it (the configuration builds it: ``MailboxConfig.imap``)."""
+
+    host: str
+    port: int
+    security: str  # tls, starttls, none
+    username: str
+    password: Any  # has .reveal(): the secret is read only at login
+    timeout: timedelta
+    folder: str = "INBOX"
+    processed_folder: str = "Aftercare/Processed"
+    quarantine_folder: str = "Aftercare/Quarantine"
+
+
+def mailbox_key(config: ImapSettings) -> str:
     """How logs and the stored intake state name a watched folder."""
     return f"{config.username}@{config.host}:{config.port}/{config.folder}"
 
@@ -55,7 +70,7 @@ class FolderStatus:
 class Mailbox:
     """A logged-in connection with the watched folder selected."""
 
-    def __init__(self, config: MailboxConfig):
+    def __init__(self, config: ImapSettings):
         self.config = config
         self.client: IMAPClient | None = None
         self.capabilities: frozenset[bytes] = frozenset()

@@ -9,8 +9,23 @@ import smtplib
 import socket
 import ssl
 
-from ..config import SmtpConfig
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
 from .errors import AuthenticationRefused
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The SMTP server, as this edge needs it (the configuration builds it: ``SmtpConfig.sending``)."""
+
+    host: str
+    port: int
+    security: str  # tls, starttls, none
+    username: str | None
+    password: Any  # None, or has .reveal()
+    timeout: timedelta
 
 
 class TemporaryFailure(Exception):
@@ -26,7 +41,7 @@ class PermanentFailure(Exception):
 
 
 class SmtpSender:
-    def __init__(self, config: SmtpConfig):
+    def __init__(self, config: SmtpSettings):
         self.config = config
         self.conn: smtplib.SMTP | None = None
 

@@ -42,7 +42,7 @@ def test_intake_dispatcher_and_timers_run_until_idle_in_process(world):
     connections = []
 
     def mailbox():
-        connections.append(Mailbox(config.mailbox))
+        connections.append(Mailbox(config.mailbox.imap))
         return connections[-1]
 
     intake = Intake(config.mailbox, casework, utcnow, mailbox_factory=mailbox, troubles=Troubles())
@@ -52,7 +52,7 @@ def test_intake_dispatcher_and_timers_run_until_idle_in_process(world):
     assert dovecot.fetch_all(*SUPPORT, "INBOX") == []
     assert intake.run_until_idle() == 0  # nothing new: nothing done
 
-    dispatcher = Dispatcher(config, casework, utcnow, sender=SmtpSender(config.smtp), troubles=Troubles())
+    dispatcher = Dispatcher(config, casework, utcnow, sender=SmtpSender(config.smtp.sending), troubles=Troubles())
     assert dispatcher.run_until_idle() == 6  # an acknowledgment and an owner's notification each
     assert sorted(m.rcpt_tos[0] for m in sink.messages if m.rcpt_tos[0].startswith("c")) == \
         ["c0@example.net", "c1@example.net", "c2@example.net"]
@@ -62,5 +62,5 @@ def test_intake_dispatcher_and_timers_run_until_idle_in_process(world):
     timers = Timers(casework, later, troubles=Troubles())
     assert timers.run_until_idle() == 3
     assert Timer.select().where(Timer.state == "waiting").count() == 0
-    assert Dispatcher(config, casework, later, sender=SmtpSender(config.smtp)).run_until_idle() >= 1
+    assert Dispatcher(config, casework, later, sender=SmtpSender(config.smtp.sending)).run_until_idle() >= 1
     assert Message.select().where((Message.direction == "out") & (Message.status == "pending")).count() == 0
