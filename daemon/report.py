@@ -31,11 +31,12 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from peewee import fn
 
+from .cases.states import CaseStatus, Direction, MessageKind, OutboxStatus
 from .clock import utcnow
 from .store.models import Case, DiscountCode, Message, PlanStep
 from .templates import bundled_directory
 
-STATUSES = ("open", "resolved", "closed")
+STATUSES = tuple(s.value for s in CaseStatus)
 MAX_COMMENTS = 50
 
 
@@ -113,7 +114,8 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
     acknowledged = in_range(
         Message.select(Case.created_at, fn.MIN(Message.sent_at))
         .join(Case, on=(Message.case == Case.id))
-        .where((Message.direction == "out") & (Message.kind == "acknowledgment") & (Message.status == "sent")
+        .where((Message.direction == Direction.OUT) & (Message.kind == MessageKind.ACKNOWLEDGMENT)
+               & (Message.status == OutboxStatus.SENT)
                & Message.sent_at.is_null(False))
         .group_by(Case.id, Case.created_at)
     ).tuples()

@@ -17,9 +17,10 @@ from .lifecycle import AUTO_GENERATED, Outgoing, Policy, context, person_name
 from .plan import TimerSpec
 from .ratings import Rating, parse_rating, says_not_fixed
 from .routing import CaseView
+from .states import CaseStatus, MessageKind, TimerKind
 
-AFTERCARE_TIMERS = ("followup", "checkin", "checkin_close")
-CUSTOMER_SCHEDULED = ("followup", "checkin")  # these wait for the send window
+AFTERCARE_TIMERS = (TimerKind.FOLLOWUP, TimerKind.CHECKIN, TimerKind.CHECKIN_CLOSE)
+CUSTOMER_SCHEDULED = (TimerKind.FOLLOWUP, TimerKind.CHECKIN)  # these wait for the send window
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class AftercarePolicy:
 
 def timers_on_resolve(now: datetime, policy: AftercarePolicy) -> list[TimerSpec]:
     """Resolving sets the aftercare in motion without anyone remembering it."""
-    return [TimerSpec("followup", now + policy.followup_after), TimerSpec("checkin", now + policy.checkin_after)]
+    return [TimerSpec(TimerKind.FOLLOWUP, now + policy.followup_after),
+            TimerSpec(TimerKind.CHECKIN, now + policy.checkin_after)]
 
 
 def checkin_after_followup(followup_at: datetime, checkin_due_at: datetime, policy: AftercarePolicy) -> datetime | None:
@@ -59,7 +61,7 @@ def checkin_after_followup(followup_at: datetime, checkin_due_at: datetime, poli
     return earliest if checkin_due_at < earliest else None
 
 
-def send_time(kind: str, now: datetime, window: BusinessHours | None) -> datetime:
+def send_time(kind: TimerKind, now: datetime, window: BusinessHours | None) -> datetime:
     """When a scheduled customer email may go: now, or the next moment inside the send window."""
     if kind not in CUSTOMER_SCHEDULED or window is None:
         return now
@@ -83,23 +85,23 @@ def wants(kind: str, moment: str, case_extra: str, extras: Extras) -> bool:
 
 
 def on_followup(case: CaseView, now: datetime, policy: Policy) -> list[Outgoing]:
-    if case.status != "resolved" or not case.customer_address:
+    if case.status != CaseStatus.RESOLVED or not case.customer_address:
         return []
-    return [Outgoing("followup", "customer/followup", case.customer_address, case.customer_name,
+    return [Outgoing(MessageKind.FOLLOWUP, "customer/followup", case.customer_address, case.customer_name,
                      context(case, policy, now), AUTO_GENERATED, "customer")]
 
 
 def on_checkin(case: CaseView, now: datetime, policy: Policy, *, discount_code: str | None, discount_value: str,
                apology: bool, pool_empty: bool) -> list[Outgoing]:
     """Ask for a rating by plain reply; carry the extras; warn the owner if the code pool ran dry."""
-    if case.status != "resolved" or not case.customer_address:
+    if case.status != CaseStatus.RESOLVED or not case.customer_address:
         return []
     ctx = context(case, policy, now, discount={"code": discount_code, "value": discount_value} if discount_code
                   else None, apology=apology)
-    out = [Outgoing("checkin", "customer/checkin", case.customer_address, case.customer_name, ctx,
+    out = [Outgoing(MessageKind.CHECKIN, "customer/checkin", case.customer_address, case.customer_name, ctx,
                     AUTO_GENERATED, "customer")]
     if pool_empty:
-        out.append(Outgoing("pool_empty", "staff/discount_pool_empty", case.owner,
+        out.append(Outgoing(MessageKind.POOL_EMPTY, "staff/discount_pool_empty", case.owner,
                             person_name(case.owner, policy.staff_names), context(case, policy, now),
                             AUTO_GENERATED, "staff"))
     return out
@@ -113,7 +115,7 @@ class ReplyReading:
     not_fixed: bool = False  # the case was resolved and they say it still does not work: reopen it
 
 
-def read_reply(text: str, *, status: str, awaiting_rating: bool, words: Mapping[str, int],
+def read_reply(text: str, *, status: CaseStatus, awaiting_rating: bool, words: Mapping[str, int],
                reopen_at_or_below: int) -> ReplyReading:
     """A rating, "it is still not fixed", or neither (an ordinary reply).
 
@@ -121,7 +123,7 @@ def read_reply(text: str, *, status: str, awaiting_rating: bool, words: Mapping[
     broke again" is no 5, and the case reopens with the owner. A low rating that says so keeps the low-rating
     path, which reopens the case too and also escalates and asks the customer what would make it right.
     """
-    not_fixed = status == "resolved" and says_not_fixed(text)
+    not_fixed = status == CaseStatus.RESOLVED and says_not_fixed(text)
     rating = parse_rating(text, words) if awaiting_rating else None
     if rating is not None and rating.score <= reopen_at_or_below:
         return ReplyReading(rating=rating)
@@ -132,7 +134,7 @@ def read_reply(text: str, *, status: str, awaiting_rating: bool, words: Mapping[
 
 @dataclass
 class RatingOutcome:
-    status: str  # the case's new status
+    status: CaseStatus  # the case's new status
     reopened: bool
     emails: list[Outgoing]
 
@@ -142,19 +144,19 @@ def on_rating(case: CaseView, rating: Rating, now: datetime, policy: Policy, aft
     """A low rating reopens and escalates, and asks what would make it right; a better one closes with thanks."""
     rating_ctx = {"score": rating.score, "comment": rating.comment}
     if rating.score <= aftercare.reopen_at_or_below:
-        ctx = context(CaseView(**{**case.__dict__, "status": "open"}), policy, now, rating=rating_ctx,
+        ctx = context(CaseView(**{**case.__dict__, "status": CaseStatus.OPEN}), policy, now, rating=rating_ctx,
                       discount={"code": discount_code, "value": aftercare.extras.discount_value}
                       if discount_code else None, apology=apology)
-        emails = [Outgoing("rating_low", "customer/rating_low", case.customer_address, case.customer_name, ctx,
-                           AUTO_GENERATED, "customer")]
+        emails = [Outgoing(MessageKind.RATING_LOW, "customer/rating_low", case.customer_address, case.customer_name,
+                           ctx, AUTO_GENERATED, "customer")]
         for address in dict.fromkeys([case.owner, *policy.escalation_to]):
-            emails.append(Outgoing("low_rating", "staff/low_rating", address,
+            emails.append(Outgoing(MessageKind.LOW_RATING, "staff/low_rating", address,
                                    person_name(address, policy.staff_names), ctx, AUTO_GENERATED, "staff"))
-        return RatingOutcome("open", True, emails)
-    ctx = context(CaseView(**{**case.__dict__, "status": "closed"}), policy, now, rating=rating_ctx)
-    return RatingOutcome("closed", False, [
-        Outgoing("rating_thanks", "customer/rating_thanks", case.customer_address, case.customer_name, ctx,
+        return RatingOutcome(CaseStatus.OPEN, True, emails)
+    ctx = context(CaseView(**{**case.__dict__, "status": CaseStatus.CLOSED}), policy, now, rating=rating_ctx)
+    return RatingOutcome(CaseStatus.CLOSED, False, [
+        Outgoing(MessageKind.RATING_THANKS, "customer/rating_thanks", case.customer_address, case.customer_name, ctx,
                  AUTO_GENERATED, "customer"),
-        Outgoing("rating_notice", "staff/rating", case.owner, person_name(case.owner, policy.staff_names), ctx,
-                 AUTO_GENERATED, "staff"),
+        Outgoing(MessageKind.RATING_NOTICE, "staff/rating", case.owner, person_name(case.owner, policy.staff_names),
+                 ctx, AUTO_GENERATED, "staff"),
     ])

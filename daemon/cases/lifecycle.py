@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 from ..durations import humanize
 from ..mail.inbound import InboundMail
 from .routing import CaseView, case_subject
+from .states import CaseStatus, MessageKind
 
 # Auto-Submitted values (RFC 3834).
 AUTO_REPLIED = "auto-replied"
@@ -21,7 +22,7 @@ AUTO_GENERATED = "auto-generated"
 # Automatic answers to mail that came in: the only emails that can form a loop with an
 # autoresponder, so the only ones the per-recipient limit counts and holds back. Emails that
 # staff caused (plan, progress) or that time caused (follow-up, check-in) cannot loop.
-LOOP_PRONE_KINDS = ("acknowledgment", "rating_thanks", "rating_low")
+LOOP_PRONE_KINDS = (MessageKind.ACKNOWLEDGMENT, MessageKind.RATING_THANKS, MessageKind.RATING_LOW)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Policy:
 class Outgoing:
     """An email to send: which template, to whom, in which conversation."""
 
-    kind: str
+    kind: MessageKind
     template: str
     to: str
     to_name: str
@@ -64,7 +65,7 @@ class NewCase:
     customer_name: str
     subject: str
     owner: str
-    status: str
+    status: CaseStatus
     created_at: datetime
     first_response_due_at: datetime
 
@@ -90,7 +91,7 @@ def new_case(mail: InboundMail, owner: str, now: datetime, policy: Policy) -> Ne
         customer_name=mail.from_name,
         subject=case_subject(mail.subject) or "(no subject)",
         owner=owner,
-        status="open",
+        status=CaseStatus.OPEN,
         created_at=now,
         first_response_due_at=now + policy.first_response_due,
     )
@@ -136,9 +137,9 @@ def on_case_opened(case: CaseView, mail: InboundMail, now: datetime, policy: Pol
     ctx = context(case, policy, now, message=message_context(mail))
     out = []
     if case.customer_address:
-        out.append(Outgoing("acknowledgment", "customer/acknowledgment", case.customer_address,
+        out.append(Outgoing(MessageKind.ACKNOWLEDGMENT, "customer/acknowledgment", case.customer_address,
                             case.customer_name, ctx, AUTO_REPLIED, "customer"))
-    out.append(Outgoing("notification", "staff/new_case", case.owner,
+    out.append(Outgoing(MessageKind.NOTIFICATION, "staff/new_case", case.owner,
                         person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff"))
     return out
 
@@ -147,8 +148,8 @@ def on_customer_reply(case: CaseView, mail: InboundMail, new_text: str, now: dat
                       reopened: bool = False) -> list[Outgoing]:
     """Forward what the customer added to the owner."""
     ctx = context(case, policy, now, message=message_context(mail, new_text), full_text=mail.text, reopened=reopened)
-    return [Outgoing("forward", "staff/customer_reply", case.owner, person_name(case.owner, policy.staff_names),
-                     ctx, AUTO_GENERATED, "staff")]
+    return [Outgoing(MessageKind.FORWARD, "staff/customer_reply", case.owner,
+                     person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff")]
 
 
 def on_staff_unmatched(mail: InboundMail, now: datetime, policy: Policy) -> list[Outgoing]:
@@ -156,7 +157,7 @@ def on_staff_unmatched(mail: InboundMail, now: datetime, policy: Policy) -> list
     sender = (mail.from_address or "").lower()
     ctx = {"message": message_context(mail), "support": {"name": policy.support_name, "address": policy.support_address},
            "now": now, "staff": {"name": person_name(sender, policy.staff_names), "address": sender}}
-    return [Outgoing("staff_notice", "staff/unmatched", sender, person_name(sender, policy.staff_names),
+    return [Outgoing(MessageKind.STAFF_NOTICE, "staff/unmatched", sender, person_name(sender, policy.staff_names),
                      ctx, AUTO_GENERATED, "none")]
 
 
@@ -170,7 +171,7 @@ def on_suspicious(case: CaseView | None, mail: InboundMail, reason: str, now: da
         "support": {"name": policy.support_name, "address": policy.support_address},
         "owner": {"name": person_name(owner, policy.staff_names), "address": owner}, "now": now,
     }
-    return [Outgoing("suspicious_notice", "staff/suspicious", owner, person_name(owner, policy.staff_names),
+    return [Outgoing(MessageKind.SUSPICIOUS_NOTICE, "staff/suspicious", owner, person_name(owner, policy.staff_names),
                      ctx, AUTO_GENERATED, "staff" if case else "none")]
 
 
@@ -192,17 +193,18 @@ def on_bounce(case: CaseView, bounced: Sequence[BouncedEmail], mail: InboundMail
     ctx = context(case, policy, now, bounced=[b.__dict__ for b in to_customer],
                   report={"status": report.status if report else "", "diagnostic": report.diagnostic if report else "",
                           "action": report.action if report else "failed"})
-    return [Outgoing("bounce_notice", "staff/bounce", case.owner, person_name(case.owner, policy.staff_names),
+    return [Outgoing(MessageKind.BOUNCE_NOTICE, "staff/bounce", case.owner, person_name(case.owner, policy.staff_names),
                      ctx, AUTO_GENERATED, "staff")]
 
 
 def on_delivery_failed(case: CaseView, kind: str, to: str, subject: str, error: str, now: datetime,
                        policy: Policy) -> list[Outgoing]:
     """An email the SMTP server refused for good: the owner must know the customer did not get it."""
-    if to == case.owner or kind in {"delivery_failed", "bounce_notice", "quarantine_notice"}:
+    if to == case.owner or kind in (MessageKind.DELIVERY_FAILED, MessageKind.BOUNCE_NOTICE,
+                                    MessageKind.QUARANTINE_NOTICE):
         return []
     ctx = context(case, policy, now, failed={"kind": kind, "to": to, "subject": subject, "error": error})
-    return [Outgoing("delivery_failed", "staff/delivery_failed", case.owner,
+    return [Outgoing(MessageKind.DELIVERY_FAILED, "staff/delivery_failed", case.owner,
                      person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff")]
 
 
@@ -219,5 +221,5 @@ def on_quarantine(case: CaseView | None, mail: InboundMail | None, reason: str, 
         "owner": {"name": person_name(owner, policy.staff_names), "address": owner},
         "now": now,
     }
-    return [Outgoing("quarantine_notice", "staff/quarantined", owner, person_name(owner, policy.staff_names),
+    return [Outgoing(MessageKind.QUARANTINE_NOTICE, "staff/quarantined", owner, person_name(owner, policy.staff_names),
                      ctx, AUTO_GENERATED, "staff" if case else "none")]

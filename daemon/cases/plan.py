@@ -22,6 +22,7 @@ from .calendar import BusinessHours
 from .commands import CommandError, ParsedReply, resolve_when
 from .lifecycle import AUTO_GENERATED, Outgoing, Policy, context, message_context, person_name
 from .routing import CaseView
+from .states import CaseStatus, MessageKind, TimerKind
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class StepView:
 
 @dataclass(frozen=True)
 class TimerSpec:
-    kind: str  # first_response, step_reminder, step_overdue, step_escalation
+    kind: TimerKind
     due_at: datetime
     step_number: int | None = None
 
@@ -49,7 +50,7 @@ class StaffOutcome:
     error: CommandError | None = None
     new_steps: list[StepView] = field(default_factory=list)
     done: list[int] = field(default_factory=list)
-    status: str | None = None
+    status: CaseStatus | None = None
     owner: str | None = None
     notes: list[str] = field(default_factory=list)
     cause: str | None = None
@@ -76,16 +77,17 @@ def step_timers(step: StepView, now: datetime, policy: Policy) -> list[TimerSpec
     out = []
     remind = step.due_at - policy.step_reminder_before
     if remind > now:
-        out.append(TimerSpec("step_reminder", working(remind, hours), step.number))
-    out.append(TimerSpec("step_overdue", working(step.due_at, hours), step.number))
-    out.append(TimerSpec("step_escalation", working(step.due_at + policy.overdue_escalation_after, hours), step.number))
+        out.append(TimerSpec(TimerKind.STEP_REMINDER, working(remind, hours), step.number))
+    out.append(TimerSpec(TimerKind.STEP_OVERDUE, working(step.due_at, hours), step.number))
+    out.append(TimerSpec(TimerKind.STEP_ESCALATION, working(step.due_at + policy.overdue_escalation_after, hours),
+                         step.number))
     return out
 
 
 def first_response_timer(case: CaseView, policy: Policy) -> TimerSpec | None:
     if case.first_response_due_at is None:
         return None
-    return TimerSpec("first_response", working(case.first_response_due_at, policy.business_hours))
+    return TimerSpec(TimerKind.FIRST_RESPONSE, working(case.first_response_due_at, policy.business_hours))
 
 
 def plan_context(steps: Sequence[StepView], now: datetime) -> list[dict[str, Any]]:
@@ -113,7 +115,7 @@ def command_error(case: CaseView, error: CommandError, mail: InboundMail, now: d
                                             "reason": error.reason},
                   staff={"name": person_name(sender, policy.staff_names), "address": sender},
                   message=message_context(mail))
-    return StaffOutcome(error=error, emails=[Outgoing("command_error", "staff/command_error", sender,
+    return StaffOutcome(error=error, emails=[Outgoing(MessageKind.COMMAND_ERROR, "staff/command_error", sender,
                                                      person_name(sender, policy.staff_names), ctx,
                                                      AUTO_GENERATED, "staff")])
 
@@ -129,7 +131,7 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
     next_number = max(by_number, default=0) + 1
     for cmd in parsed.commands:
         if cmd.name == "plan":
-            if status == "closed":
+            if status == CaseStatus.CLOSED:
                 raise CommandError(cmd.line_number, cmd.line, "the case is closed; #reopen it first")
             due = resolve_when(cmd.when, now, tz, end_of_day)
             if due <= now:
@@ -138,8 +140,8 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
             next_number += 1
             out.new_steps.append(step)
             by_number[step.number] = step
-            if status == "resolved":
-                status = "open"  # a new promise reopens a resolved case
+            if status == CaseStatus.RESOLVED:
+                status = CaseStatus.OPEN  # a new promise reopens a resolved case
         elif cmd.name == "done":
             for n in cmd.steps:
                 step = by_number.get(n)
@@ -150,17 +152,17 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
                     raise CommandError(cmd.line_number, cmd.line, f"step {n} is already done")
                 out.done.append(n)
         elif cmd.name == "resolve":
-            if status != "open":
+            if status != CaseStatus.OPEN:
                 raise CommandError(cmd.line_number, cmd.line, f"the case is already {status}")
-            status = "resolved"
+            status = CaseStatus.RESOLVED
         elif cmd.name == "close":
-            if status == "closed":
+            if status == CaseStatus.CLOSED:
                 raise CommandError(cmd.line_number, cmd.line, "the case is already closed")
-            status = "closed"
+            status = CaseStatus.CLOSED
         elif cmd.name == "reopen":
-            if status == "open":
+            if status == CaseStatus.OPEN:
                 raise CommandError(cmd.line_number, cmd.line, "the case is already open")
-            status = "open"
+            status = CaseStatus.OPEN
         elif cmd.name == "owner":
             if cmd.text not in policy.staff_addresses:
                 raise CommandError(cmd.line_number, cmd.line,
@@ -176,11 +178,11 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
             out.extra = cmd.text
     # Marking the last open step done resolves the case.
     open_after = [s for s in by_number.values() if s.done_at is None and s.number not in out.done]
-    if out.done and not open_after and status == "open":
-        status = "resolved"
+    if out.done and not open_after and status == CaseStatus.OPEN:
+        status = CaseStatus.RESOLVED
     if status != case.status:
         out.status = status
-    out.reopened = case.status in ("resolved", "closed") and status == "open"
+    out.reopened = case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and status == CaseStatus.OPEN
     out.cancel_steps = list(out.done)
     for step in out.new_steps:
         out.timers.extend(step_timers(step, now, policy))
@@ -195,25 +197,25 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
 
     # What this reply would send the customer: the staff member's own words, and the automatic emails that
     # describe its commands (the plan in writing, progress, the handover, "resolved").
-    relay = (Outgoing("relay", "customer/staff_reply", case.customer_address, case.customer_name,
+    relay = (Outgoing(MessageKind.RELAY, "customer/staff_reply", case.customer_address, case.customer_name,
                       context(view, policy, now, message=message_context(mail, parsed.body), **base),
                       None, "customer") if parsed.body.strip() else None)
     automatic: list[Outgoing] = []
     if out.new_steps:
-        automatic.append(Outgoing("plan", "customer/plan", case.customer_address, case.customer_name,
+        automatic.append(Outgoing(MessageKind.PLAN, "customer/plan", case.customer_address, case.customer_name,
                                   context(view, policy, now, **base), AUTO_GENERATED, "customer"))
     if out.done:
-        automatic.append(Outgoing("progress", "customer/progress", case.customer_address, case.customer_name,
+        automatic.append(Outgoing(MessageKind.PROGRESS, "customer/progress", case.customer_address, case.customer_name,
                                   context(view, policy, now, all_done=not open_after, **base),
                                   AUTO_GENERATED, "customer"))
     if out.owner:
-        automatic.append(Outgoing("handover", "customer/handover", case.customer_address, case.customer_name,
+        automatic.append(Outgoing(MessageKind.HANDOVER, "customer/handover", case.customer_address, case.customer_name,
                                   context(view, policy, now, previous_owner={
                                       "name": person_name(case.owner, policy.staff_names),
                                       "address": case.owner}, **base), AUTO_GENERATED, "customer"))
     all_done_by_this_reply = bool(out.done) and not open_after
-    if out.status == "resolved" and not all_done_by_this_reply:
-        automatic.append(Outgoing("resolved", "customer/resolved", case.customer_address, case.customer_name,
+    if out.status == CaseStatus.RESOLVED and not all_done_by_this_reply:
+        automatic.append(Outgoing(MessageKind.RESOLVED, "customer/resolved", case.customer_address, case.customer_name,
                                   context(view, policy, now, **base), AUTO_GENERATED, "customer"))
 
     # #internal keeps the whole reply from the customer: an explicit request, so it needs no answer. Otherwise
@@ -228,7 +230,7 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
                 out.relayed = True
                 out.emails.append(relay)
         for email in automatic:
-            if blocked or status == "closed":
+            if blocked or status == CaseStatus.CLOSED:
                 out.withheld.append({"item": email.kind, "reason": blocked or "closed"})
             else:
                 out.emails.append(email)
@@ -239,15 +241,16 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
         out.first_response_at = now
         out.cancel_first_response = True
     if out.owner:
-        out.emails.append(Outgoing("handover_staff", "staff/handover", owner, person_name(owner, policy.staff_names),
+        out.emails.append(Outgoing(MessageKind.HANDOVER_STAFF, "staff/handover", owner,
+                                   person_name(owner, policy.staff_names),
                                    context(view, policy, now, previous_owner={
                                        "name": person_name(case.owner, policy.staff_names), "address": case.owner},
                                        history=list(history), **base), AUTO_GENERATED, "staff"))
     if any(c.name == "status" for c in parsed.commands):
-        out.emails.append(Outgoing("status", "staff/status", sender, author["name"],
+        out.emails.append(Outgoing(MessageKind.STATUS, "staff/status", sender, author["name"],
                                    context(view, policy, now, notes=out.notes, **base), AUTO_GENERATED, "staff"))
     if out.withheld:
-        out.emails.append(Outgoing("not_relayed", "staff/not_relayed", sender, author["name"],
+        out.emails.append(Outgoing(MessageKind.NOT_RELAYED, "staff/not_relayed", sender, author["name"],
                                    context(view, policy, now, staff=author, relayed=out.relayed,
                                            withheld=list(out.withheld),
                                            commands=[c.line for c in parsed.commands],
@@ -266,28 +269,28 @@ def customer_unreachable(address: str) -> str | None:
     return None
 
 
-def on_timer(kind: str, case: CaseView, step: StepView | None, steps: Sequence[StepView], now: datetime,
+def on_timer(kind: TimerKind, case: CaseView, step: StepView | None, steps: Sequence[StepView], now: datetime,
              policy: Policy) -> list[Outgoing]:
     """A timer fell due: remind or escalate, unless the promise was already kept."""
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         return []
     plan = plan_context(steps, now)
     owner_name = person_name(case.owner, policy.staff_names)
-    if kind == "first_response":
+    if kind == TimerKind.FIRST_RESPONSE:
         if case.first_response_at is not None:
             return []
-        ctx = context(case, policy, now, plan=plan, reason="first_response", step=None)
-        return [Outgoing("escalation", "staff/escalation", a, person_name(a, policy.staff_names), ctx,
+        ctx = context(case, policy, now, plan=plan, reason=TimerKind.FIRST_RESPONSE, step=None)
+        return [Outgoing(MessageKind.ESCALATION, "staff/escalation", a, person_name(a, policy.staff_names), ctx,
                          AUTO_GENERATED, "staff") for a in _with_owner(policy.escalation_to, case.owner)]
     if step is None or step.done_at is not None:
         return []
-    if kind == "step_reminder" and now >= step.due_at:
+    if kind == TimerKind.STEP_REMINDER and now >= step.due_at:
         return []  # fired late (the daemon was down): the overdue reminder says it better
     ctx = context(case, policy, now, plan=plan, step=step.as_dict(now), reason=kind)
-    if kind in ("step_reminder", "step_overdue"):
-        return [Outgoing("reminder", "staff/reminder", case.owner, owner_name, ctx, AUTO_GENERATED, "staff")]
-    if kind == "step_escalation":
-        return [Outgoing("escalation", "staff/escalation", a, person_name(a, policy.staff_names), ctx,
+    if kind in (TimerKind.STEP_REMINDER, TimerKind.STEP_OVERDUE):
+        return [Outgoing(MessageKind.REMINDER, "staff/reminder", case.owner, owner_name, ctx, AUTO_GENERATED, "staff")]
+    if kind == TimerKind.STEP_ESCALATION:
+        return [Outgoing(MessageKind.ESCALATION, "staff/escalation", a, person_name(a, policy.staff_names), ctx,
                          AUTO_GENERATED, "staff") for a in _with_owner(policy.escalation_to, case.owner)]
     return []
 

@@ -21,10 +21,11 @@ from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from .lifecycle import AUTO_GENERATED, Outgoing, Policy
+from .states import MessageKind, TimerKind
 
 # Which emails are gathered, and the digest each family becomes.
-FAMILIES = {"reminder": ("reminder_digest", "staff/reminder_digest"),
-            "escalation": ("escalation_digest", "staff/escalation_digest")}
+FAMILIES = {MessageKind.REMINDER: (MessageKind.REMINDER_DIGEST, "staff/reminder_digest"),
+            MessageKind.ESCALATION: (MessageKind.ESCALATION_DIGEST, "staff/escalation_digest")}
 
 
 @dataclass(frozen=True)
@@ -101,5 +102,5 @@ def item(ctx: dict[str, Any]) -> dict[str, Any]:
         "owner": {"name": ctx["owner"]["name"], "address": ctx["owner"]["address"]},
         "step": {"number": step["number"], "text": step["text"], "due_at": step["due_at"]} if step else None,
         "due_at": due,
-        "overdue": reason != "step_reminder",
+        "overdue": reason != TimerKind.STEP_REMINDER,
     }

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Collection
 
 from ..mail.inbound import InboundMail
+from .states import CaseStatus
 
 _TAG = re.compile(r"\[\s*Case\s*#\s*(\d{1,9})\s*\]", re.IGNORECASE)
 
@@ -40,7 +41,7 @@ class CaseView:
     """What routing and the case rules need to know about a stored case."""
 
     id: int
-    status: str
+    status: CaseStatus
     customer_address: str
     customer_name: str
     subject: str

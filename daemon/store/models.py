@@ -3,6 +3,8 @@
 An outgoing email is a ``Message`` row with direction ``out``: the row holds
 the final bytes and Message-ID before anything is sent, so the outbox is just
 the outgoing messages that are not yet ``sent``. All times are naive UTC.
+The values of the status, kind, direction and state columns are named in
+``cases/states.py``.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ class MailboxState(BaseModel):
 
 class Case(BaseModel):
     id = AutoField()
-    status = CharField(max_length=20, index=True)  # open, resolved, closed
+    status = CharField(max_length=20, index=True)  # CaseStatus: open, resolved, closed
     customer_address = CharField(max_length=320, index=True)
     customer_name = CharField(max_length=200, default="")
     subject = TextField(default="")
@@ -89,8 +91,8 @@ class Message(BaseModel):
 
     id = AutoField()
     case = ForeignKeyField(Case, null=True, backref="messages", on_delete="CASCADE")
-    direction = CharField(max_length=3)  # in, out
-    kind = CharField(max_length=40)  # customer, staff, automatic, bounce, acknowledgment, notification, ...
+    direction = CharField(max_length=3)  # Direction: in, out
+    kind = CharField(max_length=40)  # MessageKind: customer, staff, automatic, bounce, acknowledgment, ...
     message_id = CharField(max_length=998, index=True, null=True)
     fingerprint = CharField(max_length=998, unique=True, null=True)  # inbound dedupe key
     from_address = CharField(max_length=320, default="")
@@ -102,7 +104,7 @@ class Message(BaseModel):
     note = TextField(default="")  # why it was filed this way (automatic reason, defects, ...)
     created_at = DateTimeField()
     # Outbound delivery; null for inbound.
-    status = CharField(max_length=10, null=True)  # pending, sending, sent, failed, held, bounced
+    status = CharField(max_length=10, null=True)  # OutboxStatus: pending, sending, sent, failed, held, bounced
     raw = TextField(null=True)
     automated = BooleanField(default=False)
     attempts = IntegerField(default=0)
@@ -149,11 +151,11 @@ class Timer(BaseModel):
     """Something that must happen at a time: a reminder, an escalation. Schedules are data."""
 
     case = ForeignKeyField(Case, backref="timers", on_delete="CASCADE")
-    kind = CharField(max_length=40)  # first_response, step_reminder, step_overdue, step_escalation,
-    #                                  followup, checkin, checkin_close
+    kind = CharField(max_length=40)  # TimerKind: first_response, step_reminder, step_overdue, step_escalation,
+    #                                             followup, checkin, checkin_close
     step = ForeignKeyField(PlanStep, null=True, on_delete="CASCADE")
     due_at = DateTimeField()
-    state = CharField(max_length=10, default="waiting")  # waiting, fired, cancelled
+    state = CharField(max_length=10, default="waiting")  # TimerState: waiting, fired, cancelled
     fired_at = DateTimeField(null=True)
 
     class Meta:

@@ -28,10 +28,12 @@ from datetime import datetime, timedelta
 
 from peewee import InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase, __exception_wrapper__, fn
 
+from ..cases.states import OutboxStatus
 from .models import Message, database
 from .prepared import Prepared, param
 
-PENDING, SENDING, SENT, FAILED, HELD, BOUNCED = "pending", "sending", "sent", "failed", "held", "bounced"
+PENDING, SENDING, SENT = OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT
+FAILED, HELD, BOUNCED = OutboxStatus.FAILED, OutboxStatus.HELD, OutboxStatus.BOUNCED
 
 #: How long a claim stands without renewal. The dispatcher renews its claims
 #: every few seconds while it holds rows; only a holder that stopped renewing
