@@ -107,6 +107,17 @@ def on_checkin(case: CaseView, now: datetime, policy: Policy, *, discount_code: 
     return out
 
 
+def checkin_due(case: CaseView) -> bool:
+    """Whether a check-in timer that fell due still asks: only a case still resolved is asked for a rating
+    (nor is a discount code spent on any other)."""
+    return case.status == CaseStatus.RESOLVED
+
+
+def awaiting_rating(case: CaseView) -> bool:
+    """The check-in went out and no rating came back yet: the customer's next reply may be the rating."""
+    return case.status == CaseStatus.RESOLVED and case.checkin_sent_at is not None and case.rating_score is None
+
+
 @dataclass(frozen=True)
 class ReplyReading:
     """What a customer's reply on a case means for the aftercare."""
@@ -132,6 +143,11 @@ def read_reply(text: str, *, status: CaseStatus, awaiting_rating: bool, words: M
     return ReplyReading(rating=rating)
 
 
+def low_rating(rating: Rating, policy: AftercarePolicy) -> bool:
+    """A rating at or below ``satisfaction.reopen_at_or_below``: the case reopens, and extras may ride on it."""
+    return rating.score <= policy.reopen_at_or_below
+
+
 @dataclass
 class RatingOutcome:
     status: CaseStatus  # the case's new status
@@ -143,7 +159,7 @@ def on_rating(case: CaseView, rating: Rating, now: datetime, policy: Policy, aft
               discount_code: str | None = None, apology: bool = False) -> RatingOutcome:
     """A low rating reopens and escalates, and asks what would make it right; a better one closes with thanks."""
     rating_ctx = {"score": rating.score, "comment": rating.comment}
-    if rating.score <= aftercare.reopen_at_or_below:
+    if low_rating(rating, aftercare):
         ctx = context(CaseView(**{**case.__dict__, "status": CaseStatus.OPEN}), policy, now, rating=rating_ctx,
                       discount={"code": discount_code, "value": aftercare.extras.discount_value}
                       if discount_code else None, apology=apology)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
 from ..durations import humanize
-from ..mail.inbound import InboundMail
+from ..mail.inbound import DeliveryReport, InboundMail
 from .routing import CaseView, case_subject
 from .states import CaseStatus, MessageKind
 
@@ -181,6 +181,12 @@ class BouncedEmail:
     to: str
     subject: str
     message_id: str
+
+
+def bounce_is_failure(report: DeliveryReport | None) -> bool:
+    """A report that names no action, or a bounce in no standard form at all (no report), is a failure;
+    "delayed" and "delivered" reports are only filed."""
+    return report is None or report.action in ("failed", "")
 
 
 def on_bounce(case: CaseView, bounced: Sequence[BouncedEmail], mail: InboundMail, now: datetime,

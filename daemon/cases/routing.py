@@ -50,6 +50,10 @@ class CaseView:
     first_response_due_at: datetime | None = None
     first_response_at: datetime | None = None
     participants: frozenset[str] = frozenset()
+    # What the aftercare rules read: a reopening counts, a rating is awaited only after the check-in.
+    reopened_count: int = 0
+    checkin_sent_at: datetime | None = None
+    rating_score: int | None = None
 
 
 class Route(enum.Enum):
