@@ -24,7 +24,7 @@ from .cases.states import MessageKind
 from .cases.verification import Verdict, bounced_row, recipients, verify_staff
 from .config import Config
 from .mail.automatic import automatic_reason, is_bounce_sender
-from .mail.inbound import InboundMail
+from .inbound import InboundMail
 from .mail.quoting import new_text
 from .mailer import Mailer
 from .store import discounts, repository

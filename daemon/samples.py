@@ -15,7 +15,7 @@ from .cases.routing import CaseView
 from .cases.verification import reply_address
 from .casework import aftercare_policy_from, case_view, policy_from
 from .config import Config
-from .mail.inbound import Attachment, DeliveryReport, InboundMail
+from .inbound import Attachment, DeliveryReport, InboundMail
 from .templates import TemplateProblem, Templates
 
 SAMPLE_TEXT = ("Hello,\n\nI ordered a kettle (order 10234) two weeks ago and it arrived with a cracked lid. "

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
 from ..durations import humanize
-from ..mail.inbound import DeliveryReport, InboundMail
+from ..inbound import DeliveryReport, InboundMail
 from .routing import CaseView, case_subject
 from .states import CaseStatus, MessageKind
 

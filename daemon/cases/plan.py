@@ -16,8 +16,8 @@ from datetime import datetime, time
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from ..mail.compose import writable_address
-from ..mail.inbound import InboundMail
+from ..addresses import writable_address
+from ..inbound import InboundMail
 from .calendar import BusinessHours
 from .commands import CommandError, ParsedReply, resolve_when
 from .lifecycle import AUTO_GENERATED, Outgoing, Policy, context, message_context, person_name

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Collection
 
-from ..mail.inbound import InboundMail
+from ..inbound import InboundMail
 from .states import CaseStatus
 
 _TAG = re.compile(r"\[\s*Case\s*#\s*(\d{1,9})\s*\]", re.IGNORECASE)

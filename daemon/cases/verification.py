@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Collection, Iterable
 
-from ..mail.inbound import InboundMail
+from ..inbound import InboundMail
 
 TOKEN_LENGTH = 16
 _TOKEN = re.compile(r"\+c(\d{1,9})\.([0-9a-f]{%d})@" % TOKEN_LENGTH)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from .inbound import InboundMail
+from ..inbound import InboundMail
 
 __all__ = ["automatic_reason", "is_bounce_sender", "AUTO_SUBJECT_PREFIXES"]
 

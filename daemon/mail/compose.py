@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
+from ..addresses import writable_address  # noqa: F401 - compose refuses what it cannot write
 from ..templates import RenderedEmail, one_line
 
 MAX_REFERENCES = 20
@@ -66,17 +67,6 @@ def _safe_id(mid: str, utf8: bool = False) -> str | None:
             or not (utf8 or mid.isascii())):
         return None
     return mid
-
-
-_ADDR_BAD = set(" \t\r\n\"<>()[],;:\\")
-
-
-def writable_address(addr: str) -> bool:
-    """Whether we can put this address in a header without the stdlib reinterpreting it: one @, no
-    encoded-word syntax (which the address parser would decode), no spaces, quotes or controls."""
-    local, at, domain = addr.rpartition("@")
-    return (bool(local) and bool(at) and bool(domain) and "@" not in local and "=?" not in addr
-            and not any(ch in _ADDR_BAD or ord(ch) < 32 for ch in addr))
 
 
 def _encoded_words(text: str) -> list[str]:

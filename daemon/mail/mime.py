@@ -23,7 +23,7 @@ from email.utils import unquote
 
 from .decoding import _B64_DELETE, _clean_text, _decode_bytes, _decode_header, _one_line
 from .headers import _normalise_headers, _normalise_message_id, _raw_header
-from .inbound import Attachment
+from ..inbound import Attachment
 
 MAX_DEPTH = 50  # MIME nesting we follow; deeper parts are ignored (defect noted)
 MAX_PARTS = 1000  # parts we look at in one message

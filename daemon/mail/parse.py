@@ -28,7 +28,7 @@ from email.policy import compat32
 
 from .decoding import _clean_text, _decode_bytes, _dedupe
 from .headers import _HeaderFields
-from .inbound import Attachment, DeliveryReport, InboundMail
+from ..inbound import Attachment, DeliveryReport, InboundMail
 from .mime import MAX_DEPTH, MAX_PARTS, MAX_TEXT, _Parser
 from .reports import _delivery_report
 

@@ -19,7 +19,7 @@ from email.message import Message
 
 from .decoding import _decode_header, _dedupe, _one_line
 from .headers import _HeaderFields, _addresses, _all_raw, _clean_address, _normalise_message_id
-from .inbound import DeliveryReport
+from ..inbound import DeliveryReport
 from .mime import _content_type, _param
 
 _BOUNCE_SENDERS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}

@@ -18,7 +18,7 @@ from ..cases.plan import StaffOutcome, StepView, TimerSpec
 from ..cases.routing import CaseView
 from ..cases.states import Direction, MessageKind, OutboxStatus, TimerKind, TimerState
 from ..cases.transitions import CaseChange
-from ..mail.inbound import InboundMail
+from ..inbound import InboundMail
 from .models import Case, InboundFailure, Message, PlanStep, Setting, Timer, database
 from .prepared import Prepared, PreparedInsert, param
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from daemon.cases import lifecycle
 from daemon.cases.lifecycle import Policy
 from daemon.cases.routing import CaseView
-from daemon.mail.inbound import InboundMail
+from daemon.inbound import InboundMail
 
 NOW = datetime(2026, 3, 2, 9, 0)
 POLICY = Policy(first_response_due=timedelta(hours=24), support_name="Acme Support",

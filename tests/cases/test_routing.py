@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from daemon.cases.routing import CaseView, Route, case_tag, route, strip_tag
-from daemon.mail.inbound import DeliveryReport, InboundMail
+from daemon.inbound import DeliveryReport, InboundMail
 
 STAFF = ("jane@example.com", "sam@example.com")
 NOW = datetime(2026, 3, 2, 9, 0)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from daemon.mail.automatic import AUTO_SUBJECT_PREFIXES, automatic_reason
-from daemon.mail.inbound import DeliveryReport, InboundMail
+from daemon.inbound import DeliveryReport, InboundMail
 from daemon.mail.parse import parse
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import daemon.mail.parse as parse_module
-from daemon.mail.inbound import Attachment, DeliveryReport, InboundMail
+from daemon.inbound import Attachment, DeliveryReport, InboundMail
 from daemon.mail.parse import MAX_DEPTH, parse
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from daemon.cases.commands import COMMANDS, CommandError, parse_reply, resolve_when
 from daemon.cases.ratings import DEFAULT_WORDS, parse_rating
 from daemon.durations import DurationError, format_duration, parse_duration
-from daemon.mail.inbound import InboundMail
+from daemon.inbound import InboundMail
 from daemon.mail.parse import parse
 
 pytestmark = pytest.mark.reliability

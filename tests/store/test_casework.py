@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 
 from daemon.casework import Casework
-from daemon.mail.inbound import DeliveryReport, InboundMail
+from daemon.inbound import DeliveryReport, InboundMail
 from daemon.store import outbox
 from daemon.store.database import SCHEMA_VERSION, current_version, migrate
 from daemon.store.models import Case, Message

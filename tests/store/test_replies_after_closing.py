@@ -13,7 +13,7 @@ from daemon.casework import Casework
 from daemon.cases import aftercare
 from daemon.cases.ratings import Rating
 from daemon.cases.verification import reply_address
-from daemon.mail.inbound import Attachment, InboundMail
+from daemon.inbound import Attachment, InboundMail
 from daemon.store.models import Case, Message, Timer
 from daemon.templates import Templates
 

@@ -15,7 +15,7 @@ import pytest
 from daemon.casework import Casework
 from daemon.cases.verification import reply_address
 from daemon.config import load_config
-from daemon.mail.inbound import InboundMail
+from daemon.inbound import InboundMail
 from daemon.store.models import Case, Message, PlanStep, Timer
 from daemon.templates import Templates
 
