@@ -31,8 +31,10 @@ system-deps:
 demo: system-deps venv
 	$(VENV)/bin/aftercare demo
 
+# Four workers on two cores: most tests wait on real servers, not on the CPU (README: "Running the tests").
+PYTEST_WORKERS ?= 4
 test: system-deps venv
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Not part of `make test`: a few minutes of load on loopback. Prints a table, rewrites the last-run
 # block of bench/RESULTS.md and bench/last-run.json; BENCH_ARGS=--quick for smaller sizes.
