@@ -34,7 +34,7 @@ demo: system-deps venv
 # Four workers on two cores: most tests wait on real servers, not on the CPU (README: "Running the tests").
 PYTEST_WORKERS ?= 4
 test: system-deps venv
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Not part of `make test`: a few minutes of load on loopback. Prints a table, rewrites the last-run
 # block of bench/RESULTS.md and bench/last-run.json; BENCH_ARGS=--quick for smaller sizes.

@@ -1,5 +1,5 @@
 """Real servers for every test that asks: Dovecot, an SMTP server, PostgreSQL."""
-pytest_plugins = ["daemon.testing.fixtures"]
+pytest_plugins = ["server_fixtures"]  # tests/server_fixtures.py: test-only, not shipped in the wheel
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,7 +11,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
 from daemon.testing.dovecot import Dovecot
-from daemon.testing.fixtures import (  # noqa: F401 - pytest fixtures
+from server_fixtures import (  # noqa: F401 - pytest fixtures
     dovecot,
     dovecot_factory,
     postgres_url,

@@ -2,7 +2,7 @@
 
 Every module here carries ``pytestmark = pytest.mark.reliability``; run only this suite with
 ``pytest tests/reliability`` or ``-m reliability``, or leave it out with ``-m "not reliability"``.
-The servers come from ``daemon.testing.fixtures`` (loaded by tests/conftest.py); the Stack and raw
+The servers come from ``tests/server_fixtures.py`` (loaded by tests/conftest.py); the Stack and raw
 mail helpers from tests/e2e/e2e_support.py.
 """
 from __future__ import annotations

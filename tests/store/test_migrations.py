@@ -17,7 +17,7 @@ from peewee import SqliteDatabase
 from daemon.store import migrations
 from daemon.store.database import SCHEMA_VERSION, current_version, make_database, migrate
 from daemon.store.models import ALL_MODELS, Case, Message, database
-from daemon.testing.fixtures import PG_ADMIN_URL
+from server_fixtures import PG_ADMIN_URL
 
 NOW = datetime(2026, 3, 2, 9, 0)
 

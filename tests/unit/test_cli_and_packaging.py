@@ -73,12 +73,18 @@ def test_a_non_editable_install_finds_its_templates(tmp_path):
     src = tmp_path / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
                                                              ".pytest_cache", ".hypothesis", "corpus"))
-    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
                           "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+    # No deprecation or package-discovery warnings from the build (licence as SPDX, templates as package data).
+    warned = [line for line in (out.stdout + out.stderr).splitlines()
+              if "BuildBackendWarning" in line or "SetuptoolsDeprecationWarning" in line]
+    assert warned == []
     wheel = next((tmp_path / "dist").glob("aftercare-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "daemon/bundled_templates/customer/acknowledgment.txt" in names
+    assert "daemon/testing/dovecot.py" in names  # aftercare demo needs it
+    assert not [n for n in names if n.endswith("fixtures.py")]  # the pytest fixtures stay in tests/
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next(venv.glob("lib/python*/site-packages"))

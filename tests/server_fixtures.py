@@ -1,11 +1,7 @@
-"""Reusable pytest fixtures: real Dovecot, real SMTP, real PostgreSQL.
+"""Pytest fixtures for real servers: Dovecot, an SMTP server, PostgreSQL (shared and a cluster of a test's own).
 
-Import the ones a test module needs (pytest finds fixtures in the module's
-namespace)::
-
-    from daemon.testing.fixtures import dovecot, smtp_sink  # noqa: F401
-
-They are written so they can later move into ``tests/conftest.py`` unchanged.
+Loaded for every test by ``tests/conftest.py``. It lives in tests/, not in the package, because it needs
+pytest: the wheel ships the servers themselves (``daemon.testing``, which ``aftercare demo`` uses), not this.
 
 Missing infrastructure (no dovecot binary, PostgreSQL unreachable) skips the
 test, unless ``AFTERCARE_REQUIRE_INTEGRATION=1`` is set (CI), in which case it
