@@ -33,9 +33,9 @@ from imapclient import IMAPClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from daemon.testing.daemonproc import DaemonProcess, write_config  # noqa: E402
-from daemon.testing.dovecot import Dovecot  # noqa: E402
-from daemon.testing.smtpsink import SmtpSink  # noqa: E402
+from aftercare.testing.daemonproc import DaemonProcess, write_config  # noqa: E402
+from aftercare.testing.dovecot import Dovecot  # noqa: E402
+from aftercare.testing.smtpsink import SmtpSink  # noqa: E402
 
 PASSWORD = "bench"
 
@@ -211,8 +211,8 @@ def daemon_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, profile
 # --- 3. scale -----------------------------------------------------------------
 
 def build_scale_db(url: str, cases: int, steps_per_case: int, messages_per_case: int) -> None:
-    from daemon.store.database import open_database
-    from daemon.store.models import Case, Message, PlanStep, Timer, database
+    from aftercare.store.database import open_database
+    from aftercare.store.models import Case, Message, PlanStep, Timer, database
     open_database(url)
     base = datetime(2026, 1, 1)
     far = datetime(2030, 1, 1)
@@ -252,13 +252,13 @@ def build_scale_db(url: str, cases: int, steps_per_case: int, messages_per_case:
 
 def time_scheduler(url: str, due: int) -> float:
     """Milliseconds for one timer pass (median of several) with ``due`` timers due."""
-    from daemon.casework import Casework
-    from daemon.config import load_config
-    from daemon.log import setup_logging
+    from aftercare.casework import Casework
+    from aftercare.config import load_config
+    from aftercare.log import setup_logging
     setup_logging("json", "error")  # the daemon logs each fired timer; that is not what is measured here
-    from daemon.store.database import open_database
-    from daemon.store.models import Timer, database
-    from daemon.templates import Templates
+    from aftercare.store.database import open_database
+    from aftercare.store.models import Timer, database
+    from aftercare.templates import Templates
     db = open_database(url)
     cfg = load_config(CONFIG_FOR_SCALE)
     cw = Casework(cfg, Templates(None))
@@ -372,7 +372,7 @@ def main() -> int:
                 cfg = write_config(work / f"scale-{name}.toml", imap_port=dovecot.port, smtp_port=sink.port,
                                    imap_user="floor", imap_password=PASSWORD, database_url=url)
                 t0 = time.monotonic()
-                out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "cases", "list",
+                out = subprocess.run([sys.executable, "-m", "aftercare", "--config", str(cfg), "cases", "list",
                                       "--status", "open", "--json"], capture_output=True, text=True)
                 list_s = time.monotonic() - t0
                 with DaemonProcess(cfg, work / f"scale-{name}.log") as d:

@@ -1,4 +1,4 @@
-"""``python -m daemon`` is the ``aftercare`` command."""
+"""``python -m aftercare`` is the ``aftercare`` command."""
 import sys
 
 from .cli import main

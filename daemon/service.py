@@ -40,7 +40,7 @@ STOP_JOIN_SECONDS = 8.0
 
 
 class Worker:
-    """A thread running one loop (``daemon.loop.Loop``), made afresh if it ever dies of an unexpected error."""
+    """A thread running one loop (``aftercare.loop.Loop``), made afresh if it ever dies of an unexpected error."""
 
     def __init__(self, name: str, target_factory: Callable[[threading.Event], Loop]):
         self.name = name

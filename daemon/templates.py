@@ -44,7 +44,7 @@ class RenderedEmail:
 def bundled_directory() -> Path:
     """The templates shipped with Aftercare (inside the wheel, or the checkout's templates/)."""
     try:
-        path = Path(str(resources.files("daemon.bundled_templates")))
+        path = Path(str(resources.files("aftercare.bundled_templates")))
         if (path / "customer").is_dir():
             return path
     except (ModuleNotFoundError, TypeError):

@@ -1,1 +1,1 @@
-"""Bundled email templates (installed as daemon.bundled_templates)."""
+"""Bundled email templates (installed as aftercare.bundled_templates)."""

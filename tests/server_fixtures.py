@@ -1,7 +1,7 @@
 """Pytest fixtures for real servers: Dovecot, an SMTP server, PostgreSQL (shared and a cluster of a test's own).
 
 Loaded for every test by ``tests/conftest.py``. It lives in tests/, not in the package, because it needs
-pytest: the wheel ships the servers themselves (``daemon.testing``, which ``aftercare demo`` uses), not this.
+pytest: the wheel ships the servers themselves (``aftercare.testing``, which ``aftercare demo`` uses), not this.
 
 Missing infrastructure (no dovecot binary, PostgreSQL unreachable) skips the
 test, unless ``AFTERCARE_REQUIRE_INTEGRATION=1`` is set (CI), in which case it
@@ -18,9 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from daemon.testing.dovecot import Dovecot
-from daemon.testing.pgcluster import PgCluster
-from daemon.testing.smtpsink import SmtpSink
+from aftercare.testing.dovecot import Dovecot
+from aftercare.testing.pgcluster import PgCluster
+from aftercare.testing.smtpsink import SmtpSink
 
 __all__ = [
     "DOVECOT_USERS",

@@ -10,14 +10,14 @@ import pytest
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
-from daemon.testing.dovecot import Dovecot
+from aftercare.testing.dovecot import Dovecot
 from server_fixtures import (  # noqa: F401 - pytest fixtures
     dovecot,
     dovecot_factory,
     postgres_url,
     smtp_sink,
 )
-from daemon.testing.smtpsink import SmtpSink
+from aftercare.testing.smtpsink import SmtpSink
 
 RAW = (
     b"From: Customer <customer@example.test>\r\n"

@@ -1,6 +1,6 @@
 """The real daemon as a child process, for end-to-end tests and the demo.
 
-It runs ``python -m daemon run`` exactly as systemd would, so tests can kill it
+It runs ``python -m aftercare run`` exactly as systemd would, so tests can kill it
 with SIGKILL, send SIGHUP, and read its JSON log lines.
 """
 from __future__ import annotations
@@ -76,7 +76,7 @@ class DaemonProcess:
         env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
         env.update({"PYTHONUNBUFFERED": "1", **self.env})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "--config", str(self.config_path), "run", "--log-format", "json"],
+            [sys.executable, "-m", "aftercare", "--config", str(self.config_path), "run", "--log-format", "json"],
             stdout=self._log_file, stderr=subprocess.STDOUT, env=env,
         )
         return self
@@ -154,5 +154,5 @@ class DaemonProcess:
 
 def run_cli(config_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run an ``aftercare`` subcommand as an operator would."""
-    return subprocess.run([sys.executable, "-m", "daemon", "--config", str(config_path), *args],
+    return subprocess.run([sys.executable, "-m", "aftercare", "--config", str(config_path), *args],
                           capture_output=True, text=True, timeout=timeout)

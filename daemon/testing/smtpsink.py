@@ -16,7 +16,7 @@ told to fail (``refuse``) or go away (``stop``) to exercise retry paths::
         sink.stop()               # outage: connection refused
         sink.start()              # same port again
 
-aiosmtpd is imported lazily, so importing :mod:`daemon.testing` does not need it.
+aiosmtpd is imported lazily, so importing :mod:`aftercare.testing` does not need it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
-    from daemon.testing.dovecot import Dovecot
+    from aftercare.testing.dovecot import Dovecot
 
 __all__ = ["Received", "SmtpSink"]
 

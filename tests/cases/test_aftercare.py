@@ -4,12 +4,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.cases import aftercare
-from daemon.cases.aftercare import AftercarePolicy, Extras
-from daemon.cases.calendar import BusinessHours
-from daemon.cases.lifecycle import Policy
-from daemon.cases.ratings import Rating
-from daemon.cases.routing import CaseView
+from aftercare.cases import aftercare
+from aftercare.cases.aftercare import AftercarePolicy, Extras
+from aftercare.cases.calendar import BusinessHours
+from aftercare.cases.lifecycle import Policy
+from aftercare.cases.ratings import Rating
+from aftercare.cases.routing import CaseView
 
 NOW = datetime(2026, 3, 6, 17, 30)  # a Friday, 17:30 UTC
 POLICY = Policy(first_response_due=timedelta(hours=24), support_name="Acme Support",
@@ -113,7 +113,7 @@ def test_a_checkin_already_far_enough_behind_the_followup_stays_where_it_is():
 
 
 def read(text, status="resolved", awaiting=True):
-    from daemon.cases.ratings import DEFAULT_WORDS
+    from aftercare.cases.ratings import DEFAULT_WORDS
     return aftercare.read_reply(text, status=status, awaiting_rating=awaiting, words=DEFAULT_WORDS,
                                 reopen_at_or_below=CARE.reopen_at_or_below)
 
@@ -121,7 +121,7 @@ def read(text, status="resolved", awaiting=True):
 @pytest.mark.parametrize("text", ["5 stars for Jane, but the kettle broke again.", "4 - but it still doesn't work",
                                   "Good, but it still does not work"])
 def test_a_reply_that_reads_like_a_good_rating_but_says_it_is_not_fixed_reopens(text):
-    from daemon.cases.ratings import DEFAULT_WORDS, parse_rating
+    from aftercare.cases.ratings import DEFAULT_WORDS, parse_rating
     assert parse_rating(text, DEFAULT_WORDS).score > CARE.reopen_at_or_below  # a rating that would close the case
     assert read(text) == aftercare.ReplyReading(rating=None, not_fixed=True)
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from daemon.cases.calendar import BusinessHours, parse_clock, parse_days
+from aftercare.cases.calendar import BusinessHours, parse_clock, parse_days
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

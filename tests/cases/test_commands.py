@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from daemon.cases.commands import (COMMANDS, EXTRAS, MAX_TEXT, Command, CommandError, When, parse_reply,
+from aftercare.cases.commands import (COMMANDS, EXTRAS, MAX_TEXT, Command, CommandError, When, parse_reply,
                                    resolve_when)
 
 NOW = datetime(2026, 3, 2, 9, 0)  # naive UTC, a Monday

@@ -1,10 +1,10 @@
 """What opening a case and answering on it send: the case rules with an injected now."""
 from datetime import datetime, timedelta
 
-from daemon.cases import lifecycle
-from daemon.cases.lifecycle import Policy
-from daemon.cases.routing import CaseView
-from daemon.inbound import InboundMail
+from aftercare.cases import lifecycle
+from aftercare.cases.lifecycle import Policy
+from aftercare.cases.routing import CaseView
+from aftercare.inbound import InboundMail
 
 NOW = datetime(2026, 3, 2, 9, 0)
 POLICY = Policy(first_response_due=timedelta(hours=24), support_name="Acme Support",
@@ -51,8 +51,8 @@ def test_a_case_without_a_sender_address_is_still_shown_to_the_owner():
 
 
 def test_first_staff_reply_stamps_first_response_and_later_ones_do_not():
-    from daemon.cases import plan
-    from daemon.cases.commands import parse_reply
+    from aftercare.cases import plan
+    from aftercare.cases.commands import parse_reply
     staff = mail(sender="jane@example.com")
     out = plan.work_reply(view(), [], parse_reply("We are on it."), staff, NOW, POLICY)
     assert out.first_response_at == NOW and out.cancel_first_response
@@ -65,8 +65,8 @@ def test_first_staff_reply_stamps_first_response_and_later_ones_do_not():
 
 
 def test_an_empty_staff_reply_relays_nothing():
-    from daemon.cases import plan
-    from daemon.cases.commands import parse_reply
+    from aftercare.cases import plan
+    from aftercare.cases.commands import parse_reply
     out = plan.work_reply(view(), [], parse_reply("  \n"), mail(sender="jane@example.com"), NOW, POLICY)
     assert out.emails == [] and out.first_response_at is None
 

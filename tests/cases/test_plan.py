@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.cases import plan
-from daemon.cases.calendar import BusinessHours
-from daemon.cases.commands import CommandError, parse_reply
-from daemon.cases.lifecycle import Policy
-from daemon.cases.plan import StepView, TimerSpec, first_response_timer, on_timer, step_timers, work_reply
-from daemon.cases.routing import CaseView
-from daemon.inbound import InboundMail
+from aftercare.cases import plan
+from aftercare.cases.calendar import BusinessHours
+from aftercare.cases.commands import CommandError, parse_reply
+from aftercare.cases.lifecycle import Policy
+from aftercare.cases.plan import StepView, TimerSpec, first_response_timer, on_timer, step_timers, work_reply
+from aftercare.cases.routing import CaseView
+from aftercare.inbound import InboundMail
 
 NOW = datetime(2026, 3, 2, 9, 0)  # Monday, naive UTC (10:00 in Berlin)
 JANE, SAM, BOSS, MARIA = "jane@example.com", "sam@example.com", "boss@example.com", "maria@example.net"
@@ -484,7 +484,7 @@ def test_refusals_quote_the_line_as_typed():
 
 
 def mail_with(text, attachments=(), sender=JANE):
-    from daemon.inbound import Attachment
+    from aftercare.inbound import Attachment
     return replace(mail(text, sender), attachments=tuple(Attachment(n, "application/pdf", 2048) for n in attachments))
 
 

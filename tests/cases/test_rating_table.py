@@ -7,7 +7,7 @@ the caller decides what wins. ``says_not_fixed`` has no Russian or Japanese phra
 """
 import pytest
 
-from daemon.cases.ratings import parse_rating, says_not_fixed
+from aftercare.cases.ratings import parse_rating, says_not_fixed
 
 ANY = object()
 

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from daemon.cases.ratings import DEFAULT_WORDS, Rating, parse_rating, says_not_fixed
+from aftercare.cases.ratings import DEFAULT_WORDS, Rating, parse_rating, says_not_fixed
 
 # --- ratings ----------------------------------------------------------------------------------------------------
 

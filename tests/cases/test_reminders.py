@@ -2,11 +2,11 @@
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from daemon.cases import plan, reminders
-from daemon.cases.lifecycle import Policy
-from daemon.cases.plan import StepView, on_timer
-from daemon.cases.reminders import Decided, gather
-from daemon.cases.routing import CaseView
+from aftercare.cases import plan, reminders
+from aftercare.cases.lifecycle import Policy
+from aftercare.cases.plan import StepView, on_timer
+from aftercare.cases.reminders import Decided, gather
+from aftercare.cases.routing import CaseView
 
 NOW = datetime(2026, 3, 9, 9, 0)
 JANE, SAM, BOSS = "jane@example.com", "sam@example.com", "boss@example.com"

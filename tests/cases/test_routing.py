@@ -1,8 +1,8 @@
 """Which case an email belongs to: conversations against the pure routing rules."""
 from datetime import datetime
 
-from daemon.cases.routing import CaseView, Route, case_tag, route, strip_tag
-from daemon.inbound import DeliveryReport, InboundMail
+from aftercare.cases.routing import CaseView, Route, case_tag, route, strip_tag
+from aftercare.inbound import DeliveryReport, InboundMail
 
 STAFF = ("jane@example.com", "sam@example.com")
 NOW = datetime(2026, 3, 2, 9, 0)

@@ -2,9 +2,9 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from daemon.cases.verification import (TOKEN_LENGTH, authentication_passes, make_token, recipients, reply_address,
+from aftercare.cases.verification import (TOKEN_LENGTH, authentication_passes, make_token, recipients, reply_address,
                                        token_case, verify_staff)
-from daemon.inbound import InboundMail
+from aftercare.inbound import InboundMail
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 SUPPORT = "support@example.com"

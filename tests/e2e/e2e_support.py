@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from email.utils import make_msgid
 from pathlib import Path
 
-from daemon.testing.daemonproc import DaemonProcess, run_cli, write_config
-from daemon.testing.dovecot import Dovecot
-from daemon.testing.smtpsink import SmtpSink
+from aftercare.testing.daemonproc import DaemonProcess, run_cli, write_config
+from aftercare.testing.dovecot import Dovecot
+from aftercare.testing.smtpsink import SmtpSink
 
 SUPPORT = ("support", "secret")
 

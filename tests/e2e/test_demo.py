@@ -1,5 +1,5 @@
 """`make demo` is what a new user sees first: it must keep working."""
-from daemon.demo import run_demo
+from aftercare.demo import run_demo
 
 
 def test_the_demo_runs_a_complaint_through_to_a_rating(tmp_path, capsys, dovecot):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import signal
 import time
 
-from daemon.testing.daemonproc import DaemonProcess
-from daemon.testing.smtpsink import SmtpSink
+from aftercare.testing.daemonproc import DaemonProcess
+from aftercare.testing.smtpsink import SmtpSink
 from e2e_support import Stack, complaint
 
 

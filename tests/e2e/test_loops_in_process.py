@@ -1,7 +1,7 @@
 """Each loop run in-process until idle against the real servers: the edges are handed in, not built inside.
 
 This is the seam a new intake (LMTP), a second mailbox or another token source plugs into: a loop is a
-``daemon.loop.Loop``, the service runs a list of them, and a test can drive one step by step.
+``aftercare.loop.Loop``, the service runs a list of them, and a test can drive one step by step.
 """
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from datetime import timedelta
 
 import pytest
 
-from daemon.casework import Casework
-from daemon.clock import utcnow
-from daemon.config import load_config
-from daemon.dispatch import Dispatcher
-from daemon.intake import Intake
-from daemon.mail.imap import Mailbox
-from daemon.mail.smtp import SmtpSender
-from daemon.store.database import open_database
-from daemon.store.models import Case, Message, Timer, database
-from daemon.templates import Templates
-from daemon.testing.daemonproc import write_config
-from daemon.timers import Timers
-from daemon.trouble import Troubles
+from aftercare.casework import Casework
+from aftercare.clock import utcnow
+from aftercare.config import load_config
+from aftercare.dispatch import Dispatcher
+from aftercare.intake import Intake
+from aftercare.mail.imap import Mailbox
+from aftercare.mail.smtp import SmtpSender
+from aftercare.store.database import open_database
+from aftercare.store.models import Case, Message, Timer, database
+from aftercare.templates import Templates
+from aftercare.testing.daemonproc import write_config
+from aftercare.timers import Timers
+from aftercare.trouble import Troubles
 from e2e_support import SUPPORT, complaint
 
 

@@ -2,8 +2,8 @@
 and fetching is bounded."""
 import time
 
-from daemon.config import MailboxConfig, Secret
-from daemon.mail.imap import Mailbox
+from aftercare.config import MailboxConfig, Secret
+from aftercare.mail.imap import Mailbox
 
 
 def support_mailbox(dovecot) -> Mailbox:
@@ -53,7 +53,7 @@ def test_a_server_that_repeats_exists_costs_one_extra_scan_a_second_not_a_busy_l
 
 
 def test_fetch_batches_are_bounded_by_count_and_by_size(dovecot, monkeypatch):
-    from daemon.mail import imap
+    from aftercare.mail import imap
     monkeypatch.setattr(imap, "FETCH_BATCH_BYTES", 300_000)
     big = raw(99).replace(b"Broken.", b"x" * 200_000)
     with dovecot.client("support", "secret") as other:

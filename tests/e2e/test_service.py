@@ -7,7 +7,7 @@ import socket
 import sqlite3
 import time
 
-from daemon.testing.daemonproc import DaemonProcess
+from aftercare.testing.daemonproc import DaemonProcess
 
 from e2e_support import complaint
 
@@ -127,7 +127,7 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(sqlite_stack):
 
 def test_a_refused_smtp_login_keeps_emails_waiting_instead_of_failing_them(tmp_path, dovecot):
     from e2e_support import Stack
-    from daemon.testing.smtpsink import SmtpSink
+    from aftercare.testing.smtpsink import SmtpSink
     with SmtpSink(username="aftercare", password="right-password") as sink:
         s = Stack(tmp_path, dovecot, sink, f"sqlite:///{tmp_path}/aftercare.db")
         s.write_config(max_retry_interval="1s")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.mail.automatic import AUTO_SUBJECT_PREFIXES, automatic_reason
-from daemon.inbound import DeliveryReport, InboundMail
-from daemon.mail.parse import parse
+from aftercare.mail.automatic import AUTO_SUBJECT_PREFIXES, automatic_reason
+from aftercare.inbound import DeliveryReport, InboundMail
+from aftercare.mail.parse import parse
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 OWN = frozenset({"support@example.com", "aftercare@support.example.com"})

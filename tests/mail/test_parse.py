@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import daemon.mail.parse as parse_module
-from daemon.inbound import Attachment, DeliveryReport, InboundMail
-from daemon.mail.parse import MAX_DEPTH, parse
+import aftercare.mail.parse as parse_module
+from aftercare.inbound import Attachment, DeliveryReport, InboundMail
+from aftercare.mail.parse import MAX_DEPTH, parse
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.mail.parse import parse
-from daemon.mail.quoting import new_text
+from aftercare.mail.parse import parse
+from aftercare.mail.quoting import new_text
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Callable, Iterable
 
-from daemon.testing.dovecot import Dovecot
+from aftercare.testing.dovecot import Dovecot
 from e2e_support import SUPPORT
 
 

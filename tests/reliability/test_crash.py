@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from daemon.testing.daemonproc import DaemonProcess, write_config
+from aftercare.testing.daemonproc import DaemonProcess, write_config
 from e2e_support import complaint
 from reliability_support import FreezableProxy, append_all, log_events, outbox_unfinished, sql, wait_until
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import psycopg2
 import pytest
 
-from daemon.testing.daemonproc import DaemonProcess
+from aftercare.testing.daemonproc import DaemonProcess
 from e2e_support import Stack, complaint
 from reliability_support import append_all, log_events, wait_until
 

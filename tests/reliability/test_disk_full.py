@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.testing.daemonproc import DaemonProcess
+from aftercare.testing.daemonproc import DaemonProcess
 from server_fixtures import require_integration
 from e2e_support import Stack, complaint
 from reliability_support import log_events, wait_until

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.mail.parse import parse
-from daemon.testing.daemonproc import DaemonProcess
+from aftercare.mail.parse import parse
+from aftercare.testing.daemonproc import DaemonProcess
 from e2e_support import SUPPORT, complaint
 from hostile_mail import EVALUATED, JINJA, VICTIM, Hostile, double_encoded, encoded_word_in_address, generated
 from reliability_support import log_events, outbox_unfinished, parsed, plain_text, sql, wait_until

@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from daemon.testing.daemonproc import DaemonProcess, run_cli, write_config
-from daemon.testing.smtpsink import SmtpSink
+from aftercare.testing.daemonproc import DaemonProcess, run_cli, write_config
+from aftercare.testing.smtpsink import SmtpSink
 from e2e_support import Stack, complaint, reply_to
 from reliability_support import log_events, parsed, plain_text, wait_until
 

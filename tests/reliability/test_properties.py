@@ -1,9 +1,9 @@
 """Property-based: the parsers that see outside input never raise anything but their own documented error.
 
-* ``daemon.mail.parse.parse``: never raises, on any bytes (and gives one-line header values);
-* ``daemon.cases.commands.parse_reply``: raises only ``CommandError`` (and what it accepts can be resolved);
-* ``daemon.cases.ratings.parse_rating``: never raises; a rating it finds is 1..5;
-* ``daemon.durations.parse_duration``: raises only ``DurationError``; what it accepts round-trips.
+* ``aftercare.mail.parse.parse``: never raises, on any bytes (and gives one-line header values);
+* ``aftercare.cases.commands.parse_reply``: raises only ``CommandError`` (and what it accepts can be resolved);
+* ``aftercare.cases.ratings.parse_rating``: never raises; a rating it finds is 1..5;
+* ``aftercare.durations.parse_duration``: raises only ``DurationError``; what it accepts round-trips.
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.cases.commands import COMMANDS, CommandError, parse_reply, resolve_when
-from daemon.cases.ratings import DEFAULT_WORDS, parse_rating
-from daemon.durations import DurationError, format_duration, parse_duration
-from daemon.inbound import InboundMail
-from daemon.mail.parse import parse
+from aftercare.cases.commands import COMMANDS, CommandError, parse_reply, resolve_when
+from aftercare.cases.ratings import DEFAULT_WORDS, parse_rating
+from aftercare.durations import DurationError, format_duration, parse_duration
+from aftercare.inbound import InboundMail
+from aftercare.mail.parse import parse
 
 pytestmark = pytest.mark.reliability
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.testing.daemonproc import DaemonProcess, write_config
+from aftercare.testing.daemonproc import DaemonProcess, write_config
 from e2e_support import complaint
 from reliability_support import FreezableProxy, NotifySocket, append_all, sql, wait_until
 

@@ -1,9 +1,9 @@
 import pytest
 
-from daemon.config import load_config
-from daemon.store.database import open_database
-from daemon.store.models import database
-from daemon.templates import Templates
+from aftercare.config import load_config
+from aftercare.store.database import open_database
+from aftercare.store.models import database
+from aftercare.templates import Templates
 
 CONFIG = """
 [mailbox]

@@ -2,12 +2,12 @@
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 
-from daemon.casework import Casework
-from daemon.inbound import DeliveryReport, InboundMail
-from daemon.store import outbox
-from daemon.store.database import SCHEMA_VERSION, current_version, migrate
-from daemon.store.models import Case, Message
-from daemon.templates import Templates
+from aftercare.casework import Casework
+from aftercare.inbound import DeliveryReport, InboundMail
+from aftercare.store import outbox
+from aftercare.store.database import SCHEMA_VERSION, current_version, migrate
+from aftercare.store.models import Case, Message
+from aftercare.templates import Templates
 
 NOW = datetime(2026, 3, 2, 9, 0)
 

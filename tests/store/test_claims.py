@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.casework import Casework
-from daemon.store import outbox
-from daemon.store.models import Message
-from daemon.templates import Templates
+from aftercare.casework import Casework
+from aftercare.store import outbox
+from aftercare.store.models import Message
+from aftercare.templates import Templates
 from test_casework import mail
 
 NOW = datetime(2026, 3, 2, 9, 0)

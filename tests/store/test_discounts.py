@@ -2,8 +2,8 @@
 import threading
 from datetime import datetime
 
-from daemon.store import discounts
-from daemon.store.models import Case, DiscountCode, database
+from aftercare.store import discounts
+from aftercare.store.models import Case, DiscountCode, database
 
 NOW = datetime(2026, 3, 2, 9, 0)
 

@@ -1,7 +1,7 @@
 """The one-daemon-per-database guard outlives a PostgreSQL restart, and knows when another daemon took it."""
 import pytest
 
-from daemon.store.database import AlreadyRunning, GuardLost, InstanceGuard
+from aftercare.store.database import AlreadyRunning, GuardLost, InstanceGuard
 
 
 def test_the_guard_is_taken_again_after_a_restart_and_a_second_daemon_is_still_refused(pg_cluster):

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from peewee import SqliteDatabase
 
-from daemon.store import migrations
-from daemon.store.database import SCHEMA_VERSION, current_version, make_database, migrate
-from daemon.store.models import ALL_MODELS, Case, Message, database
+from aftercare.store import migrations
+from aftercare.store.database import SCHEMA_VERSION, current_version, make_database, migrate
+from aftercare.store.models import ALL_MODELS, Case, Message, database
 from server_fixtures import PG_ADMIN_URL
 
 NOW = datetime(2026, 3, 2, 9, 0)

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.casework import Casework
-from daemon.cases import aftercare
-from daemon.cases.ratings import Rating
-from daemon.cases.verification import reply_address
-from daemon.inbound import Attachment, InboundMail
-from daemon.store.models import Case, Message, Timer
-from daemon.templates import Templates
+from aftercare.casework import Casework
+from aftercare.cases import aftercare
+from aftercare.cases.ratings import Rating
+from aftercare.cases.verification import reply_address
+from aftercare.inbound import Attachment, InboundMail
+from aftercare.store.models import Case, Message, Timer
+from aftercare.templates import Templates
 
 T0 = datetime(2026, 3, 2, 9, 0)
 JANE, MARIA = "jane@example.com", "maria@example.net"

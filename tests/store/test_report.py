@@ -4,8 +4,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from daemon.report import build_report, human_duration, median, percentile, render_html, render_text
-from daemon.store.models import Case, DiscountCode, Message, PlanStep
+from aftercare.report import build_report, human_duration, median, percentile, render_html, render_text
+from aftercare.store.models import Case, DiscountCode, Message, PlanStep
 
 NOW = datetime(2026, 3, 20, 12, 0)
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday, ISO week 10

@@ -4,8 +4,8 @@ import time
 
 from peewee import OperationalError
 
-from daemon.store import database as db_module
-from daemon.store.database import make_database
+from aftercare.store import database as db_module
+from aftercare.store.database import make_database
 
 
 def test_a_writer_waits_for_the_turn_and_gets_it_as_soon_as_the_other_commits(tmp_path):

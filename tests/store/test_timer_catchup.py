@@ -12,12 +12,12 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from daemon.casework import Casework
-from daemon.cases.verification import reply_address
-from daemon.config import load_config
-from daemon.inbound import InboundMail
-from daemon.store.models import Case, Message, PlanStep, Timer
-from daemon.templates import Templates
+from aftercare.casework import Casework
+from aftercare.cases.verification import reply_address
+from aftercare.config import load_config
+from aftercare.inbound import InboundMail
+from aftercare.store.models import Case, Message, PlanStep, Timer
+from aftercare.templates import Templates
 
 T0 = datetime(2026, 3, 2, 9, 0)
 JANE, SAM, BOSS, CHIEF = "jane@example.com", "sam@example.com", "boss@example.com", "chief@example.com"

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.casework import Casework
-from daemon.cases.verification import reply_address
-from daemon.inbound import InboundMail
-from daemon.store.models import Case, Message, Timer, database
-from daemon.templates import Templates
+from aftercare.casework import Casework
+from aftercare.cases.verification import reply_address
+from aftercare.inbound import InboundMail
+from aftercare.store.models import Case, Message, Timer, database
+from aftercare.templates import Templates
 
 T0 = datetime(2026, 3, 2, 9, 0)
 CASES = 30

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from daemon.casework import Casework
-from daemon.config import load_config
-from daemon.dispatch import Dispatcher
-from daemon.mail.smtp import SmtpSender
-from daemon.store import outbox
-from daemon.store.database import SCHEMA_VERSION, current_version, make_database, migrate, open_database
-from daemon.store.models import Case, DiscountCode, Message, PlanStep, Timer, database
-from daemon.templates import Templates
+from aftercare.casework import Casework
+from aftercare.config import load_config
+from aftercare.dispatch import Dispatcher
+from aftercare.mail.smtp import SmtpSender
+from aftercare.store import outbox
+from aftercare.store.database import SCHEMA_VERSION, current_version, make_database, migrate, open_database
+from aftercare.store.models import Case, DiscountCode, Message, PlanStep, Timer, database
+from aftercare.templates import Templates
 from test_migrations import made_by_create_tables, other_url, schema_of, steps_run  # noqa: F401 (fixtures)
 
 DATA = Path(__file__).parent / "data"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.testing.daemonproc import run_cli
+from aftercare.testing.daemonproc import run_cli
 from test_config import GOOD, write
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,8 +82,9 @@ def test_a_non_editable_install_finds_its_templates(tmp_path):
     assert warned == []
     wheel = next((tmp_path / "dist").glob("aftercare-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "daemon/bundled_templates/customer/acknowledgment.txt" in names
-    assert "daemon/testing/dovecot.py" in names  # aftercare demo needs it
+    assert "aftercare/bundled_templates/customer/acknowledgment.txt" in names
+    assert not [n for n in names if n.startswith("daemon/")]  # python-daemon owns that name on PyPI
+    assert "aftercare/testing/dovecot.py" in names  # aftercare demo needs it
     assert not [n for n in names if n.endswith("fixtures.py")]  # the pytest fixtures stay in tests/
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -97,7 +98,7 @@ def test_a_non_editable_install_finds_its_templates(tmp_path):
                           "customer/acknowledgment"], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "Subject: Re: Cracked kettle lid" in run.stdout
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import daemon; print(daemon.__file__)"],
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import aftercare; print(aftercare.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path).stdout
     assert str(venv) in where  # really the installed copy, not the checkout
 

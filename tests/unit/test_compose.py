@@ -2,8 +2,8 @@
 from datetime import datetime
 from email import message_from_bytes, message_from_string, policy
 
-from daemon.mail.compose import compose, new_message_id, shorten_subject
-from daemon.templates import RenderedEmail
+from aftercare.mail.compose import compose, new_message_id, shorten_subject
+from aftercare.templates import RenderedEmail
 
 NOW = datetime(2026, 3, 2, 9, 0)
 

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.config import (Config, ConfigError, ExtrasConfig, LogConfig, OutboxConfig, SatisfactionConfig,
+from aftercare.config import (Config, ConfigError, ExtrasConfig, LogConfig, OutboxConfig, SatisfactionConfig,
                            ScheduleConfig, TemplatesConfig, load_config, load_raw, secret_file_warnings)
-from daemon.config_schema import schema_keys
+from aftercare.config_schema import schema_keys
 
 GOOD = """
 [mailbox]
@@ -132,7 +132,7 @@ def test_a_world_readable_password_file_draws_a_warning(tmp_path):
 
 
 def test_check_config_warns_that_from_header_verification_is_unsafe(tmp_path):
-    from daemon.config import config_warnings
+    from aftercare.config import config_warnings
     path = write(tmp_path, GOOD.replace("[staff]", '[staff]\nverify = ["from-header"]'))
     warnings = config_warnings(load_config(path), load_raw(path))
     assert any("staff.verify" in w and "forge" in w for w in warnings)
@@ -201,9 +201,9 @@ def test_the_schema_says_which_durations_may_be_zero():
 
 
 def test_a_zero_step_reminder_reminds_the_owner_once_when_the_step_falls_due(tmp_path):
-    from daemon.casework import policy_from
-    from daemon.cases.plan import StepView, on_timer, step_timers
-    from daemon.cases.routing import CaseView
+    from aftercare.casework import policy_from
+    from aftercare.cases.plan import StepView, on_timer, step_timers
+    from aftercare.cases.routing import CaseView
     config = load_config(write(tmp_path, with_key(GOOD, "schedule", 'step_reminder_before = "0s"')))
     now = datetime(2026, 3, 2, 9, 0)
     step = StepView(1, "Send a replacement", now + timedelta(days=1))

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from daemon.config import Config, load_config
-from daemon.config_schema import REQUIRED, Derived, Invalid, Key, schema_keys
+from aftercare.config import Config, load_config
+from aftercare.config_schema import REQUIRED, Derived, Invalid, Key, schema_keys
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 LINES = EXAMPLE.read_text(encoding="utf-8").splitlines()

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from daemon.durations import DurationError, format_duration, humanize, parse_duration
+from aftercare.durations import DurationError, format_duration, humanize, parse_duration
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -19,14 +19,14 @@ def _imports(path: Path) -> set[str]:
             if node.level:
                 base = list(package[: len(package) - (node.level - 1)])
                 target = ".".join(base + ([node.module] if node.module else []))
-            elif node.module and node.module.startswith("daemon."):
-                target = node.module[len("daemon."):]
+            elif node.module and node.module.startswith("aftercare."):
+                target = node.module[len("aftercare."):]
             else:
                 continue
             found.add(target)
             found.update(f"{target}.{a.name}" if target else a.name for a in node.names)
         elif isinstance(node, ast.Import):
-            found.update(a.name[len("daemon."):] for a in node.names if a.name.startswith("daemon."))
+            found.update(a.name[len("aftercare."):] for a in node.names if a.name.startswith("aftercare."))
     return found
 
 

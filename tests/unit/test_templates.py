@@ -1,9 +1,9 @@
 """Templates: operator overrides, sandboxing, folded subjects, errors with file and line."""
 import pytest
 
-from daemon.config import load_config
-from daemon.samples import sample_outgoing
-from daemon.templates import TemplateProblem, Templates, bundled_directory
+from aftercare.config import load_config
+from aftercare.samples import sample_outgoing
+from aftercare.templates import TemplateProblem, Templates, bundled_directory
 
 from test_config import GOOD, write
 

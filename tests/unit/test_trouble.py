@@ -1,7 +1,7 @@
 """Troubles: each distinct error said once with its traceback, then at most once a minute, and in STATUS."""
 from structlog.testing import capture_logs
 
-from daemon.trouble import Troubles
+from aftercare.trouble import Troubles
 
 
 class Clock:
