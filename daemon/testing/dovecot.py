@@ -596,7 +596,8 @@ class Dovecot:
             if not uids:
                 return []
             data = client.fetch(uids, ["BODY.PEEK[]"])
-            return [data[uid][b"BODY[]"] for uid in uids]
+            # A message moved away between SEARCH and FETCH (the daemon filing it) is no longer there.
+            return [data[uid][b"BODY[]"] for uid in uids if uid in data]
 
     def folders(self, user: str, password: str) -> list[str]:
         """Names of all folders of ``user`` (server's own delimiter, e.g. 'INBOX.Sent')."""
