@@ -1,4 +1,6 @@
 """Real servers for every test that asks: Dovecot, an SMTP server, PostgreSQL."""
+import os
+
 pytest_plugins = ["server_fixtures"]  # tests/server_fixtures.py: test-only, not shipped in the wheel
 
 
@@ -15,6 +17,11 @@ def pytest_collection_modifyitems(config, items):
             return 0
         return 1 if "/reliability/" in path else 2 if "/e2e/" in path else 3
     items.sort(key=weight)
+    # xdist's work stealing hands each worker one contiguous share of the list and steals from the tails:
+    # deal the sorted list out so that every share begins with its part of the long scenarios.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        items[:] = [item for share in range(workers) for item in items[share::workers]]
 
 
 #: Modules whose scenarios take 20-45 s each (outages held for their full length, the SIGKILL backlog).

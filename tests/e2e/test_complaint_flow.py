@@ -43,6 +43,10 @@ def test_waiting_mail_is_processed_at_start_and_a_restart_duplicates_nothing(sta
         stack.deliver(complaint(subject=f"Backlog {i}", sender=f"c{i}@example.net")[0])
     stack.start()
     stack.smtp.wait_for_count(6, timeout=20)
+    # Killed once the daemon has noted all six as sent: the server's acceptance reaches the daemon a moment
+    # after the server recorded it, and an email caught in that moment is the crash suite's one repeat.
+    stack.daemon.wait_for_log(lambda l: sum(1 for x in stack.daemon.log_lines() if x.get("event") == "email sent")
+                              >= 6, timeout=20)
     stack.daemon.kill()  # SIGKILL: no chance to tidy up
     stack.start()
     stack.deliver(complaint(subject="After restart")[0])
