@@ -10,6 +10,7 @@ fails instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -111,8 +112,19 @@ def postgres_url() -> Iterator[str]:
         admin = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
     except psycopg2.OperationalError as exc:
         require_integration(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc}".strip())
+    admin.close()
+    with fresh_postgres_database("aftercare_test") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, uniquely named database on the shared server (``PG_ADMIN_URL``), dropped on exit."""
+    import psycopg2
+
+    admin = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
     admin.autocommit = True
-    name = f"aftercare_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         with admin.cursor() as cur:
             cur.execute(f'CREATE DATABASE "{name}"')

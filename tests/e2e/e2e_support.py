@@ -91,3 +91,12 @@ def running_stack(tmp, dovecot, smtp, database_url):
     yield s
     if s.daemon:
         s.daemon.stop()
+
+
+def smtp_login_stack(tmp, dovecot, sink, password: str) -> Stack:
+    """A SQLite Stack whose daemon logs in to the SMTP server as ``aftercare`` with ``password``."""
+    s = Stack(tmp, dovecot, sink, f"sqlite:///{tmp}/aftercare.db")
+    s.write_config(max_retry_interval="1s")
+    s.config.write_text(s.config.read_text().replace(
+        'from_address =', f'username = "aftercare"\npassword = "{password}"\nfrom_address ='))
+    return s

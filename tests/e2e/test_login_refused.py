@@ -6,7 +6,7 @@ import time
 
 from aftercare.testing.daemonproc import DaemonProcess
 from aftercare.testing.smtpsink import SmtpSink
-from e2e_support import Stack, complaint
+from e2e_support import Stack, complaint, smtp_login_stack
 
 
 def _events(daemon, name):
@@ -38,10 +38,7 @@ def test_a_refused_imap_login_is_said_once_then_retried_slowly_and_a_reload_puts
 
 def test_a_refused_smtp_login_is_said_once_and_counts_no_try_against_the_emails(tmp_path, dovecot):
     with SmtpSink(username="aftercare", password="right-password") as sink:
-        s = Stack(tmp_path, dovecot, sink, f"sqlite:///{tmp_path}/aftercare.db")
-        s.write_config(max_retry_interval="1s")
-        s.config.write_text(s.config.read_text().replace(
-            'from_address =', 'username = "aftercare"\npassword = "wrong-password"\nfrom_address ='))
+        s = smtp_login_stack(tmp_path, dovecot, sink, "wrong-password")
         s.start()
         for i in range(3):
             s.deliver(complaint(sender=f"c{i}@example.net")[0])

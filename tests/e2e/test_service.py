@@ -126,13 +126,10 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(sqlite_stack):
 
 
 def test_a_refused_smtp_login_keeps_emails_waiting_instead_of_failing_them(tmp_path, dovecot):
-    from e2e_support import Stack
+    from e2e_support import smtp_login_stack
     from aftercare.testing.smtpsink import SmtpSink
     with SmtpSink(username="aftercare", password="right-password") as sink:
-        s = Stack(tmp_path, dovecot, sink, f"sqlite:///{tmp_path}/aftercare.db")
-        s.write_config(max_retry_interval="1s")
-        s.config.write_text(s.config.read_text().replace(
-            'from_address =', 'username = "aftercare"\npassword = "wrong-password"\nfrom_address ='))
+        s = smtp_login_stack(tmp_path, dovecot, sink, "wrong-password")
         s.start()
         s.deliver(complaint()[0])
         s.daemon.wait_for_log(lambda l: l.get("event") == "send failed; will retry" and "login refused" in l["error"])

@@ -5,11 +5,8 @@ models would put it; a database at version N gets exactly the steps after N, and
 """
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from peewee import SqliteDatabase
@@ -17,7 +14,7 @@ from peewee import SqliteDatabase
 from aftercare.store import migrations
 from aftercare.store.database import SCHEMA_VERSION, current_version, make_database, migrate
 from aftercare.store.models import ALL_MODELS, Case, Message, database
-from server_fixtures import PG_ADMIN_URL
+from server_fixtures import fresh_postgres_database
 
 NOW = datetime(2026, 3, 2, 9, 0)
 
@@ -71,23 +68,8 @@ def other_url(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path}/other.db"
         return
-    import psycopg2
-
-    admin = psycopg2.connect(PG_ADMIN_URL)
-    admin.autocommit = True
-    name = f"aftercare_other_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path=f"/{name}"))
-    finally:
-        with admin.cursor() as cur:
-            try:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except psycopg2.Error:  # PostgreSQL < 13
-                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
+    with fresh_postgres_database("aftercare_other") as url:
+        yield url
 
 
 @pytest.fixture
