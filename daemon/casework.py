@@ -9,7 +9,7 @@ table, ``_handlers``); due timers fire in ``firing.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 import structlog
@@ -34,6 +34,8 @@ from .templates import Templates
 
 __all__ = ["QUARANTINE_AFTER_FAILURES", "Casework", "InboundOutcome", "aftercare_policy_from", "case_view",
            "policy_from"]
+
+LOGIN_ALERT_EVERY = timedelta(days=1)  # a login that stays dead is emailed about once a day, not per retry
 
 log = structlog.get_logger("aftercare.casework")
 
@@ -342,6 +344,17 @@ class Casework:
             log.warning("message quarantined", case_id=case.id if case else None,
                         message_id=mail.message_id if mail else None, reason=reason)
             return case.id if case else None
+
+    def login_refused(self, service: str, login: str, error: str, hint: str, since: datetime, now: datetime) -> int:
+        """Tell the escalation addresses that a login needs a person (once a day each); return emails stored."""
+        stored = 0
+        with database.atomic():
+            for out in lifecycle.on_login_refused(service, login, error, hint, since, now, self.policy):
+                if not repository.sent_recently(out.kind, out.to.lower(), now - LOGIN_ALERT_EVERY):
+                    stored += bool(self.enqueue(out, None, now))
+        if stored:
+            log.warning("login alert emailed", service=service, recipients=stored)
+        return stored
 
     def delivery_failed(self, row_id: int, error: str, now: datetime) -> None:
         """The SMTP server refused an email for good: mark it failed and tell the owner."""

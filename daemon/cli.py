@@ -33,28 +33,8 @@ def cmd_check_config(args) -> int:
         print(f"  {name}: {', '.join(names)}")
     if args.offline:
         return 0
-    from .mail.imap import Mailbox, MailboxError
-    from .mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
-    ok = True
-    mailbox = Mailbox(config.mailbox)
-    try:
-        status = mailbox.connect()
-        print(f"imap: logged in to {config.mailbox.host}:{config.mailbox.port} as {config.mailbox.username}; "
-              f"{config.mailbox.folder} selected (UIDVALIDITY {status.uidvalidity}); "
-              f"IDLE {'yes' if mailbox.supports_idle else 'no'}, MOVE {'yes' if mailbox.supports_move else 'no'}")
-    except MailboxError as exc:
-        print(f"imap: cannot use {config.mailbox.host}:{config.mailbox.port}: {exc}", file=sys.stderr)
-        ok = False
-    finally:
-        mailbox.close()
-    try:
-        SmtpSender(config.smtp).check()
-        print(f"smtp: connected to {config.smtp.host}:{config.smtp.port}"
-              + (f" and logged in as {config.smtp.username}" if config.smtp.username else ""))
-    except (TemporaryFailure, PermanentFailure) as exc:
-        print(f"smtp: {exc}", file=sys.stderr)
-        ok = False
-    return 0 if ok else 1
+    from .online_check import check_online
+    return 0 if check_online(config) else 1
 
 
 def _open_db(config):

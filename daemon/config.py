@@ -9,6 +9,7 @@ Passwords are wrapped in ``Secret`` so that no repr, log line or error message c
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import tomllib
@@ -25,12 +26,83 @@ from .config_schema import (REQUIRED, ConfigError, Derived, Secret, address, add
                             key, port_number, read_table, relative_path, schema_keys, secret, table, text, whole)
 from .config_values import VERIFY_METHODS
 from .mail.imap import ImapSettings
+from .mail.oauth2 import PROVIDERS, OAuth2Settings
 from .mail.smtp import SmtpSettings
 
 DEFAULT_CONFIG_PATH = "/etc/aftercare/config.toml"
 SECURITY = ("tls", "starttls", "none")
 EXTRA_WHEN = ("always", "on_request", "low_rating")
+AUTH = ("password", "oauth2")
+OAUTH2_PROVIDERS = ("microsoft", "google", "custom")
+OAUTH2_FLOWS = ("refresh_token", "client_credentials")
+OAUTH2_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
 _PORTS = {"mailbox": {"tls": 993, "starttls": 143, "none": 143}, "smtp": {"tls": 465, "starttls": 587, "none": 25}}
+
+
+@dataclass(frozen=True, kw_only=True)
+class OAuth2Config:
+    """[mailbox.oauth2] and [smtp.oauth2]: an OAuth2 client and its grant (Microsoft 365, Google, or another)."""
+
+    provider: str = text(doc="whose token endpoint", choices=OAUTH2_PROVIDERS)
+    tenant: str | None = text(None, 'microsoft only: your tenant ("contoso.onmicrosoft.com" or its id); '
+                                    'default "organizations" (required for client_credentials)')
+    client_id: str = text(doc="the app registration's (OAuth client's) id")
+    client_secret: Secret | None = secret(required=False, doc="absent for a public client")
+    client_secret_path: Path | None = computed(values.secret_file_path("client_secret"), default=None)
+    flow: str = text("refresh_token", 'delegated access with a refresh token, or "client_credentials" '
+                                      "(Microsoft app-only)", choices=OAUTH2_FLOWS)
+    refresh_token_file: Path | None = relative_path("the first refresh token (aftercare oauth2 authorize writes it)",
+                                                    secret_file=True)
+    token_url: str | None = text(None, 'required for "custom"; overrides the provider\'s endpoint otherwise')
+    scope: str | None = text(None, "default: the provider's IMAP and SMTP scopes")
+    mechanism: str = text("XOAUTH2", choices=OAUTH2_MECHANISMS)
+    authorize_url: str | None = text(None, "for aftercare oauth2 authorize: overrides the provider's")
+    device_authorization_url: str | None = text(None, "for aftercare oauth2 authorize: overrides the provider's")
+    token_store: str = text("", "where rotated refresh tokens are kept (mode 0600); default: "
+                                "aftercare-oauth2-<mailbox|smtp>.json in the state directory",
+                            may_be_empty=True, resolve=values.token_store)
+
+    def conflict(self) -> tuple[str, str] | None:
+        if self.provider == "custom" and not self.token_url:
+            return "token_url", 'is required for provider = "custom"'
+        if self.tenant is not None and self.provider != "microsoft":
+            return "tenant", 'is only for provider = "microsoft"'
+        if self.flow == "client_credentials":
+            if self.provider == "google":
+                return "flow", '"client_credentials" is Microsoft\'s app-only access; Google has none for mail'
+            if self.client_secret is None:
+                return "client_secret", 'is required for flow = "client_credentials": set client_secret, ' \
+                                        "client_secret_file or client_secret_env"
+            if self.provider == "microsoft" and self.tenant is None:
+                return "tenant", 'is required for flow = "client_credentials" (app-only access is per tenant)'
+        elif self.refresh_token_file is None:
+            return "refresh_token_file", 'is required for flow = "refresh_token" (aftercare oauth2 authorize ' \
+                                         "writes the file)"
+        return None
+
+    @cached_property
+    def settings(self) -> OAuth2Settings:
+        """What the token edge needs: the provider's endpoints and scopes filled in."""
+        provider = PROVIDERS.get(self.provider)
+        tenant = self.tenant or "organizations"
+        fill = (lambda url: url.replace("{tenant}", tenant) if url else None)
+        token_url = self.token_url or fill(provider.token_url)
+        if self.scope is not None:
+            scope = self.scope
+        elif provider is None:
+            scope = ""
+        else:
+            scope = provider.app_scope if self.flow == "client_credentials" else provider.scope
+        device = self.device_authorization_url or (fill(provider.device_authorization_url) if provider else None)
+        if self.provider == "microsoft" and self.token_url and not self.device_authorization_url:
+            device = self.token_url.rsplit("/", 1)[0] + "/devicecode"  # Microsoft's endpoints sit side by side
+        return OAuth2Settings(
+            provider=self.provider, token_url=token_url, client_id=self.client_id, client_secret=self.client_secret,
+            client_secret_file=self.client_secret_path, flow=self.flow, scope=scope or "",
+            mechanism=self.mechanism, refresh_token_file=self.refresh_token_file,
+            token_store=Path(self.token_store) if self.token_store else None,
+            authorize_url=self.authorize_url or (fill(provider.authorize_url) if provider else None),
+            device_authorization_url=device)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +114,9 @@ class MailboxConfig:
                                     lambda s: _PORTS["mailbox"][s.given["security"]]))
     security: str = text("tls", '"none" only on loopback', choices=SECURITY)
     username: str = text(doc="the IMAP login")
-    password: Secret = secret(required=True)
+    auth: str = text("password", 'or "oauth2" (Microsoft 365, Google): see [mailbox.oauth2]', choices=AUTH)
+    password: Secret | None = secret(required=False, doc='required with auth = "password"')
+    oauth2: OAuth2Config | None = table(OAuth2Config, 'required with auth = "oauth2"', absent="none")
     folder: str = text("INBOX", "where complaints arrive")
     processed_folder: str = text("Aftercare/Processed", "each message moves here once recorded (created if missing)")
     quarantine_folder: str = text("Aftercare/Quarantine", "messages that failed 3 times, for a person to read")
@@ -51,6 +125,11 @@ class MailboxConfig:
     timeout: timedelta = duration("60s", "socket timeout for every IMAP operation")
 
     def conflict(self) -> tuple[str, str] | None:
+        if self.auth == "password" and self.password is None:
+            return "password", ("is required: set password, password_file or password_env, or a systemd "
+                                'credential named mailbox_password (or use auth = "oauth2")')
+        if self.auth == "oauth2" and self.oauth2 is None:
+            return "oauth2", 'the table [mailbox.oauth2] is required with auth = "oauth2"'
         if self.folder in (self.processed_folder, self.quarantine_folder):
             return "folder", "must differ from processed_folder and quarantine_folder"
         return None
@@ -60,7 +139,8 @@ class MailboxConfig:
         """What the IMAP edge needs, in its own type: mail/ knows nothing of the configuration."""
         return ImapSettings(host=self.host, port=self.port, security=self.security, username=self.username,
                             password=self.password, timeout=self.timeout, folder=self.folder,
-                            processed_folder=self.processed_folder, quarantine_folder=self.quarantine_folder)
+                            processed_folder=self.processed_folder, quarantine_folder=self.quarantine_folder,
+                            auth=self.auth, mechanism=self.oauth2.mechanism if self.oauth2 else "XOAUTH2")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,21 +151,25 @@ class SmtpConfig:
     port: int = port_number(Derived('465 for "tls", 587 for "starttls", 25 for "none"',
                                     lambda s: _PORTS["smtp"][s.given["security"]]))
     security: str = text("starttls", choices=SECURITY)
-    username: str | None = text(None, "when set, a password is required")
+    username: str | None = text(None, 'when set, a password is required; with oauth2, default: mailbox.username')
+    auth: str = text("password", '"oauth2": log in with a token from [smtp.oauth2], else [mailbox.oauth2]',
+                     choices=AUTH)
     password: Secret | None = secret(required=False)
+    oauth2: OAuth2Config | None = table(OAuth2Config, "another grant for SMTP than the mailbox's", absent="none")
     from_address: str = address(doc="the support address customers see and reply to")
     timeout: timedelta = duration("60s", "socket timeout for every SMTP operation")
 
     def conflict(self) -> tuple[str, str] | None:
-        if self.username and self.password is None:
+        if self.auth == "password" and self.username and self.password is None:
             return "password", "is required when smtp.username is set"
         return None
 
     @cached_property
     def sending(self) -> SmtpSettings:
-        """What the SMTP edge needs, in its own type."""
+        """What the SMTP edge needs, in its own type (with oauth2, ``Config.smtp_sending`` fills in the rest)."""
         return SmtpSettings(host=self.host, port=self.port, security=self.security, username=self.username,
-                            password=self.password, timeout=self.timeout)
+                            password=self.password, timeout=self.timeout, auth=self.auth,
+                            mechanism=self.oauth2.mechanism if self.oauth2 else "XOAUTH2")
 
     @cached_property  # read for every email composed
     def from_addr_spec(self) -> str:
@@ -268,13 +352,45 @@ class Config:
     def conflict(self) -> tuple[str, str] | None:
         if self.smtp.from_addr_spec in self.staff.addresses:
             return "smtp.from_address", "must not be one of staff.addresses (mail would loop)"
+        if self.smtp.auth == "oauth2" and self.smtp_oauth2 is None:
+            return "smtp.auth", '"oauth2" needs an [smtp.oauth2] table, or [mailbox.oauth2] to share'
         return None
+
+    @property
+    def imap_oauth2(self) -> OAuth2Settings | None:
+        return self.mailbox.oauth2.settings if self.mailbox.auth == "oauth2" and self.mailbox.oauth2 else None
+
+    @property
+    def smtp_oauth2(self) -> OAuth2Settings | None:
+        """[smtp.oauth2], else the mailbox's grant (one refresh token for both, as consent gives it)."""
+        if self.smtp.auth != "oauth2":
+            return None
+        table = self.smtp.oauth2 or self.mailbox.oauth2
+        return table.settings if table else None
+
+    @cached_property
+    def smtp_sending(self) -> SmtpSettings:
+        """The SMTP edge's settings; with oauth2 the login name defaults to the mailbox's and the mechanism
+        to that of the grant used."""
+        sending = self.smtp.sending
+        if self.smtp.auth != "oauth2":
+            return sending
+        return dataclasses.replace(sending, username=sending.username or self.mailbox.username,
+                                   mechanism=self.smtp_oauth2.mechanism)
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
-        out = [self.mailbox.password.reveal()]
-        if self.smtp.password is not None:
-            out.append(self.smtp.password.reveal())
+        out = [s.reveal() for s in (self.mailbox.password, self.smtp.password) if s is not None]
+        for table in (self.mailbox.oauth2, self.smtp.oauth2):
+            if table is None:
+                continue
+            if table.client_secret is not None:
+                out.append(table.client_secret.reveal())
+            for p in (table.client_secret_path, table.refresh_token_file):
+                try:
+                    out.extend(p.read_text(encoding="utf-8").split() if p else [])
+                except (OSError, UnicodeDecodeError):
+                    pass
         return [s for s in out if s]
 
 

@@ -336,12 +336,23 @@ def _secret(scope: Scope, attr: str, required: bool) -> Secret | None:
             raise scope.error(f"{attr}_env", f"the environment variable {name!r} is not set")
         return Secret(os.environ[name])
     cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
-    if cred_dir and (Path(cred_dir) / f"{scope.name}_{attr}").is_file():
-        return Secret((Path(cred_dir) / f"{scope.name}_{attr}").read_text(encoding="utf-8").rstrip("\r\n"))
+    names = credential_names(scope.name, attr)
+    for name in names:
+        if cred_dir and (Path(cred_dir) / name).is_file():
+            return Secret((Path(cred_dir) / name).read_text(encoding="utf-8").rstrip("\r\n"))
     if required:
         raise scope.error(attr, f"is required: set {attr}, {attr}_file or {attr}_env, or a systemd credential "
-                                f"named {scope.name}_{attr}")
+                                f"named {names[0]}")
     return None
+
+
+def credential_names(table: str, attr: str) -> list[str]:
+    """The systemd credentials a secret may come from: ``mailbox_password``, ``smtp_oauth2_client_secret``;
+    a table inside [mailbox] may leave out the prefix (``oauth2_client_secret``)."""
+    names = [f"{table}_{attr}".replace(".", "_")]
+    if table.startswith("mailbox."):
+        names.insert(0, f"{table.removeprefix('mailbox.')}_{attr}".replace(".", "_"))
+    return names
 
 
 def _read_secret_file(scope: Scope, attr: str, value: Any) -> str:

@@ -9,7 +9,7 @@ import os
 from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cases.calendar import BusinessHours, parse_clock, parse_days
@@ -131,3 +131,22 @@ def state_directory(config_path: Path) -> Path:
     if os.environ.get("STATE_DIRECTORY"):
         return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
     return config_path.parent
+
+
+def token_store(value: str, scope: Scope) -> str:
+    """Our copy of the newest OAuth2 refresh token: as named (relative to the state directory), else
+    ``aftercare-oauth2-<table>.json`` in the state directory (``<table>``: mailbox or smtp)."""
+    if value:
+        return value if Path(value).is_absolute() else str(state_directory(scope.file) / value)
+    owner = scope.name.split(".")[0]
+    return str(state_directory(scope.file) / f"aftercare-oauth2-{owner}.json")
+
+
+def secret_file_path(attr: str) -> Callable[[Scope], Path | None]:
+    """For a computed field: the file a secret was read from (``<attr>_file``), to read it again when it changes."""
+    def path(scope: Scope) -> Path | None:
+        value = scope.table.get(f"{attr}_file")
+        if not isinstance(value, str):
+            return None
+        return Path(value) if Path(value).is_absolute() else scope.file.parent / value
+    return path

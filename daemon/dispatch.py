@@ -26,7 +26,8 @@ from .config import Config
 from .loop import Loop
 from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP
 from .mail.imap import mailbox_key
-from .mail.smtp import PermanentFailure, SmtpLoginRefused, SmtpSender, TemporaryFailure
+from .mail.oauth2 import GrantRefused
+from .mail.smtp import PermanentFailure, SmtpLoginRefused, SmtpSender, SmtpTokenUnavailable, TemporaryFailure
 from .store import outbox
 from .store.database import DATABASE_ERRORS, describe_error, reset_connection
 from .trouble import Troubles, troubles as process_troubles
@@ -36,6 +37,8 @@ log = structlog.get_logger("aftercare.dispatch")
 IDLE_WAIT_SECONDS = 1.0  # also how often the heartbeat moves while idle
 RENEW_EVERY_SECONDS = 10.0  # claims last outbox.CLAIM_TTL; renewed this often while held
 RESCUE_EVERY_SECONDS = 10.0  # how often claims of dead or expired holders are looked for
+TOKEN_RETRY_CAP = timedelta(minutes=5)  # an OAuth2 token endpoint that cannot be reached is tried this often at least
+DEAD_GRANT_REPEAT_SECONDS = 3600.0  # a dead OAuth2 grant is logged once, then once an hour
 
 
 class Dispatcher(Loop):
@@ -131,15 +134,46 @@ class Dispatcher(Loop):
         """MAIL FROM names the outbox row (VERP), so a delivery report is matched to this exact email."""
         return bounce_address(self.config.smtp.from_addr_spec, self.casework.secret(), row_id)
 
-    def _login_refused(self, exc: SmtpLoginRefused, log_, ids: list[int]) -> None:
-        """Said once loudly (then once a minute at most), retried at 30 s, 1 min, ... up to 15 min apart."""
+    def _login_refused(self, exc: SmtpLoginRefused | SmtpTokenUnavailable, log_, ids: list[int]) -> None:
+        """No email is to blame: none counts a try; all wait for the next login.
+
+        A refused login or a dead OAuth2 grant is said once loudly (a dead grant then once an hour, anything
+        else once a minute at most) and retried at 30 s, 1 min, ... up to 15 min apart, or as soon as a new
+        refresh token or client secret is in place; a token endpoint that cannot be reached is retried
+        with the one backoff from 1 s.
+        """
         self._login_refusals += 1
-        delay = backoff(self._login_refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP).total_seconds()
+        permanent = exc.permanent
+        if permanent:
+            delay = backoff(self._login_refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP).total_seconds()
+        else:
+            delay = backoff(self._login_refusals, cap=TOKEN_RETRY_CAP).total_seconds()
         self._login_retry_at = time.monotonic() + delay
         outbox.release_claims(ids)
-        self.troubles.report("smtp-login", exc, "send failed; will retry", retry_in=round(delay, 1),
-                             waiting=len(ids), hint="the SMTP server refused the login: check smtp.username "
-                                                    "and the password, then reload")
+        cause = exc.cause if isinstance(exc, SmtpTokenUnavailable) else None
+        if isinstance(cause, GrantRefused):
+            self.troubles.report("smtp-login", cause, "OAuth2 grant for SMTP refused; the outbox waits",
+                                 retry_in=round(delay, 1), waiting=len(ids), hint=cause.hint,
+                                 repeat_every=DEAD_GRANT_REPEAT_SECONDS)
+        elif cause is not None:
+            self.troubles.report("smtp-login", cause, "no OAuth2 token for SMTP; the outbox waits",
+                                 retry_in=round(delay, 1), waiting=len(ids))
+        else:
+            hint = ("the SMTP server refused the OAuth2 token: check the scope (SMTP.Send, https://mail.google.com/) "
+                    "and that SMTP AUTH is enabled for the mailbox" if self.config.smtp.auth == "oauth2" else
+                    "the SMTP server refused the login: check smtp.username and the password, then reload")
+            self.troubles.report("smtp-login", exc, "send failed; will retry", retry_in=round(delay, 1),
+                                 waiting=len(ids), hint=hint)
+
+    def _login_waiting(self) -> bool:
+        """Whether sending waits for a retry of the login (not if a new token file or secret is in place)."""
+        if time.monotonic() >= self._login_retry_at:
+            return False
+        source = self.sender.token_source
+        if source is not None and source.changed():
+            self._login_retry_at = 0.0
+            return False
+        return True
 
     def _rescue_if_due(self) -> None:
         now = time.monotonic()
@@ -151,7 +185,7 @@ class Dispatcher(Loop):
             log.warning("emails claimed by a process that stopped are pending again", count=rescued)
 
     def _seconds_until_due(self) -> float:
-        if time.monotonic() < self._login_retry_at:
+        if self._login_waiting():
             return IDLE_WAIT_SECONDS
         try:
             due = outbox.next_due_at()
@@ -171,7 +205,7 @@ class Dispatcher(Loop):
         outbox once the batch is through (``outbox.SentLog``).
         """
         self.sent_log.fold()
-        if time.monotonic() < self._login_retry_at:
+        if self._login_waiting():
             return False  # the SMTP login was refused: the emails wait, untouched, for the next try
         rows = outbox.claim_due(self.clock())
         if not rows:
@@ -190,7 +224,7 @@ class Dispatcher(Loop):
                 log_ = log.bind(case_id=row.case_id, message_id=row.message_id, kind=row.kind)
                 try:
                     self.sender.send(self._envelope(row.id), [row.recipient], row.raw.encode("utf-8", "surrogateescape"))
-                except SmtpLoginRefused as exc:
+                except (SmtpLoginRefused, SmtpTokenUnavailable) as exc:
                     # No email is to blame: none counts a try; all wait for the next login, on a slow schedule.
                     self._login_refused(exc, log_, untried + [row.id])
                     untried = []

@@ -19,8 +19,9 @@ from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import QUARANTINE_AFTER_FAILURES, Casework
 from .config import MailboxConfig
 from .loop import Loop
-from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP, AuthenticationRefused
+from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP, AuthenticationRefused, EdgeError
 from .mail.imap import Mailbox, MailboxError, mailbox_key
+from .mail.oauth2 import GrantRefused
 from .mail.parse import parse
 from .store.database import DATABASE_ERRORS, describe_error, probe_write, reset_connection
 from .store.models import MailboxState, database
@@ -29,6 +30,8 @@ from .trouble import Troubles, troubles as process_troubles
 log = structlog.get_logger("aftercare.intake")
 
 RECONNECT_CAP = timedelta(minutes=5)
+DEAD_GRANT_REPEAT_SECONDS = 3600.0  # a dead OAuth2 grant is logged once, then once an hour
+TOKEN_CHANGE_CHECK_SECONDS = 2.0  # how often a refused login looks for a new refresh token file or secret
 
 
 class Intake(Loop):
@@ -43,7 +46,8 @@ class Intake(Loop):
     def __init__(self, config: MailboxConfig, casework: Casework, clock: Callable[[], datetime],
                  stop: threading.Event | None = None, on_processed: Callable[[], None] = lambda: None,
                  database_url: str = "", troubles: Troubles | None = None,
-                 mailbox_factory: Callable[[], Mailbox] | None = None):
+                 mailbox_factory: Callable[[], Mailbox] | None = None,
+                 on_login_dead: Callable[[BaseException, datetime], None] = lambda exc, since: None):
         super().__init__(stop)
         self.config = config
         self.database_url = database_url
@@ -52,6 +56,7 @@ class Intake(Loop):
         self.clock = clock
         self.on_processed = on_processed
         self.mailbox_factory = mailbox_factory or (lambda: Mailbox(config))
+        self.on_login_dead = on_login_dead  # a dead OAuth2 grant: the service emails the escalation addresses
         self.synced = self.ready  # set after the first full sync: READY for systemd
         self.mailbox_key = mailbox_key(config)
         self.log = log
@@ -82,13 +87,15 @@ class Intake(Loop):
                 self._wait_for_database(exc)
             except AuthenticationRefused as exc:
                 # Permanent until someone fixes the password or token: said once, loudly, then retried
-                # on a slow schedule (a reload with new credentials restarts intake at once).
+                # on a slow schedule (a reload with new credentials restarts intake at once, and a new
+                # refresh token file or client secret is noticed within seconds).
                 refusals += 1
                 delay = backoff(refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP)
-                self.troubles.report("imap-login", exc, "mailbox login refused", retry_in=round(delay.total_seconds()),
-                                     hint="check mailbox.username and the password, then reload")
-                self._sleep(delay.total_seconds())
-            except (MailboxError, DatabaseError) as exc:
+                self._login_refused(exc, delay)
+                if refusals == 1 and isinstance(exc, GrantRefused):
+                    self.on_login_dead(exc, self.clock())
+                self._sleep_unless_token_changed(delay.total_seconds(), getattr(mailbox, "token_source", None))
+            except (MailboxError, EdgeError, DatabaseError) as exc:
                 failures += 1
                 reset_connection()
                 delay = backoff(failures, cap=RECONNECT_CAP)
@@ -98,6 +105,32 @@ class Intake(Loop):
             finally:
                 mailbox.close()
         self.log.info("intake stopped")
+
+    def _login_refused(self, exc: AuthenticationRefused, delay: timedelta) -> None:
+        retry_in = round(delay.total_seconds())
+        if isinstance(exc, GrantRefused):
+            self.troubles.report("imap-login", exc, "OAuth2 grant for the mailbox refused; intake waits",
+                                 retry_in=retry_in, hint=exc.hint, repeat_every=DEAD_GRANT_REPEAT_SECONDS)
+        elif self.config.auth == "oauth2":
+            self.troubles.report("imap-login", exc, "mailbox login refused", retry_in=retry_in,
+                                 hint="the IMAP server refused the OAuth2 token: check the scope "
+                                      "(IMAP.AccessAsUser.All, https://mail.google.com/), mailbox.username "
+                                      "and that IMAP is enabled for the mailbox")
+        else:
+            self.troubles.report("imap-login", exc, "mailbox login refused", retry_in=retry_in,
+                                 hint="check mailbox.username and the password, then reload")
+
+    def _sleep_unless_token_changed(self, seconds: float, token_source) -> None:
+        """Sleep ``seconds``, but wake within seconds once a new refresh token or client secret is in place."""
+        if token_source is None:
+            self._sleep(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            self._sleep(min(TOKEN_CHANGE_CHECK_SECONDS, deadline - time.monotonic()))
+            if token_source.changed():
+                self.log.info("a new OAuth2 refresh token or client secret is in place; logging in again")
+                return
 
     def run_until_idle(self) -> int:
         """Connect, record everything waiting in the folder, file it, disconnect; return how many."""

@@ -16,12 +16,28 @@ REDACTED = "********"
 
 
 class SecretRedactor:
+    """Configured secrets, plus the tokens obtained at run time (``remember``: the latest few are kept)."""
+
+    REMEMBERED = 32  # OAuth2 access and refresh tokens: older ones are long expired
+
     def __init__(self, secrets: Iterable[str] = ()):
         self.secrets: list[str] = []
+        self._configured: set[str] = set()
+        self._remembered: list[str] = []
         self.update(secrets)
 
     def update(self, secrets: Iterable[str]) -> None:
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+        self._configured = {s for s in secrets if s and len(s) >= 3}
+        self._sort()
+
+    def remember(self, secret: str) -> None:
+        """A secret learnt at run time (an access token, a rotated refresh token)."""
+        if secret and len(secret) >= 3 and secret not in self._remembered:
+            self._remembered = (self._remembered + [secret])[-self.REMEMBERED:]
+            self._sort()
+
+    def _sort(self) -> None:
+        self.secrets = sorted(self._configured | set(self._remembered), key=len, reverse=True)
 
     def _clean(self, value):
         if isinstance(value, str):

@@ -114,6 +114,10 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
                                         "550 5.1.1 mailbox unavailable", now, policy)
     out += lifecycle.on_quarantine(case, mail, "failed 3 times: ValueError: example", config.mailbox.quarantine_folder,
                                    now, policy)
+    out += lifecycle.on_login_refused(
+        "IMAP", config.mailbox.username,
+        "token endpoint login.microsoftonline.com refused: invalid_grant: AADSTS700082: The refresh token has expired",
+        "run `aftercare oauth2 authorize`, then reload", now - timedelta(minutes=5), now, policy)
     return out
 
 

@@ -32,6 +32,7 @@ from .systemd import Notifier
 from .samples import validate_templates
 from .templates import Templates
 from .timers import Timers
+from .tokens import TokenSources
 from .trouble import troubles
 
 log = structlog.get_logger("aftercare.service")
@@ -89,6 +90,8 @@ class Service:
         self.guard = InstanceGuard(config.database.url)
         self.sent_log: outbox.SentLog | None = None  # one for the life of the process: it may hold notes
         self.troubles = troubles
+        self.tokens = TokenSources(on_secret=redactor.remember)
+        self.tokens.configure(config)
         self._guard_checked = 0.0
         self._status_failures = 0
         self._status_retry_at = 0.0
@@ -100,13 +103,26 @@ class Service:
         config, url = self.config, self.config.database.url
         return [
             ("dispatcher", lambda stop: Dispatcher(config, self.casework, utcnow, stop, sent_log=self.sent_log,
-                                                   sender=SmtpSender(config.smtp.sending))),
+                                                   sender=SmtpSender(config.smtp_sending, self.tokens.smtp))),
             ("intake", lambda stop: Intake(config.mailbox, self.casework, utcnow, stop,
                                            on_processed=self._wake_dispatcher, database_url=url,
-                                           mailbox_factory=lambda: Mailbox(config.mailbox.imap))),
+                                           mailbox_factory=lambda: Mailbox(config.mailbox.imap, self.tokens.imap),
+                                           on_login_dead=self._mailbox_login_dead)),
             ("timers", lambda stop: Timers(self.casework, utcnow, stop, on_fired=self._wake_dispatcher,
                                            database_url=url)),
         ]
+
+    def _mailbox_login_dead(self, exc: BaseException, since) -> None:
+        """The mailbox's OAuth2 grant is dead: email the escalation addresses, if SMTP can still send."""
+        if self.tokens.smtp_shares_imap_grant():
+            return  # the same dead grant: the email could not go out (the log and STATUS say it)
+        try:
+            self.casework.login_refused("IMAP", self.config.mailbox.username, str(exc), getattr(exc, "hint", ""),
+                                        since, utcnow())
+            self._wake_dispatcher()
+        except DATABASE_ERRORS as db_exc:
+            reset_connection()
+            log.error("the login alert could not be stored", error=str(db_exc))
 
     def _start_workers(self) -> None:
         if self.sent_log is None:
@@ -170,6 +186,7 @@ class Service:
             setup_logging(self.log_format, new.log.level, new.secrets())
         redactor.update(new.secrets())
         self.casework.configure(new, templates)
+        self.tokens.configure(new)  # a dead grant is asked about again at once
         try:
             self.load_discount_pool()
         except Exception as exc:

@@ -32,6 +32,7 @@ class _Failing:
     sources: set[str] = field(default_factory=set)
     held_back: int = 0
     count: int = 0
+    repeat_every: float | None = None
 
 
 def error_key(exc: BaseException) -> tuple[str, str]:
@@ -49,11 +50,14 @@ class Troubles:
         self._by_source: dict[str, str] = {}  # source -> key of the error it last reported
         self._failing: dict[str, _Failing] = {}
 
-    def report(self, source: str, exc: BaseException, event: str, *, describe: str = "", **fields) -> bool:
+    def report(self, source: str, exc: BaseException, event: str, *, describe: str = "",
+               repeat_every: float | None = None, **fields) -> bool:
         """Note that ``source`` failed with ``exc``; log it if this error is new or not said for a minute.
 
         ``event`` is the log line's text ("database unavailable; the outbox waits"), ``describe`` an
-        operator's reading of the cause (which database, full disk...). Returns whether it was logged.
+        operator's reading of the cause (which database, full disk...). ``repeat_every`` overrides the
+        minute for errors that only a person can end (a dead OAuth2 grant: once an hour). Returns whether
+        it was logged.
         """
         key, text = error_key(exc)
         now = self.clock()
@@ -65,10 +69,10 @@ class Troubles:
             failing = self._failing.get(key)
             first = failing is None
             if first:
-                failing = self._failing[key] = _Failing(key, describe or text, now, now)
+                failing = self._failing[key] = _Failing(key, describe or text, now, now, repeat_every=repeat_every)
             failing.sources.add(source)
             failing.count += 1
-            if not first and now - failing.last_logged < self.repeat_every:
+            if not first and now - failing.last_logged < (failing.repeat_every or self.repeat_every):
                 failing.held_back += 1
                 return False
             held_back, failing.held_back, failing.last_logged = failing.held_back, 0, now

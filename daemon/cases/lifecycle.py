@@ -229,3 +229,20 @@ def on_quarantine(case: CaseView | None, mail: InboundMail | None, reason: str, 
     }
     return [Outgoing(MessageKind.QUARANTINE_NOTICE, "staff/quarantined", owner, person_name(owner, policy.staff_names),
                      ctx, AUTO_GENERATED, "staff" if case else "none")]
+
+
+def on_login_refused(service: str, login: str, error: str, hint: str, since: datetime, now: datetime,
+                     policy: Policy) -> list[Outgoing]:
+    """A mailbox login that only a person can mend (a dead OAuth2 grant): whoever hears of missed promises
+    must know that mail is not being read (or sent), and what to do; the log alone is not enough."""
+    out = []
+    for to in policy.escalation_to:
+        name = person_name(to, policy.staff_names)
+        ctx = {
+            "login": {"service": service, "account": login, "error": error, "hint": hint, "since": since},
+            "support": {"name": policy.support_name, "address": policy.support_address},
+            "owner": {"name": name, "first_name": name.split()[0], "address": to},
+            "now": now,
+        }
+        out.append(Outgoing(MessageKind.LOGIN_ALERT, "staff/login_refused", to, name, ctx, AUTO_GENERATED, "none"))
+    return out

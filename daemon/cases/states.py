@@ -64,6 +64,7 @@ class MessageKind(enum.StrEnum):
     ESCALATION_DIGEST = "escalation_digest"
     POOL_EMPTY = "pool_empty"
     LOW_RATING = "low_rating"
+    LOGIN_ALERT = "login_alert"  # a mailbox login only a person can mend (a dead OAuth2 grant)
     RATING_NOTICE = "rating_notice"
 
 

@@ -17,6 +17,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from .errors import AuthenticationRefused, EdgeError, ProtocolError, ServerUnreachable
+from .oauth2 import TokenError, TokenSource
 
 ANNOUNCED_WAKE_GAP = 1.0  # seconds between wake-ups on mail announced in other replies (see idle_wait)
 IDLE_REISSUE_SECONDS = 9 * 60  # RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; servers often cut at 10+
@@ -49,8 +50,10 @@ class ImapSettings:
     port: int
     security: str  # tls, starttls, none
     username: str
-    password: Any  # has .reveal(): the secret is read only at login
+    password: Any  # has .reveal(): the secret is read only at login (None with OAuth2)
     timeout: timedelta
+    auth: str = "password"  # password | oauth2 (a TokenSource is handed to Mailbox)
+    mechanism: str = "XOAUTH2"  # XOAUTH2 | OAUTHBEARER, with oauth2
     folder: str = "INBOX"
     processed_folder: str = "Aftercare/Processed"
     quarantine_folder: str = "Aftercare/Quarantine"
@@ -68,10 +71,15 @@ class FolderStatus:
 
 
 class Mailbox:
-    """A logged-in connection with the watched folder selected."""
+    """A logged-in connection with the watched folder selected.
 
-    def __init__(self, config: ImapSettings):
+    With ``auth = "oauth2"`` it logs in with an access token from ``token_source`` (shared with the SMTP
+    edge when both use one grant); a refused token is replaced once before the login counts as refused.
+    """
+
+    def __init__(self, config: ImapSettings, token_source: TokenSource | None = None):
         self.config = config
+        self.token_source = token_source
         self.client: IMAPClient | None = None
         self.capabilities: frozenset[bytes] = frozenset()
         self.delimiter = "/"
@@ -85,12 +93,15 @@ class Mailbox:
         timeout = imapclient.SocketTimeout(connect=min(cfg.timeout.total_seconds(), 30),
                                            read=cfg.timeout.total_seconds())
         try:
-            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "tls",
-                                ssl_context=ssl.create_default_context(), timeout=timeout, use_uid=True)
+            client = self.client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "tls",
+                                              ssl_context=ssl.create_default_context(), timeout=timeout,
+                                              use_uid=True)
             if cfg.security == "starttls":
                 client.starttls(ssl.create_default_context())
-            client.login(cfg.username, cfg.password.reveal())
-            self.client = client
+            if cfg.auth == "oauth2":
+                self._token_login(client)
+            else:
+                client.login(cfg.username, cfg.password.reveal())
             self.capabilities = frozenset(c.upper() for c in client.capabilities())
             self.delimiter = self._find_delimiter()
             for folder in (cfg.processed_folder, cfg.quarantine_folder):
@@ -104,7 +115,11 @@ class Mailbox:
             info = client.select_folder(cfg.folder)
         except LoginError as exc:
             self.close()
-            raise MailboxLoginRefused(f"login refused for {cfg.username}@{cfg.host}: {_describe(exc)}") from None
+            how = f" ({cfg.mechanism} token)" if cfg.auth == "oauth2" else ""
+            raise MailboxLoginRefused(f"login refused for {cfg.username}@{cfg.host}{how}: {_describe(exc)}") from None
+        except TokenError:
+            self.close()  # no token to log in with: the loop says why (the grant, the endpoint)
+            raise
         except (OSError, ssl.SSLError) as exc:
             self.close()
             raise MailboxUnreachable(_describe(exc)) from None
@@ -113,6 +128,24 @@ class Mailbox:
             raise MailboxProtocolError(_describe(exc)) from None
         self.status = FolderStatus(int(info[b"UIDVALIDITY"]), int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None)
         return self.status
+
+    def _token_login(self, client: IMAPClient) -> None:
+        """XOAUTH2 or OAUTHBEARER; a refused token is replaced by a fresh one once (it may have just expired)."""
+        if self.token_source is None:
+            raise TokenError("auth is oauth2 but no token source was given")
+        cfg = self.config
+        for attempt in (1, 2):
+            token = self.token_source.access_token()
+            try:
+                if cfg.mechanism == "OAUTHBEARER":
+                    client.oauthbearer_login(cfg.username, token)
+                else:
+                    client.oauth2_login(cfg.username, token, mech="XOAUTH2")
+                return
+            except LoginError:
+                self.token_source.refused(token)
+                if attempt == 2:
+                    raise
 
     def _find_delimiter(self) -> str:
         try:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from .errors import AuthenticationRefused
+from .oauth2 import TokenError, TokenSource, decode_challenge, smtp_authobject
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class SmtpSettings:
     username: str | None
     password: Any  # None, or has .reveal()
     timeout: timedelta
+    auth: str = "password"  # password (when username is set) | oauth2 (a TokenSource is handed to SmtpSender)
+    mechanism: str = "XOAUTH2"  # XOAUTH2 | OAUTHBEARER, with oauth2
 
 
 class TemporaryFailure(Exception):
@@ -36,13 +39,23 @@ class SmtpLoginRefused(TemporaryFailure, AuthenticationRefused):
     """The SMTP server refused our login: no email is to blame; all wait until the login works."""
 
 
+class SmtpTokenUnavailable(TemporaryFailure):
+    """No OAuth2 access token could be had; ``cause`` is the TokenError (a dead grant is permanent)."""
+
+    def __init__(self, cause: TokenError):
+        super().__init__(f"no OAuth2 token for SMTP: {cause}")
+        self.cause = cause
+        self.permanent = cause.permanent
+
+
 class PermanentFailure(Exception):
     """The server refused for good (5xx): do not retry."""
 
 
 class SmtpSender:
-    def __init__(self, config: SmtpSettings):
+    def __init__(self, config: SmtpSettings, token_source: TokenSource | None = None):
         self.config = config
+        self.token_source = token_source
         self.conn: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -56,15 +69,37 @@ class SmtpSender:
                 if cfg.security == "starttls":
                     conn.starttls(context=ssl.create_default_context())
             conn.ehlo_or_helo_if_needed()
-            if cfg.username:
+            if cfg.auth == "oauth2":
+                self._token_login(conn)
+            elif cfg.username:
                 conn.login(cfg.username, cfg.password.reveal() if cfg.password else "")
         except smtplib.SMTPAuthenticationError as exc:
             # Not the email's fault: the emails wait (and the log says why) until the login works again.
-            raise SmtpLoginRefused(f"cannot connect to SMTP {cfg.host}:{cfg.port}: login refused: "
+            how = f" ({cfg.mechanism} token)" if cfg.auth == "oauth2" else ""
+            raise SmtpLoginRefused(f"cannot connect to SMTP {cfg.host}:{cfg.port}: login refused{how}: "
                                    f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+        except TokenError as exc:
+            raise SmtpTokenUnavailable(exc) from None
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
             raise TemporaryFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port}: {_describe(exc)}") from None
         return conn
+
+    def _token_login(self, conn: smtplib.SMTP) -> None:
+        """AUTH XOAUTH2 or OAUTHBEARER; a refused token is replaced by a fresh one once."""
+        cfg = self.config
+        if self.token_source is None:
+            raise TokenError("auth is oauth2 but no token source was given")
+        for attempt in (1, 2):
+            token = self.token_source.access_token()
+            try:
+                conn.auth(cfg.mechanism, smtp_authobject(cfg.mechanism, cfg.username or "", token, cfg.host,
+                                                         cfg.port), initial_response_ok=True)
+                return
+            except smtplib.SMTPAuthenticationError as exc:
+                self.token_source.refused(token)
+                if attempt == 2:
+                    detail = decode_challenge(exc.smtp_error) if exc.smtp_code == 334 else ""
+                    raise smtplib.SMTPAuthenticationError(exc.smtp_code, detail or exc.smtp_error) from None
 
     def send(self, mail_from: str, recipients: list[str], raw: bytes) -> None:
         """Send one message; raise TemporaryFailure or PermanentFailure."""

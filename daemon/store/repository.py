@@ -258,6 +258,12 @@ def staff_thread_root(case: Case) -> str | None:
     return row[0] if row else None
 
 
+def sent_recently(kind: MessageKind, recipient: str, since: datetime) -> bool:
+    """Whether an email of ``kind`` to ``recipient`` was stored at or after ``since`` (alerts are said once a day)."""
+    return Message.select().where((Message.direction == Direction.OUT) & (Message.kind == kind)
+                                  & (Message.recipient == recipient) & (Message.created_at >= since)).exists()
+
+
 def mark_bounced(rows: Iterable[Message], error: str) -> None:
     for row in rows:
         row.status = OutboxStatus.BOUNCED

@@ -23,7 +23,7 @@ SCHEMA: dict[str, Key] = dict(schema_keys(Config))
 NAMES = {f"{name.rpartition('.')[0]}.{n}": name for name, k in SCHEMA.items() for n in k.names(name.rpartition(".")[2])}
 FREE_TABLES = {name for name, k in SCHEMA.items() if dict in k.kinds}  # satisfaction.words: the entries are the operator's
 
-HEADER = re.compile(r"(#\s*)?\[([a-z_.]+)\]")
+HEADER = re.compile(r"(#\s*)?\[([a-z0-9_.]+)\]")
 SETTING = re.compile(r"(#\s*)?([a-z_]+)\s*=\s*(.+)")
 
 

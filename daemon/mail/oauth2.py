@@ -1,0 +1,448 @@
+"""The OAuth2 edge: access tokens from a token endpoint, kept fresh, and the refresh token kept safe.
+
+Microsoft 365 and Google let a mailbox be opened only with an OAuth2 access token (XOAUTH2 or
+OAUTHBEARER). A token lives about an hour; it is bought with a refresh token (delegated access, the
+default) or with the client's own secret (Microsoft's app-only access). What makes this hard in
+practice is not the protocol but its failures, so this module is built around them:
+
+* a refresh token the server rotates is written to our own store (a file of mode 0600, replaced
+  atomically and fsynced) *before* the new access token is handed out, so a crash right after a
+  rotation still logs in next time;
+* a grant that is dead (revoked, expired, wrong secret or tenant) is remembered: no request is made
+  again until what it depends on changes (the refresh token file, the client secret file, a reload)
+  or ``DEAD_GRANT_RETRY`` has passed, so a dead token never becomes a retry storm;
+* no token or secret appears in an error message; ``on_secret`` lets the logger redact each token.
+
+It is a plain RFC 6749 client over urllib (the README's dependency table says why not msal or
+google-auth): the same code talks to Microsoft, Google and any other ("custom") token endpoint.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import AuthenticationRefused, EdgeError, ProtocolError, ServerUnreachable
+
+#: After a refusal that needs a person (invalid_grant, invalid_client...), the endpoint is asked again
+#: only when the files it depends on change, or after this long: a handful of requests an hour at most.
+DEAD_GRANT_RETRY_SECONDS = 15 * 60
+#: An access token is renewed when less than this part of its life is left (at most REFRESH_MARGIN_CAP).
+REFRESH_MARGIN_SHARE = 0.2
+REFRESH_MARGIN_CAP_SECONDS = 120.0
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Where a provider's endpoints are ({tenant} filled in for Microsoft) and what scopes it wants."""
+
+    token_url: str
+    authorize_url: str
+    device_authorization_url: str | None
+    scope: str  # delegated access: IMAP and SMTP, and a refresh token
+    app_scope: str | None  # app-only access (client_credentials)
+
+
+PROVIDERS = {
+    "microsoft": Provider(
+        token_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+        authorize_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
+        device_authorization_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
+        scope="https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access",
+        app_scope="https://outlook.office365.com/.default",
+    ),
+    "google": Provider(
+        token_url="https://oauth2.googleapis.com/token",
+        authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
+        device_authorization_url=None,  # Google's device flow does not grant the mail scope
+        scope="https://mail.google.com/",
+        app_scope=None,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class OAuth2Settings:
+    """One OAuth2 client and grant, as this edge needs it (the configuration builds it)."""
+
+    provider: str  # microsoft, google, custom
+    token_url: str
+    client_id: str
+    client_secret: Any = None  # None (a public client) or has .reveal()
+    client_secret_file: Path | None = None  # re-read when it changes: a new secret takes effect by itself
+    flow: str = "refresh_token"  # refresh_token | client_credentials
+    scope: str = ""
+    mechanism: str = "XOAUTH2"  # XOAUTH2 | OAUTHBEARER
+    refresh_token_file: Path | None = None  # the operator's first refresh token (aftercare oauth2 authorize writes it)
+    token_store: Path | None = None  # our copy of the newest refresh token
+    authorize_url: str | None = None
+    device_authorization_url: str | None = None
+    timeout: float = 30.0
+
+    def key(self) -> tuple:
+        """Two settings with the same key share one grant, so they must share one TokenSource."""
+        return (self.token_url, self.client_id, self.flow, self.scope, str(self.refresh_token_file),
+                str(self.token_store))
+
+
+# --- errors -------------------------------------------------------------------------
+
+class TokenError(EdgeError):
+    """No access token could be had."""
+
+
+class GrantRefused(TokenError, AuthenticationRefused):
+    """The token endpoint refused for good (a dead refresh token, a wrong secret): a person must act."""
+
+    def __init__(self, message: str, error: str = "", hint: str = ""):
+        super().__init__(message)
+        self.error, self.hint = error, hint
+
+
+class TokenEndpointUnreachable(TokenError, ServerUnreachable):
+    """The token endpoint could not be reached (or timed out)."""
+
+
+class TokenEndpointError(TokenError, ProtocolError):
+    """The token endpoint answered with a server error or something that is not a token."""
+
+
+class TokenStoreError(TokenError, AuthenticationRefused):
+    """A rotated refresh token could not be stored: a person must make the store writable."""
+
+
+#: What each refusal means, for the operator (the log line, STATUS, check-config and the email say it).
+HINTS = {
+    "invalid_grant": "the refresh token is dead (revoked, expired after long disuse, or the password was reset): "
+                     "run `aftercare oauth2 authorize`, then reload",
+    "invalid_client": "the token endpoint refused the client: check client_id and the client secret (it may have "
+                      "expired), and the tenant",
+    "unauthorized_client": "this client may not use this flow: check the app registration",
+    "invalid_scope": "a scope is not granted to this client: check the app registration's API permissions",
+    "access_denied": "consent was refused or withdrawn: run `aftercare oauth2 authorize`, then reload",
+    "no_refresh_token": "there is no refresh token yet: run `aftercare oauth2 authorize`, then reload",
+}
+
+#: Refusals that last until the operator acts; anything else a 4xx says is treated as a problem of the moment.
+PERMANENT = {"invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope", "access_denied",
+             "unsupported_grant_type", "invalid_request", "consent_required", "interaction_required"}
+
+
+# --- the token endpoint -------------------------------------------------------------
+
+def post_form(url: str, form: dict[str, str], timeout: float) -> dict:
+    """POST ``form`` to a token endpoint; the JSON answer, or a typed TokenError.
+
+    The answer to a refusal is returned as it came (``{"error": ...}``) for the caller to judge;
+    nothing sent (a token, a secret) ever appears in what this raises.
+    """
+    data = urllib.parse.urlencode({k: v for k, v in form.items() if v is not None}).encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
+        "User-Agent": "aftercare"})
+    host = urllib.parse.urlsplit(url).netloc
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(1 << 20)
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        body, status = exc.read(1 << 20), exc.code
+    except (urllib.error.URLError, OSError, socket.timeout) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise TokenEndpointUnreachable(f"token endpoint {host} unreachable: {reason}") from None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise TokenEndpointError(f"token endpoint {host} answered HTTP {status} without JSON") from None
+    if status >= 500 or status == 429:
+        raise TokenEndpointError(f"token endpoint {host} answered HTTP {status}: {_error_text(answer)}")
+    if status >= 400 and "error" not in answer:
+        raise TokenEndpointError(f"token endpoint {host} answered HTTP {status}")
+    return answer
+
+
+def _error_text(answer: dict) -> str:
+    error = str(answer.get("error", "error"))[:80]
+    description = " ".join(str(answer.get("error_description", "")).split())[:240]
+    return f"{error}: {description}" if description else error
+
+
+def refused(answer: dict, host: str) -> TokenError:
+    """The typed error for a token endpoint's ``{"error": ...}``."""
+    error = str(answer.get("error", ""))
+    text = f"token endpoint {host} refused: {_error_text(answer)}"
+    if error in PERMANENT:
+        return GrantRefused(text, error, HINTS.get(error, "check the [oauth2] settings"))
+    return TokenEndpointError(text)
+
+
+@dataclass
+class AccessToken:
+    value: str = field(repr=False)
+    expires_at: float  # time.monotonic()
+    lifetime: float
+
+    def fresh(self, now: float) -> bool:
+        margin = min(REFRESH_MARGIN_CAP_SECONDS, self.lifetime * REFRESH_MARGIN_SHARE)
+        return now < self.expires_at - margin
+
+
+# --- the refresh token's store -------------------------------------------------------
+
+class RefreshTokenStore:
+    """The newest refresh token: our file, unless the operator's ``refresh_token_file`` is newer.
+
+    The store records the operator file's mtime it was derived from; an operator who puts a new token
+    in place (``aftercare oauth2 authorize``, or by hand) makes the file newer, and it wins.
+    """
+
+    def __init__(self, path: Path | None, seed: Path | None):
+        self.path, self.seed = path, seed
+
+    def _stored(self) -> dict | None:
+        if self.path is None:
+            return None
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and isinstance(data.get("refresh_token"), str) else None
+
+    def _seed_mtime(self) -> int | None:
+        try:
+            return self.seed.stat().st_mtime_ns if self.seed else None
+        except OSError:
+            return None
+
+    def seed_token(self) -> str | None:
+        """The operator's file, first line."""
+        try:
+            text = self.seed.read_text(encoding="utf-8") if self.seed else ""
+        except (OSError, UnicodeDecodeError):
+            return None
+        lines = text.strip().splitlines()
+        return lines[0].strip() if lines else None
+
+    def current(self) -> str | None:
+        stored, seed_mtime = self._stored(), self._seed_mtime()
+        if stored and (seed_mtime is None or seed_mtime <= int(stored.get("seed_mtime_ns") or 0)):
+            return stored["refresh_token"]
+        return self.seed_token()
+
+    def save(self, token: str) -> None:
+        """Replace the stored token: written to a new 0600 file, fsynced, renamed over the old one."""
+        if self.path is None:
+            raise TokenStoreError("the server rotated the refresh token, but no token_store is set to keep it")
+        record = {"refresh_token": token, "seed_mtime_ns": self._seed_mtime() or 0, "saved_at": time.time()}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(record, fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise TokenStoreError(f"cannot store the rotated refresh token in {self.path}: {exc.strerror}") from None
+
+    def fingerprint(self) -> tuple:
+        """Changes when either file does: a dead grant is worth another try."""
+        out = []
+        for p in (self.seed, self.path):
+            try:
+                st = p.stat() if p else None
+                out.append((st.st_mtime_ns, st.st_size, st.st_ino) if st else None)
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+
+# --- the token source ----------------------------------------------------------------
+
+class TokenSource:
+    """Access tokens for one grant, shared by every edge that logs in with it (IMAP, SMTP).
+
+    ``access_token()`` returns a token with time to spare, fetching a new one when needed; an edge whose
+    login was refused calls ``refused(token)`` so that the next call fetches a new one. Thread-safe.
+    """
+
+    def __init__(self, settings: OAuth2Settings, *, clock: Callable[[], float] = time.monotonic,
+                 on_secret: Callable[[str], None] = lambda s: None,
+                 post: Callable[[str, dict, float], dict] = post_form):
+        self.settings = settings
+        self.clock = clock
+        self.on_secret = on_secret
+        self.post = post
+        self.store = RefreshTokenStore(settings.token_store, settings.refresh_token_file)
+        self._lock = threading.Lock()
+        self._token: AccessToken | None = None
+        self._dead: tuple[TokenError, tuple, float] | None = None  # the refusal, what it depended on, when
+        self._unsaved: str | None = None  # a rotated refresh token the store could not take (kept, retried)
+        self.requests = 0  # token endpoint requests made, for tests and the status
+
+    # --- what the edges call
+
+    def access_token(self) -> str:
+        with self._lock:
+            now = self.clock()
+            if self._token is not None and self._token.fresh(now):
+                return self._token.value
+            if self._dead is not None:
+                exc, fingerprint, at = self._dead
+                if fingerprint == self._fingerprint() and now - at < DEAD_GRANT_RETRY_SECONDS:
+                    raise exc  # nothing changed: do not ask again (no retry storm)
+            try:
+                self._token = self._fetch(now)
+            except GrantRefused as exc:
+                self._dead = (exc, self._fingerprint(), now)
+                self._token = None
+                raise
+            self._dead = None
+            return self._token.value
+
+    def refused(self, token: str) -> None:
+        """A server refused ``token``: the next ``access_token()`` fetches a new one."""
+        with self._lock:
+            if self._token is not None and self._token.value == token:
+                self._token = None
+
+    def reset(self) -> None:
+        """After a reload: forget the cached token and any refusal, so the next login asks afresh."""
+        with self._lock:
+            self._token, self._dead = None, None
+
+    def dead(self) -> GrantRefused | None:
+        with self._lock:
+            return self._dead[0] if self._dead else None  # type: ignore[return-value]
+
+    def changed(self) -> bool:
+        """Whether what a dead grant depended on has changed (cheap: two stats and a small read)."""
+        with self._lock:
+            return self._dead is not None and self._dead[1] != self._fingerprint()
+
+    # --- the endpoint
+
+    def _fingerprint(self) -> tuple:
+        return self.store.fingerprint(), self._client_secret()
+
+    def _client_secret(self) -> str | None:
+        s = self.settings
+        if s.client_secret_file is not None:
+            try:
+                lines = s.client_secret_file.read_text(encoding="utf-8").strip().splitlines()
+                if lines:
+                    return lines[0].strip()
+            except (OSError, UnicodeDecodeError):
+                pass
+        return s.client_secret.reveal() if s.client_secret is not None else None
+
+    def _fetch(self, now: float) -> AccessToken:
+        s = self.settings
+        form = {"client_id": s.client_id, "client_secret": self._client_secret(), "scope": s.scope or None}
+        if s.flow == "client_credentials":
+            answer = self._ask({**form, "grant_type": "client_credentials"})
+            return self._accept(answer, now)
+        refresh_token = self._unsaved or self.store.current()
+        if not refresh_token:
+            where = s.refresh_token_file or "refresh_token_file"
+            raise GrantRefused(f"no refresh token: {where} is missing or empty", "no_refresh_token",
+                               HINTS["no_refresh_token"])
+        try:
+            answer = self._ask({**form, "grant_type": "refresh_token", "refresh_token": refresh_token})
+        except GrantRefused as exc:
+            # The operator may have put a new token in the file without making it newer (cp -p): try it once.
+            seed = self.store.seed_token()
+            if exc.error != "invalid_grant" or not seed or seed == refresh_token:
+                raise
+            refresh_token = seed
+            answer = self._ask({**form, "grant_type": "refresh_token", "refresh_token": seed})
+        rotated = answer.get("refresh_token")
+        if isinstance(rotated, str) and rotated and rotated != refresh_token:
+            self.on_secret(rotated)
+            try:
+                self.store.save(rotated)  # durable before the new access token is used
+                self._unsaved = None
+            except TokenStoreError:
+                self._unsaved = rotated  # never lose it: keep it in memory and say so loudly
+                raise
+        elif refresh_token != self.store.current():
+            try:
+                self.store.save(refresh_token)  # the seed's token worked: keep it as ours
+            except TokenStoreError:
+                pass  # nothing is lost: the operator's file still holds it
+        return self._accept(answer, now)
+
+    def _ask(self, form: dict) -> dict:
+        self.requests += 1
+        s = self.settings
+        answer = self.post(s.token_url, form, s.timeout)
+        if "error" in answer:
+            raise refused(answer, urllib.parse.urlsplit(s.token_url).netloc)
+        return answer
+
+    def _accept(self, answer: dict, now: float) -> AccessToken:
+        value = answer.get("access_token")
+        if not isinstance(value, str) or not value:
+            raise TokenEndpointError("the token endpoint's answer holds no access_token")
+        try:
+            lifetime = float(answer.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        self.on_secret(value)
+        return AccessToken(value, now + lifetime, lifetime)
+
+
+# --- SASL ----------------------------------------------------------------------------
+
+def sasl_response(mechanism: str, user: str, token: str, host: str = "", port: int = 0) -> str:
+    """The client's first SASL message for XOAUTH2 (Google's and Microsoft's) or OAUTHBEARER (RFC 7628)."""
+    if mechanism.upper() == "OAUTHBEARER":
+        return f"n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
+    return f"user={user}\x01auth=Bearer {token}\x01\x01"
+
+
+def smtp_authobject(mechanism: str, user: str, token: str, host: str, port: int) -> Callable[..., str]:
+    """For ``smtplib.SMTP.auth``: the first message, then the empty answer a refusal's 334 asks for."""
+    first = sasl_response(mechanism, user, token, host, port)
+
+    def authobject(challenge: bytes | None = None) -> str:
+        if challenge is None:
+            return first
+        return "\x01" if mechanism.upper() == "OAUTHBEARER" else ""
+
+    return authobject
+
+
+def decode_challenge(challenge: bytes) -> str:
+    """A server's error challenge (base64 JSON), for a log line: it never holds our token."""
+    try:
+        return base64.b64decode(challenge).decode("utf-8", "replace")[:200]
+    except ValueError:
+        return ""
