@@ -22,6 +22,7 @@ import pytest
 from aftercare.testing.dovecot import Dovecot
 from aftercare.testing.pgcluster import PgCluster
 from aftercare.testing.smtpsink import SmtpSink
+from aftercare.testing.tokenserver import TokenServer
 
 __all__ = [
     "DOVECOT_USERS",
@@ -29,10 +30,12 @@ __all__ = [
     "database_url",
     "dovecot",
     "dovecot_factory",
+    "oauth2_dovecot",
     "pg_cluster",
     "postgres_url",
     "require_integration",
     "smtp_sink",
+    "token_server",
 ]
 
 #: Users every ``dovecot`` fixture has: name -> password.
@@ -88,6 +91,28 @@ def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
     """A started Dovecot with users support/customer/staff, password 'secret'."""
     _require_dovecot()
     server = Dovecot(tmp_path / "dovecot")
+    for name, password in DOVECOT_USERS.items():
+        server.add_user(name, password)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def token_server() -> Iterator[TokenServer]:
+    """A started OAuth2 TokenServer (client "aftercare", secret "client-secret"), stopped afterwards."""
+    with TokenServer() as server:
+        yield server
+
+
+@pytest.fixture
+def oauth2_dovecot(tmp_path: Path, token_server: TokenServer) -> Iterator[Dovecot]:
+    """A started Dovecot that also takes XOAUTH2/OAUTHBEARER logins with ``token_server``'s access tokens.
+
+    Users support/customer/staff, password 'secret', as in ``dovecot``: password logins (and the
+    append/fetch_all/client helpers) work as usual; a token logs in only as the user it was issued for.
+    """
+    _require_dovecot()
+    server = Dovecot(tmp_path / "dovecot-oauth2", oauth2_introspection_url=token_server.introspection_url)
     for name, password in DOVECOT_USERS.items():
         server.add_user(name, password)
     with server:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Dovecot", "DovecotError"]
 
-from .dovecot_config import HOST, dovecot_conf  # noqa: E402 - after the typing imports above
+from .dovecot_config import HOST, dovecot_conf, dovecot_oauth2_conf  # noqa: E402 - after the typing imports above
 
 
 _START_TIMEOUT = 10.0
@@ -93,14 +93,28 @@ class Dovecot:
 
     ``idle=False`` / ``move=False`` remove IDLE / MOVE from the advertised
     CAPABILITY list.  Users can be added before or after :meth:`start`.
+
+    ``oauth2_introspection_url``: also accept ``AUTHENTICATE XOAUTH2`` and
+    ``AUTHENTICATE OAUTHBEARER``, with an access token that this RFC 7662
+    introspection endpoint (e.g. :class:`~aftercare.testing.tokenserver.TokenServer`'s)
+    calls active for the user.  Password logins keep working; a user logging
+    in with tokens must also exist as a password user (:meth:`add_user`).
     """
 
     binary = "dovecot"
 
-    def __init__(self, workdir: Path | str, *, idle: bool = True, move: bool = True) -> None:
+    def __init__(
+        self,
+        workdir: Path | str,
+        *,
+        idle: bool = True,
+        move: bool = True,
+        oauth2_introspection_url: str | None = None,
+    ) -> None:
         self.workdir = Path(workdir).resolve()
         self.idle = idle
         self.move = move
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.host = HOST
         self.port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -132,6 +146,10 @@ class Dovecot:
     @property
     def passwd_path(self) -> Path:
         return self.workdir / "passwd"
+
+    @property
+    def oauth2_conf_path(self) -> Path:
+        return self.workdir / "dovecot-oauth2.conf.ext"
 
     @property
     def log_path(self) -> Path:
@@ -248,6 +266,8 @@ class Dovecot:
         # would refuse to start ("already running").
         with contextlib.suppress(FileNotFoundError):
             (self.run_dir / "master.pid").unlink()
+        if self.oauth2_introspection_url is not None:
+            self.oauth2_conf_path.write_text(dovecot_oauth2_conf(self))
         self.config_path.write_text(self._config())
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         # Startup errors (bad config, bind failures) go to stdout/stderr before

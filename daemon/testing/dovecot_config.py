@@ -43,6 +43,12 @@ The generated ``dovecot.conf`` is self-contained (it does not include
 ``login_trusted_networks = 127.0.0.0/8``, ``inet_listener imaps { port = 0 }``
     Plain LOGIN over loopback, no TLS, no attempt to bind port 993.
 
+``auth_cache_size = 0``
+    Dovecot's default, said out loud: no auth cache, so every login asks the
+    passdb again -- a password changed by :meth:`Dovecot.add_user`, or an
+    OAuth2 token revoked or expired at the token server, is refused at the
+    very next login instead of living on in the cache.
+
 ``mailbox_idle_check_interval = 1 secs``, ``imap_idle_notify_interval = 2 secs``
     Changes made by other sessions reach an IDLE-ing client within ~1 s even
     without inotify, and the "* OK Still here" keepalive comes often enough
@@ -63,6 +69,49 @@ The generated ``dovecot.conf`` is self-contained (it does not include
     127.0.0.1 on a port found by binding port 0 and releasing it; if Dovecot
     loses the race for it ("Address already in use") start() retries with a
     new port.  :meth:`Dovecot.restart` keeps the port.
+
+With ``oauth2_introspection_url`` (OAuth2 logins, e.g. against
+:class:`~aftercare.testing.tokenserver.TokenServer`) only:
+
+``auth_mechanisms = plain login xoauth2 oauthbearer``
+    ``AUTHENTICATE XOAUTH2`` (Google's/Microsoft's) and ``OAUTHBEARER``
+    (RFC 7628) besides the password mechanisms.  imap-login then also
+    advertises ``AUTH=XOAUTH2 AUTH=OAUTHBEARER``.
+
+``passdb { driver = passwd-file  mechanisms = plain login }``
+    The password passdb only for password logins.  Without this line Dovecot
+    also asks the passwd-file for XOAUTH2/OAUTHBEARER and lets a user in whose
+    "bearer token" is the password (verified on 2.3.19: ``oauth2_login("support",
+    "secret")`` succeeded), which would hide a daemon sending its password
+    where a token belongs.  2.3.19 accepts ``mechanisms`` in a passdb.
+
+``passdb { driver = oauth2  mechanisms = xoauth2 oauthbearer  args = <workdir>/dovecot-oauth2.conf.ext }``
+    Token logins are checked by the oauth2 passdb, configured in the
+    ``.conf.ext`` file (written by :meth:`Dovecot.start` beside
+    ``dovecot.conf``); the userdb stays ``static``, so a token user gets the
+    same home and Maildir as the password user of that name -- tests add the
+    mailbox user with :meth:`Dovecot.add_user` and log the daemon in with
+    tokens.  Dovecot compares the introspected ``username`` with the login
+    name ("Username 'staff' did not match 'support'"), so a token only opens
+    its own user's mailbox.
+
+``dovecot-oauth2.conf.ext``: ``introspection_mode = post``, ``introspection_url = <url>``
+    Every token login POSTs ``token=<access token>`` to the introspection
+    endpoint (RFC 7662).  No ``tokeninfo_url`` or ``grant_url``: 2.3.19 runs
+    with the introspection URL alone (verified), and introspection is what
+    can say "revoked".
+
+``force_introspection = yes``
+    Introspect even when a tokeninfo answer would already hold the user (none
+    is configured, so this only pins the behaviour down: each login asks the
+    token server, revocation and expiry count at once).
+
+``username_attribute = username``, ``active_attribute = active``, ``active_value = true``
+    The RFC 7662 answer's field names: the user is ``username`` (default
+    would be ``email``), and ``{"active": false}`` -- an unknown, revoked or
+    expired token -- fails the login ("Provided token is not valid").
+
+A failed token login is answered after ~0.5 s, like a wrong password.
 
 Not root (best effort, tried as ``nobody``): everything runs as the invoking
 user (``default_login_user``/``default_internal_user``/``..._group``), no
@@ -105,6 +154,7 @@ def _capability_setting(d: "Dovecot") -> str:
 def dovecot_conf(d: "Dovecot") -> str:
     """The whole ``dovecot.conf`` of one test server."""
     w = d.workdir
+    oauth2 = d.oauth2_introspection_url is not None
     if d._as_root:
         mail = (
             f"mail_uid = {d._mail_uid}\n"
@@ -139,7 +189,8 @@ def dovecot_conf(d: "Dovecot") -> str:
         f"log_path = {d.log_path}\n"
         "ssl = no\n"
         "disable_plaintext_auth = no\n"
-        "auth_mechanisms = plain login\n"
+        f"auth_mechanisms = {'plain login xoauth2 oauthbearer' if oauth2 else 'plain login'}\n"
+        "auth_cache_size = 0\n"
         "auth_failure_delay = 0 secs\n"
         "auth_verbose = yes\n"
         "login_trusted_networks = 127.0.0.0/8\n"
@@ -154,8 +205,10 @@ def dovecot_conf(d: "Dovecot") -> str:
         f"{privileges}"
         "passdb {\n"
         "  driver = passwd-file\n"
+        f"{'  mechanisms = plain login' + chr(10) if oauth2 else ''}"
         f"  args = scheme=PLAIN username_format=%u {d.passwd_path}\n"
         "}\n"
+        f"{_oauth2_passdb(d) if oauth2 else ''}"
         "userdb {\n"
         "  driver = static\n"
         f"  args = home={home}\n"
@@ -178,3 +231,26 @@ def dovecot_conf(d: "Dovecot") -> str:
         "}\n"
     )
 
+
+
+def _oauth2_passdb(d: "Dovecot") -> str:
+    return (
+        "passdb {\n"
+        "  driver = oauth2\n"
+        "  mechanisms = xoauth2 oauthbearer\n"
+        f"  args = {d.oauth2_conf_path}\n"
+        "}\n"
+    )
+
+
+def dovecot_oauth2_conf(d: "Dovecot") -> str:
+    """The ``dovecot-oauth2.conf.ext`` of a server made with ``oauth2_introspection_url``."""
+    return (
+        "# Generated by aftercare.testing.dovecot_config -- see its module docstring.\n"
+        "introspection_mode = post\n"
+        f"introspection_url = {d.oauth2_introspection_url}\n"
+        "force_introspection = yes\n"
+        "username_attribute = username\n"
+        "active_attribute = active\n"
+        "active_value = true\n"
+    )

@@ -16,15 +16,26 @@ told to fail (``refuse``) or go away (``stop``) to exercise retry paths::
         sink.stop()               # outage: connection refused
         sink.start()              # same port again
 
+OAuth2 (``oauth2_check``): the sink also offers ``AUTH XOAUTH2`` and ``AUTH
+OAUTHBEARER`` and asks ``oauth2_check(user, token)`` whether to let the client
+in, e.g. ``SmtpSink(oauth2_check=lambda user, token: tokens.introspect(token) == user)``
+with a :class:`~aftercare.testing.tokenserver.TokenServer`.  A refused token
+gets what Gmail sends: a ``334`` challenge holding a base64 JSON error, the
+client's empty (XOAUTH2) or ``\\x01`` (OAUTHBEARER, RFC 7628) answer, then
+``535 5.7.8``.  Every AUTH attempt is kept in :attr:`SmtpSink.auth_attempts`.
+
 aiosmtpd is imported lazily, so importing :mod:`aftercare.testing` does not need it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import email
 import email.policy
+import json
 import logging
 import socket
 import threading
@@ -33,12 +44,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from aftercare.testing.dovecot import Dovecot
 
-__all__ = ["Received", "SmtpSink"]
+__all__ = ["AuthAttempt", "Received", "SmtpSink"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +67,7 @@ class Received:
     rcpt_tos: list[str]
     data: bytes
     auth_login: str | None = None
+    auth_mechanism: str | None = None  # "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"; None: not authenticated
     received_at: float = field(default_factory=time.time)
 
     @cached_property
@@ -63,6 +75,20 @@ class Received:
         """Parsed on first use: parsing every message as it arrives would make the sink, not the
         daemon, the slow end of a benchmark."""
         return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
+
+
+class AuthAttempt(NamedTuple):
+    """One AUTH command: (mechanism, user, success)."""
+
+    mechanism: str
+    user: str | None  # None: the client's answer could not be parsed
+    success: bool
+
+
+#: What Gmail answers a refused XOAUTH2 token with (in the 334 challenge) and then.
+XOAUTH2_ERROR = {"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"}
+OAUTHBEARER_ERROR = {"status": "invalid_token", "schemes": "bearer", "scope": "https://mail.google.com/"}
+AUTH_REFUSED = "535 5.7.8 Username and Password not accepted"
 
 
 @dataclass
@@ -103,8 +129,10 @@ class SmtpSink:
     """A real SMTP server on 127.0.0.1 that records every accepted message.
 
     ``username``/``password``: offer AUTH PLAIN/LOGIN without TLS and accept
-    only these credentials; ``auth_required`` (default: True when credentials
-    are given) makes MAIL FROM fail with 530 until the client authenticated.
+    only these credentials.  ``oauth2_check``: offer AUTH XOAUTH2/OAUTHBEARER
+    and accept a (user, token) when it returns True.  ``auth_required``
+    (default: True when either is given) makes MAIL FROM fail with 530 until
+    the client authenticated.
     """
 
     def __init__(
@@ -115,6 +143,7 @@ class SmtpSink:
         password: str | None = None,
         auth_required: bool | None = None,
         hostname: str = "smtp-sink.test",
+        oauth2_check: Callable[[str, str], bool] | None = None,
     ) -> None:
         if (username is None) != (password is None):
             raise ValueError("give both username and password, or neither")
@@ -122,7 +151,11 @@ class SmtpSink:
         self.port: int | None = port
         self.username = username
         self.password = password
-        self.auth_required = (username is not None) if auth_required is None else auth_required
+        self.oauth2_check = oauth2_check
+        any_auth = username is not None or oauth2_check is not None
+        self.auth_required = any_auth if auth_required is None else auth_required
+        #: Every AUTH command so far: AuthAttempt(mechanism, user, success).
+        self.auth_attempts: list[AuthAttempt] = []
         self.hostname = hostname
         self._controller: Any = None
         self._messages: list[Received] = []
@@ -171,12 +204,20 @@ class SmtpSink:
             "decode_data": False,
             "enable_SMTPUTF8": True,
         }
-        if self.username is not None:
+        if self.username is not None or self.oauth2_check is not None:
+            excluded = []
+            if self.username is None:
+                excluded += ["PLAIN", "LOGIN"]
+            if self.oauth2_check is None:
+                excluded += ["XOAUTH2", "OAUTHBEARER"]
             kwargs.update(
                 authenticator=self._authenticate,
                 auth_require_tls=False,
                 auth_required=self.auth_required,
+                auth_exclude_mechanism=excluded,
             )
+        else:
+            kwargs["auth_exclude_mechanism"] = ["XOAUTH2", "OAUTHBEARER"]  # the handler's auth_ methods
         # aiosmtpd only reports a failed bind after ready_timeout, so check
         # first (and wait a little if the port is still held, e.g. restart).
         deadline = time.monotonic() + (5.0 if self.port is not None else 0.0)
@@ -355,9 +396,26 @@ class SmtpSink:
         if isinstance(auth_data, LoginPassword):
             login = auth_data.login.decode(errors="replace")
             password = auth_data.password.decode(errors="replace")
-            if login == self.username and password == self.password:
+            ok = self.username is not None and login == self.username and password == self.password
+            self._note_auth(mechanism, login, ok)
+            if ok:
+                session.auth_mechanism = mechanism
                 return AuthResult(success=True, auth_data=login)
         return AuthResult(success=False, handled=False)
+
+    def _note_auth(self, mechanism: str, user: str | None, success: bool) -> None:
+        with self._cond:
+            self.auth_attempts.append(AuthAttempt(mechanism, user, success))
+
+    def _check_token(self, user: str, token: str) -> bool:
+        check = self.oauth2_check
+        if check is None:
+            return False
+        try:
+            return bool(check(user, token))
+        except Exception:  # noqa: BLE001 - a broken check refuses, and says why
+            log.exception("SmtpSink: oauth2_check(%r, ...) raised", user)
+            return False
 
 
 def _controller_class() -> type:
@@ -418,8 +476,101 @@ class _Handler:
             rcpt_tos=list(envelope.rcpt_tos),
             data=bytes(data),
             auth_login=login if isinstance(login, str) else None,
+            auth_mechanism=getattr(session, "auth_mechanism", None) if session.authenticated else None,
         )
         if self.sink._routes:
             await asyncio.get_running_loop().run_in_executor(None, self.sink._deliver, received)
         self.sink._record(received)
         return "250 OK: queued"
+
+    # -- OAuth2 SASL mechanisms (advertised only with oauth2_check) ---------------
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: ANN001, N802
+        """``user=<user>\\x01auth=Bearer <token>\\x01\\x01`` (Google's and Microsoft's XOAUTH2)."""
+        return await self._oauth2(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server, args):  # noqa: ANN001, N802
+        """``n,a=<user>,\\x01host=...\\x01port=...\\x01auth=Bearer <token>\\x01\\x01`` (RFC 7628)."""
+        return await self._oauth2(server, args, "OAUTHBEARER")
+
+    async def _oauth2(self, server, args, mechanism: str):  # noqa: ANN001
+        from aiosmtpd.smtp import MISSING, AuthResult
+
+        sink = self.sink
+        if len(args) > 1:
+            try:
+                blob = base64.b64decode(args[1].encode(), validate=True)
+            except (binascii.Error, ValueError):
+                sink._note_auth(mechanism, None, False)
+                await server.push("501 5.5.2 Cannot decode response")
+                return AuthResult(success=False, handled=True)
+        else:  # no initial response: an empty challenge asks for it
+            blob = await server.challenge_auth("")
+            if blob is MISSING:  # '*' or bad base64: challenge_auth has answered already
+                sink._note_auth(mechanism, None, False)
+                return AuthResult(success=False, handled=True)
+        parsed = _parse_xoauth2(blob) if mechanism == "XOAUTH2" else _parse_oauthbearer(blob)
+        if parsed is None:
+            sink._note_auth(mechanism, None, False)
+            await server.push(f"501 5.5.2 Syntax error in the {mechanism} response")
+            return AuthResult(success=False, handled=True)
+        user, token = parsed
+        ok = await asyncio.get_running_loop().run_in_executor(None, sink._check_token, user, token)
+        sink._note_auth(mechanism, user, ok)
+        if ok:
+            server.session.auth_mechanism = mechanism
+            return AuthResult(success=True, auth_data=user)
+        error = XOAUTH2_ERROR if mechanism == "XOAUTH2" else OAUTHBEARER_ERROR
+        # The client answers the error challenge with an empty line (XOAUTH2) or \x01 (OAUTHBEARER); whatever
+        # it says, the answer is 535 (a '*' gets challenge_auth's 501 instead).
+        answer = await server.challenge_auth(json.dumps(error, separators=(",", ":")))
+        if answer is MISSING:
+            return AuthResult(success=False, handled=True)
+        await server.push(AUTH_REFUSED)
+        return AuthResult(success=False, handled=True)
+
+
+def _kvpairs(text: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in text.split("\x01"):
+        key, sep, value = item.partition("=")
+        if sep:
+            pairs.setdefault(key, value)
+    return pairs
+
+
+def _bearer(value: str | None) -> str | None:
+    if value is None or not value[:7].lower() == "bearer ":
+        return None
+    token = value[7:].strip()
+    return token or None
+
+
+def _parse_xoauth2(blob: bytes) -> tuple[str, str] | None:
+    text = blob.decode("utf-8", "replace")
+    if not text.endswith("\x01\x01"):
+        return None
+    pairs = _kvpairs(text)
+    token = _bearer(pairs.get("auth"))
+    user = pairs.get("user")
+    if not user or token is None:
+        return None
+    return user, token
+
+
+def _parse_oauthbearer(blob: bytes) -> tuple[str, str] | None:
+    """RFC 7628: gs2-header ``n,a=<authzid>,`` then \\x01-separated key=value pairs, ending \\x01\\x01."""
+    text = blob.decode("utf-8", "replace")
+    header, sep, rest = text.partition("\x01")
+    if not sep or not rest.endswith("\x01\x01"):
+        return None
+    fields = header.split(",")
+    if len(fields) < 3 or fields[0] not in ("n", "y"):
+        return None
+    user = ""
+    if fields[1].startswith("a="):
+        user = fields[1][2:].replace("=2C", ",").replace("=3D", "=")
+    token = _bearer(_kvpairs(rest).get("auth"))
+    if token is None:
+        return None
+    return user, token
