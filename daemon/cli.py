@@ -128,6 +128,22 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_oauth2_authorize(args) -> int:
+    from .consent import authorize
+    config = _load(args)
+    table = config.smtp.oauth2 if args.table == "smtp" else config.mailbox.oauth2
+    if table is None and args.table == "smtp" and config.smtp.auth == "oauth2" and config.mailbox.oauth2 is not None:
+        print("[smtp] has no [smtp.oauth2] table: SMTP shares the mailbox's grant, so one consent serves both: "
+              "run `aftercare oauth2 authorize` (--table mailbox)", file=sys.stderr)
+        return 1
+    if table is None:
+        print(f"{config.path}: there is no [{args.table}.oauth2] table to authorize (see config.example.toml)",
+              file=sys.stderr)
+        return 1
+    return authorize(table.settings, table=args.table, flow=args.flow, redirect_uri=args.redirect_uri,
+                     out=lambda line: print(line, flush=True), err=lambda line: print(line, file=sys.stderr, flush=True))
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
     return run_demo(Path(args.workdir) if args.workdir else None)
@@ -175,6 +191,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="the figures as JSON")
     report.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with charts")
     report.set_defaults(func=cmd_report)
+
+    oauth2 = add(sub, "oauth2", help="OAuth2 logins (Microsoft 365, Google)")
+    osub = oauth2.add_subparsers(dest="oauth2_command", required=True)
+    authorize = add(osub, "authorize", help="the one-time consent from a headless server: writes refresh_token_file")
+    authorize.add_argument("--table", choices=("mailbox", "smtp"), default="mailbox",
+                           help="which [X.oauth2] table (default: mailbox; SMTP without its own shares it)")
+    authorize.add_argument("--flow", choices=("device", "paste"),
+                           help="device code (default for microsoft) or paste the redirected address "
+                                "(default for google)")
+    authorize.add_argument("--redirect-uri", default="http://127.0.0.1:8765/",
+                           help="for --flow paste: where the browser is sent (must be registered for the app)")
+    authorize.set_defaults(func=cmd_oauth2_authorize)
 
     demo = add(sub, "demo", help="run a throwaway Dovecot and SMTP server and show a complaint end to end")
     demo.add_argument("--workdir", help="keep the demo's files here (default: a temporary directory)")
