@@ -20,9 +20,10 @@ from .casework import Casework
 from .clock import utcnow
 from .config import Config, load_config
 from .dispatch import Dispatcher
-from .intake import Intake
+from .intake import DEAD_GRANT_REPEAT_SECONDS, Intake
 from .loop import Loop
 from .mail.imap import Mailbox
+from .mail.oauth2 import TokenError
 from .mail.smtp import SmtpSender
 from .log import redactor, setup_logging
 from .store import discounts, outbox
@@ -297,6 +298,7 @@ class Service:
         self._start_workers()
         jobs = schedule.Scheduler()
         jobs.every(10).seconds.do(self._update_status)
+        jobs.every(1).seconds.do(self._keep_tokens_fresh)
         log.info("aftercare started", database=redact_url(self.config.database.url),
                  mailbox=f"{self.config.mailbox.username}@{self.config.mailbox.host}:{self.config.mailbox.port}",
                  folder=self.config.mailbox.folder)
@@ -329,6 +331,18 @@ class Service:
         self.guard.release()
         log.info("aftercare stopped")
         return self.exit_code
+
+    def _keep_tokens_fresh(self) -> None:
+        """Renew OAuth2 access tokens before they expire (``TokenSource.keep_fresh`` says why)."""
+        for source in self.tokens.all():
+            try:
+                source.keep_fresh()
+            except TokenError as exc:
+                self.troubles.report("oauth2", exc, "OAuth2 access token could not be renewed",
+                                     hint=getattr(exc, "hint", ""),
+                                     repeat_every=DEAD_GRANT_REPEAT_SECONDS if exc.permanent else None)
+                continue
+            self.troubles.clear("oauth2", "OAuth2 access token renewed again")
 
     def _update_status_soon(self) -> None:
         """While something fails, STATUS says so within a second or two (not only every 10 s)."""

@@ -33,5 +33,8 @@ class TokenSources:
     def _new(self, settings: OAuth2Settings) -> TokenSource:
         return TokenSource(settings, on_secret=self.on_secret)
 
+    def all(self) -> list[TokenSource]:
+        return list(self._sources.values())
+
     def smtp_shares_imap_grant(self) -> bool:
         return self.smtp is not None and self.smtp is self.imap

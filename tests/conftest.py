@@ -25,4 +25,5 @@ def pytest_collection_modifyitems(config, items):
 
 
 #: Modules whose scenarios take 20-45 s each (outages held for their full length, the SIGKILL backlog).
-LONGEST = {"test_outages.py", "test_database_outages.py", "test_loops.py", "test_service_unit.py", "test_crash.py"}
+LONGEST = {"test_outages.py", "test_database_outages.py", "test_loops.py", "test_service_unit.py", "test_crash.py",
+           "test_oauth2_logins.py"}

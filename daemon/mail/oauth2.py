@@ -327,6 +327,20 @@ class TokenSource:
             self._dead = None
             return self._token.value
 
+    def keep_fresh(self) -> None:
+        """Renew the access token before it expires even when no login needs one.
+
+        IMAP sessions last for days, so logins alone would leave the grant unused: a refresh token
+        unused for 90 days dies at Microsoft, and a dead grant would only be noticed at the next
+        reconnect. Called every second by the service; a no-op until the first login, while the token
+        is fresh, and while the grant is dead and nothing changed.
+        """
+        with self._lock:
+            token, now = self._token, self.clock()
+            if token is None or token.fresh(now):
+                return
+        self.access_token()
+
     def refused(self, token: str) -> None:
         """A server refused ``token``: the next ``access_token()`` fetches a new one."""
         with self._lock:
