@@ -65,6 +65,7 @@ class Dispatcher(Loop):
         self._last_renew = time.monotonic()
         self._login_refusals = 0
         self._login_retry_at = 0.0  # a refused SMTP login: nothing is claimed before this (monotonic)
+        self._token_resets_seen = 0  # the token source's resets when the login was refused (a reload retries)
 
     def run(self) -> None:
         structlog.contextvars.bind_contextvars(mailbox=mailbox_key(self.config.mailbox))
@@ -149,6 +150,8 @@ class Dispatcher(Loop):
         else:
             delay = backoff(self._login_refusals, cap=TOKEN_RETRY_CAP).total_seconds()
         self._login_retry_at = time.monotonic() + delay
+        source = self.sender.token_source
+        self._token_resets_seen = source.resets if source is not None else 0
         outbox.release_claims(ids)
         cause = exc.cause if isinstance(exc, SmtpTokenUnavailable) else None
         if isinstance(cause, GrantRefused):
@@ -170,7 +173,7 @@ class Dispatcher(Loop):
         if time.monotonic() >= self._login_retry_at:
             return False
         source = self.sender.token_source
-        if source is not None and source.changed():
+        if source is not None and source.changed(self._token_resets_seen):
             self._login_retry_at = 0.0
             return False
         return True

@@ -121,15 +121,16 @@ class Intake(Loop):
                                  hint="check mailbox.username and the password, then reload")
 
     def _sleep_unless_token_changed(self, seconds: float, token_source) -> None:
-        """Sleep ``seconds``, but wake within seconds once a new refresh token or client secret is in place."""
+        """Sleep ``seconds``, but wake within seconds once a new refresh token or client secret is in place,
+        or after a reload (the provider's side may have been mended: consent given again, the app enabled)."""
         if token_source is None:
             self._sleep(seconds)
             return
-        deadline = time.monotonic() + seconds
+        deadline, resets = time.monotonic() + seconds, token_source.resets
         while not self.stop.is_set() and time.monotonic() < deadline:
             self._sleep(min(TOKEN_CHANGE_CHECK_SECONDS, deadline - time.monotonic()))
-            if token_source.changed():
-                self.log.info("a new OAuth2 refresh token or client secret is in place; logging in again")
+            if token_source.changed(resets):
+                self.log.info("a new OAuth2 refresh token or client secret is in place, or a reload; logging in again")
                 return
 
     def run_until_idle(self) -> int:

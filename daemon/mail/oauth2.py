@@ -306,6 +306,7 @@ class TokenSource:
         self._dead: tuple[TokenError, tuple, float] | None = None  # the refusal, what it depended on, when
         self._unsaved: str | None = None  # a rotated refresh token the store could not take (kept, retried)
         self.requests = 0  # token endpoint requests made, for tests and the status
+        self.resets = 0  # reloads seen: a login waiting on a dead grant tries again after one
 
     # --- what the edges call
 
@@ -351,14 +352,18 @@ class TokenSource:
         """After a reload: forget the cached token and any refusal, so the next login asks afresh."""
         with self._lock:
             self._token, self._dead = None, None
+            self.resets += 1
 
     def dead(self) -> GrantRefused | None:
         with self._lock:
             return self._dead[0] if self._dead else None  # type: ignore[return-value]
 
-    def changed(self) -> bool:
-        """Whether what a dead grant depended on has changed (cheap: two stats and a small read)."""
+    def changed(self, resets_seen: int | None = None) -> bool:
+        """Whether what a dead grant depended on has changed (cheap: two stats and a small read), or the
+        source was reset (a reload) since the caller saw ``resets_seen``: either is worth a login now."""
         with self._lock:
+            if resets_seen is not None and resets_seen != self.resets:
+                return True
             return self._dead is not None and self._dead[1] != self._fingerprint()
 
     # --- the endpoint

@@ -5,6 +5,7 @@ token that expired, was rotated away or revoked is refused exactly as Microsoft 
 """
 from __future__ import annotations
 
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -212,3 +213,23 @@ token_store = "{tmp_path}/state/aftercare-oauth2-smtp.json"
         s.daemon.stop()
         assert_no_secret_in(tmp_path / "daemon.log", token_server)
         assert "expired-secret" not in (tmp_path / "daemon.log").read_text()
+
+
+def test_a_grant_mended_at_the_provider_is_used_again_after_a_reload(tmp_path, token_server, oauth2_dovecot,
+                                                                     smtp_sink):
+    """The app registration was disabled (invalid_client) and an admin enabled it again: nothing changed on
+    this server, so the daemon would wait out its slow schedule; `systemctl reload` makes it ask at once."""
+    s = oauth2_stack(tmp_path, oauth2_dovecot, smtp_sink, token_server, smtp="none")
+    token_server.set_client_secret("aftercare", "disabled-by-an-admin")
+    s.daemon = DaemonProcess(s.config, tmp_path / "daemon.log").start()
+    s.daemon.wait_for_log(lambda l: l.get("event") == "OAuth2 grant for the mailbox refused; intake waits")
+    token_server.set_client_secret("aftercare", "client-secret")
+    time.sleep(3)
+    assert not log_events(s.daemon, "mailbox connected")  # the slow schedule: no request, no login
+    reloaded = time.monotonic()
+    s.daemon.signal(signal.SIGHUP)
+    s.daemon.wait_connected(timeout=15)
+    print(f"\nRELIABILITY oauth2-reload: logged in {time.monotonic() - reloaded:.1f} s after the reload")
+    s.deliver(complaint(sender="after-reload@example.net")[0])
+    smtp_sink.wait_for(lambda m: "after-reload@example.net" in m.rcpt_tos, timeout=20)
+    s.daemon.stop()
