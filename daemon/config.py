@@ -63,6 +63,10 @@ class OAuth2Config:
                             may_be_empty=True, resolve=values.token_store)
 
     def conflict(self) -> tuple[str, str] | None:
+        for attr in ("token_url", "authorize_url", "device_authorization_url"):
+            url = getattr(self, attr)
+            if url is not None and (problem := values.endpoint_url_problem(url)):
+                return attr, problem
         if self.provider == "custom" and not self.token_url:
             return "token_url", 'is required for provider = "custom"'
         if self.tenant is not None and self.provider != "microsoft":
@@ -354,6 +358,11 @@ class Config:
             return "smtp.from_address", "must not be one of staff.addresses (mail would loop)"
         if self.smtp.auth == "oauth2" and self.smtp_oauth2 is None:
             return "smtp.auth", '"oauth2" needs an [smtp.oauth2] table, or [mailbox.oauth2] to share'
+        mine, theirs = self.smtp.oauth2, self.mailbox.oauth2
+        if mine and theirs and mine.refresh_token_file and mine.refresh_token_file == theirs.refresh_token_file:
+            return "smtp.oauth2.refresh_token_file", ("is the mailbox's too: one grant used by two tables would "
+                                                      "be rotated behind each other's back; leave out [smtp.oauth2] "
+                                                      "to share the mailbox's grant")
         return None
 
     @property
@@ -421,6 +430,11 @@ def config_path_from(arg: str | None) -> Path:
 def config_warnings(config: Config, raw: dict) -> list[str]:
     """What check-config should point out even though the file is valid."""
     out = secret_file_warnings(config.path, raw)
+    for name, table in (("mailbox.oauth2", config.mailbox.oauth2), ("smtp.oauth2", config.smtp.oauth2)):
+        f = table.refresh_token_file if table is not None and table.flow == "refresh_token" else None
+        if f is not None and not f.is_file():
+            out.append(f"{config.path}: {name}.refresh_token_file: {f} does not exist yet: run "
+                       f"`aftercare oauth2 authorize{' --table smtp' if name.startswith('smtp') else ''}`")
     if "from-header" in config.staff.verify:
         out.append(f"{config.path}: staff.verify: \"from-header\" trusts the From header alone, which anyone can "
                    "forge: a stranger could send commands and messages to customers as your staff")

@@ -133,13 +133,36 @@ def state_directory(config_path: Path) -> Path:
     return config_path.parent
 
 
+SERVICE_STATE_DIRECTORY = Path("/var/lib/aftercare")  # the unit's StateDirectory
+
+
 def token_store(value: str, scope: Scope) -> str:
     """Our copy of the newest OAuth2 refresh token: as named (relative to the state directory), else
-    ``aftercare-oauth2-<table>.json`` in the state directory (``<table>``: mailbox or smtp)."""
+    ``aftercare-oauth2-<table>.json`` in the state directory (``<table>``: mailbox or smtp).
+
+    Outside systemd (``check-config`` run by hand) the service's state directory is used when it exists,
+    so that a token rotated by the check is kept where the daemon reads it."""
+    base = state_directory(scope.file)
+    if not os.environ.get("STATE_DIRECTORY") and SERVICE_STATE_DIRECTORY.is_dir():
+        base = SERVICE_STATE_DIRECTORY
     if value:
-        return value if Path(value).is_absolute() else str(state_directory(scope.file) / value)
+        return value if Path(value).is_absolute() else str(base / value)
     owner = scope.name.split(".")[0]
-    return str(state_directory(scope.file) / f"aftercare-oauth2-{owner}.json")
+    return str(base / f"aftercare-oauth2-{owner}.json")
+
+
+def endpoint_url_problem(url: str) -> str | None:
+    """A token or consent endpoint must be https (plain http only on loopback, for tests and proxies)."""
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"{url!r} is not a URL"
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return f"must be an https:// URL (http:// only on loopback), got {url!r}"
 
 
 def secret_file_path(attr: str) -> Callable[[Scope], Path | None]:

@@ -21,7 +21,7 @@ from .config import MailboxConfig
 from .loop import Loop
 from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP, AuthenticationRefused, EdgeError
 from .mail.imap import Mailbox, MailboxError, mailbox_key
-from .mail.oauth2 import GrantRefused
+from .mail.oauth2 import GrantRefused, TokenError, TokenStoreError
 from .mail.parse import parse
 from .store.database import DATABASE_ERRORS, describe_error, probe_write, reset_connection
 from .store.models import MailboxState, database
@@ -74,8 +74,7 @@ class Intake(Loop):
                 status = mailbox.connect()
                 if failures:
                     self.log.info("mailbox reconnected", attempts=failures)
-                if refusals:
-                    self.troubles.clear("imap-login", "mailbox login accepted again")
+                self.troubles.clear("imap-login", "mailbox login accepted again")  # a no-op unless it failed
                 failures = refusals = 0
                 self.log.info("mailbox connected", idle=mailbox.supports_idle and self.config.idle,
                               move=mailbox.supports_move, uidvalidity=status.uidvalidity)
@@ -95,6 +94,14 @@ class Intake(Loop):
                 if refusals == 1 and isinstance(exc, GrantRefused):
                     self.on_login_dead(exc, self.clock())
                 self._sleep_unless_token_changed(delay.total_seconds(), getattr(mailbox, "token_source", None))
+            except TokenError as exc:
+                # The token endpoint is away or answered badly: the source backs off by itself; said once a
+                # minute, not as a lost connection.
+                failures += 1
+                delay = backoff(failures, cap=RECONNECT_CAP)
+                self.troubles.report("imap-login", exc, "no OAuth2 token for the mailbox; intake waits",
+                                     retry_in=round(delay.total_seconds(), 1))
+                self._sleep(delay.total_seconds())
             except (MailboxError, EdgeError, DatabaseError) as exc:
                 failures += 1
                 reset_connection()
@@ -108,7 +115,11 @@ class Intake(Loop):
 
     def _login_refused(self, exc: AuthenticationRefused, delay: timedelta) -> None:
         retry_in = round(delay.total_seconds())
-        if isinstance(exc, GrantRefused):
+        if isinstance(exc, TokenStoreError):
+            self.troubles.report("imap-login", exc, "the rotated OAuth2 refresh token cannot be stored; intake waits",
+                                 retry_in=retry_in, hint="make the token store writable for the service's user "
+                                                         "(mailbox.oauth2.token_store)")
+        elif isinstance(exc, GrantRefused):
             self.troubles.report("imap-login", exc, "OAuth2 grant for the mailbox refused; intake waits",
                                  retry_in=retry_in, hint=exc.hint, repeat_every=DEAD_GRANT_REPEAT_SECONDS)
         elif self.config.auth == "oauth2":

@@ -74,7 +74,9 @@ def setup_logging(fmt: str = "auto", level: str = "info", secrets: Iterable[str]
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info if fmt == "json" else structlog.dev.set_exc_info,
+        # Tracebacks become text before the redactor, in both formats: a secret in an exception's text is
+        # redacted like any other value (the console renderer would format it after the redactor).
+        structlog.processors.format_exc_info,
         redactor,
         renderer,
     ]

@@ -296,9 +296,9 @@ class Service:
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
         self._start_workers()
+        threading.Thread(target=self._keep_tokens_fresh, name="oauth2-refresh", daemon=True).start()
         jobs = schedule.Scheduler()
         jobs.every(10).seconds.do(self._update_status)
-        jobs.every(1).seconds.do(self._keep_tokens_fresh)
         log.info("aftercare started", database=redact_url(self.config.database.url),
                  mailbox=f"{self.config.mailbox.username}@{self.config.mailbox.host}:{self.config.mailbox.port}",
                  folder=self.config.mailbox.folder)
@@ -333,16 +333,21 @@ class Service:
         return self.exit_code
 
     def _keep_tokens_fresh(self) -> None:
-        """Renew OAuth2 access tokens before they expire (``TokenSource.keep_fresh`` says why)."""
-        for source in self.tokens.all():
-            try:
-                source.keep_fresh()
-            except TokenError as exc:
-                self.troubles.report("oauth2", exc, "OAuth2 access token could not be renewed",
-                                     hint=getattr(exc, "hint", ""),
-                                     repeat_every=DEAD_GRANT_REPEAT_SECONDS if exc.permanent else None)
-                continue
-            self.troubles.clear("oauth2", "OAuth2 access token renewed again")
+        """Its own thread: renew OAuth2 access tokens before they expire (``TokenSource.keep_fresh`` says why),
+        without ever holding up the main loop (signals, the watchdog, STATUS) on a slow token endpoint."""
+        while not self.stopping.wait(1.0):
+            for source in self.tokens.all():
+                try:
+                    source.keep_fresh()
+                except TokenError:
+                    pass  # remembered by the source: failure() below says it
+                failure = source.failure()
+                if failure is None:
+                    self.troubles.clear("oauth2", "OAuth2 access token renewed again")
+                    continue
+                self.troubles.report("oauth2", failure, "OAuth2 access token cannot be renewed",
+                                     hint=getattr(failure, "hint", ""),
+                                     repeat_every=DEAD_GRANT_REPEAT_SECONDS if failure.permanent else None)
 
     def _update_status_soon(self) -> None:
         """While something fails, STATUS says so within a second or two (not only every 10 s)."""

@@ -23,10 +23,10 @@ class TokenSources:
     def configure(self, config: Config) -> None:
         """Sources for the configuration's grants, the unchanged ones kept; each forgets any refusal, so
         that a reload (``systemctl reload``) makes the next login ask the token endpoint afresh."""
-        wanted = [s for s in (config.imap_oauth2, config.smtp_oauth2) if s is not None]
-        self._sources = {s.key(): self._sources.get(s.key()) or self._new(s) for s in wanted}
-        for source in self._sources.values():
-            source.reset()
+        wanted = {s.key(): s for s in (config.imap_oauth2, config.smtp_oauth2) if s is not None}
+        self._sources = {key: self._sources.get(key) or self._new(s) for key, s in wanted.items()}
+        for key, source in self._sources.items():
+            source.reset(wanted[key])  # a new client secret given in the file takes effect
         self.imap = self._sources[config.imap_oauth2.key()] if config.imap_oauth2 else None
         self.smtp = self._sources[config.smtp_oauth2.key()] if config.smtp_oauth2 else None
 

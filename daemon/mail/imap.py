@@ -17,7 +17,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from .errors import AuthenticationRefused, EdgeError, ProtocolError, ServerUnreachable
-from .oauth2 import TokenError, TokenSource
+from .oauth2 import SaslExchange, TokenError, TokenSource
 
 ANNOUNCED_WAKE_GAP = 1.0  # seconds between wake-ups on mail announced in other replies (see idle_wait)
 IDLE_REISSUE_SECONDS = 9 * 60  # RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; servers often cut at 10+
@@ -136,16 +136,17 @@ class Mailbox:
         cfg = self.config
         for attempt in (1, 2):
             token = self.token_source.access_token()
+            exchange = SaslExchange(cfg.mechanism, cfg.username, token, cfg.host, cfg.port)
             try:
-                if cfg.mechanism == "OAUTHBEARER":
-                    client.oauthbearer_login(cfg.username, token)
-                else:
-                    client.oauth2_login(cfg.username, token, mech="XOAUTH2")
+                client.sasl_login(cfg.mechanism, exchange.imap)
                 return
-            except LoginError:
+            except IMAPClientError as exc:
+                if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
+                    raise
                 self.token_source.refused(token)
                 if attempt == 2:
-                    raise
+                    said = f" (the server said: {exchange.server_said})" if exchange.server_said else ""
+                    raise LoginError(f"{_describe(exc)}{said}") from None
 
     def _find_delimiter(self) -> str:
         try:

@@ -19,8 +19,12 @@ google-auth): the same code talks to Microsoft, Google and any other ("custom") 
 from __future__ import annotations
 
 import base64
+import copy
+import hashlib
+import http.client
 import json
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -37,6 +41,9 @@ from .errors import AuthenticationRefused, EdgeError, ProtocolError, ServerUnrea
 #: After a refusal that needs a person (invalid_grant, invalid_client...), the endpoint is asked again
 #: only when the files it depends on change, or after this long: a handful of requests an hour at most.
 DEAD_GRANT_RETRY_SECONDS = 15 * 60
+#: A token endpoint that cannot be reached (or answers 5xx/429) is asked again after 2 s, 4 s, ... 5 min.
+TRANSIENT_RETRY_BASE_SECONDS = 2.0
+TRANSIENT_RETRY_CAP_SECONDS = 300.0
 #: An access token is renewed when less than this part of its life is left (at most REFRESH_MARGIN_CAP).
 REFRESH_MARGIN_SHARE = 0.2
 REFRESH_MARGIN_CAP_SECONDS = 120.0
@@ -162,6 +169,8 @@ def post_form(url: str, form: dict[str, str], timeout: float) -> dict:
     except (urllib.error.URLError, OSError, socket.timeout) as exc:
         reason = getattr(exc, "reason", exc)
         raise TokenEndpointUnreachable(f"token endpoint {host} unreachable: {reason}") from None
+    except (http.client.HTTPException, ValueError) as exc:
+        raise TokenEndpointError(f"token endpoint {host} answered outside HTTP: {type(exc).__name__}") from None
     try:
         answer = json.loads(body)
     except ValueError:
@@ -175,9 +184,14 @@ def post_form(url: str, form: dict[str, str], timeout: float) -> dict:
     return answer
 
 
+_VOLATILE = re.compile(r"\s*(Trace ID|Correlation ID|Timestamp):.*$", re.IGNORECASE | re.DOTALL)
+
+
 def _error_text(answer: dict) -> str:
+    """The error and its description, without the trace ids and times Microsoft adds to every answer (the
+    same cause must read the same each time, or every retry would be logged as news)."""
     error = str(answer.get("error", "error"))[:80]
-    description = " ".join(str(answer.get("error_description", "")).split())[:240]
+    description = _VOLATILE.sub("", " ".join(str(answer.get("error_description", "")).split()))[:240]
     return f"{error}: {description}" if description else error
 
 
@@ -203,15 +217,21 @@ class AccessToken:
 
 # --- the refresh token's store -------------------------------------------------------
 
-class RefreshTokenStore:
-    """The newest refresh token: our file, unless the operator's ``refresh_token_file`` is newer.
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
-    The store records the operator file's mtime it was derived from; an operator who puts a new token
-    in place (``aftercare oauth2 authorize``, or by hand) makes the file newer, and it wins.
+
+class RefreshTokenStore:
+    """The newest refresh token: our file, unless the operator has put a different token in ``seed``.
+
+    The store records a digest of the operator's file as it was when the store was derived from it; once
+    the file holds anything else (``aftercare oauth2 authorize`` again, or a copy by hand, whatever its
+    mtime), the file wins. An unreadable file never hides a stored token that works.
     """
 
     def __init__(self, path: Path | None, seed: Path | None):
         self.path, self.seed = path, seed
+        self.seed_problem = ""  # why the operator's file could not be read, for the error text
 
     def _stored(self) -> dict | None:
         if self.path is None:
@@ -222,37 +242,50 @@ class RefreshTokenStore:
             return None
         return data if isinstance(data, dict) and isinstance(data.get("refresh_token"), str) else None
 
-    def _seed_mtime(self) -> int | None:
-        try:
-            return self.seed.stat().st_mtime_ns if self.seed else None
-        except OSError:
-            return None
-
     def seed_token(self) -> str | None:
         """The operator's file, first line."""
+        self.seed_problem = ""
+        if self.seed is None:
+            return None
         try:
-            text = self.seed.read_text(encoding="utf-8") if self.seed else ""
-        except (OSError, UnicodeDecodeError):
+            text = self.seed.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.seed_problem = f"{self.seed} does not exist"
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            self.seed_problem = f"{self.seed} cannot be read: {getattr(exc, 'strerror', None) or exc}"
             return None
         lines = text.strip().splitlines()
+        if not lines:
+            self.seed_problem = f"{self.seed} is empty"
         return lines[0].strip() if lines else None
 
     def current(self) -> str | None:
-        stored, seed_mtime = self._stored(), self._seed_mtime()
-        if stored and (seed_mtime is None or seed_mtime <= int(stored.get("seed_mtime_ns") or 0)):
+        stored, seed = self._stored(), self.seed_token()
+        if stored and (seed is None or stored.get("seed_sha256") == _digest(seed)):
             return stored["refresh_token"]
-        return self.seed_token()
+        return seed
 
-    def save(self, token: str) -> None:
-        """Replace the stored token: written to a new 0600 file, fsynced, renamed over the old one."""
+    def save(self, token: str, seed: str | None = None) -> None:
+        """Replace the stored token: written to a new 0600 file, fsynced, renamed over the old one.
+
+        ``seed`` is the operator's token this one descends from (default: the file's present content).
+        Run as root (check-config, oauth2 authorize by hand), the file keeps the owner of the one it
+        replaces, or of its folder, so that the service's user can still read it.
+        """
         if self.path is None:
             raise TokenStoreError("the server rotated the refresh token, but no token_store is set to keep it")
-        record = {"refresh_token": token, "seed_mtime_ns": self._seed_mtime() or 0, "saved_at": time.time()}
+        seed = seed if seed is not None else self.seed_token()
+        record = {"refresh_token": token, "seed_sha256": _digest(seed) if seed else "", "saved_at": time.time()}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
             try:
                 os.fchmod(fd, 0o600)
+                if os.geteuid() == 0:
+                    owner = self.path if self.path.exists() else self.path.parent
+                    st = owner.stat()
+                    os.fchown(fd, st.st_uid, st.st_gid)
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     json.dump(record, fh)
                     fh.flush()
@@ -290,7 +323,14 @@ class TokenSource:
     """Access tokens for one grant, shared by every edge that logs in with it (IMAP, SMTP).
 
     ``access_token()`` returns a token with time to spare, fetching a new one when needed; an edge whose
-    login was refused calls ``refused(token)`` so that the next call fetches a new one. Thread-safe.
+    login was refused calls ``refused(token)`` so that the next call fetches a new one. Thread-safe: one
+    fetch at a time (``_fetch_lock``, held across the HTTP request, so two threads never both redeem a
+    refresh token that rotates), while the state (``_lock``) is held only for moments, so ``changed()``
+    and ``failure()`` never wait on the network.
+
+    A failure is remembered: a dead grant until what it depends on changes (or DEAD_GRANT_RETRY_SECONDS),
+    an endpoint that could not be reached or answered badly for a backoff of 2 s doubling to 5 min; the
+    same error is raised again meanwhile without a request.
     """
 
     def __init__(self, settings: OAuth2Settings, *, clock: Callable[[], float] = time.monotonic,
@@ -302,8 +342,11 @@ class TokenSource:
         self.post = post
         self.store = RefreshTokenStore(settings.token_store, settings.refresh_token_file)
         self._lock = threading.Lock()
+        self._fetch_lock = threading.Lock()
         self._token: AccessToken | None = None
         self._dead: tuple[TokenError, tuple, float] | None = None  # the refusal, what it depended on, when
+        self._failed: tuple[TokenError, float] | None = None  # a transient failure and when to try again
+        self._failures = 0
         self._unsaved: str | None = None  # a rotated refresh token the store could not take (kept, retried)
         self.requests = 0  # token endpoint requests made, for tests and the status
         self.resets = 0  # reloads seen: a login waiting on a dead grant tries again after one
@@ -311,36 +354,59 @@ class TokenSource:
     # --- what the edges call
 
     def access_token(self) -> str:
-        with self._lock:
-            now = self.clock()
-            if self._token is not None and self._token.fresh(now):
-                return self._token.value
-            if self._dead is not None:
-                exc, fingerprint, at = self._dead
-                if fingerprint == self._fingerprint() and now - at < DEAD_GRANT_RETRY_SECONDS:
-                    raise exc  # nothing changed: do not ask again (no retry storm)
+        with self._fetch_lock:
+            with self._lock:
+                now = self.clock()
+                if self._token is not None and self._token.fresh(now):
+                    return self._token.value
+                self._raise_remembered(now)
             try:
-                self._token = self._fetch(now)
+                token = self._fetch(now)
             except GrantRefused as exc:
-                self._dead = (exc, self._fingerprint(), now)
-                self._token = None
+                with self._lock:
+                    self._dead, self._token, self._failed = (exc, self._fingerprint(), now), None, None
                 raise
-            self._dead = None
-            return self._token.value
+            except TokenError as exc:
+                with self._lock:
+                    self._failures += 1
+                    delay = min(TRANSIENT_RETRY_CAP_SECONDS, TRANSIENT_RETRY_BASE_SECONDS * 2 ** (self._failures - 1))
+                    self._failed = (exc, now + delay)
+                raise
+            with self._lock:
+                self._token, self._dead, self._failed, self._failures = token, None, None, 0
+                return token.value
 
-    def keep_fresh(self) -> None:
-        """Renew the access token before it expires even when no login needs one.
+    def _raise_remembered(self, now: float) -> None:
+        if self._dead is not None:
+            exc, fingerprint, at = self._dead
+            if fingerprint == self._fingerprint() and now - at < DEAD_GRANT_RETRY_SECONDS:
+                raise _again(exc)  # nothing changed: do not ask again (no retry storm)
+        if self._failed is not None and now < self._failed[1]:
+            raise _again(self._failed[0])
+
+    def keep_fresh(self) -> bool:
+        """Renew the access token before it expires even when no login needs one; True if it did.
 
         IMAP sessions last for days, so logins alone would leave the grant unused: a refresh token
         unused for 90 days dies at Microsoft, and a dead grant would only be noticed at the next
-        reconnect. Called every second by the service; a no-op until the first login, while the token
-        is fresh, and while the grant is dead and nothing changed.
+        reconnect. A no-op until the first login, while the token is fresh, and while a failure is
+        remembered (see the class); raises TokenError when the renewal failed.
         """
         with self._lock:
             token, now = self._token, self.clock()
             if token is None or token.fresh(now):
-                return
+                return False
+            if self._dead is not None or (self._failed is not None and now < self._failed[1]):
+                return False
         self.access_token()
+        return True
+
+    def failure(self) -> TokenError | None:
+        """What failed last, while it is remembered (a dead grant, an endpoint away); None if all is well."""
+        with self._lock:
+            if self._dead is not None:
+                return self._dead[0]
+            return self._failed[0] if self._failed is not None else None
 
     def refused(self, token: str) -> None:
         """A server refused ``token``: the next ``access_token()`` fetches a new one."""
@@ -348,10 +414,14 @@ class TokenSource:
             if self._token is not None and self._token.value == token:
                 self._token = None
 
-    def reset(self) -> None:
-        """After a reload: forget the cached token and any refusal, so the next login asks afresh."""
-        with self._lock:
-            self._token, self._dead = None, None
+    def reset(self, settings: OAuth2Settings | None = None) -> None:
+        """After a reload: take the new settings (a new client secret), forget the cached token and any
+        failure, so the next login asks afresh."""
+        with self._fetch_lock, self._lock:
+            if settings is not None and settings != self.settings:
+                self.settings = settings
+                self.store = RefreshTokenStore(settings.token_store, settings.refresh_token_file)
+            self._token, self._dead, self._failed, self._failures = None, None, None, 0
             self.resets += 1
 
     def dead(self) -> GrantRefused | None:
@@ -388,16 +458,16 @@ class TokenSource:
         if s.flow == "client_credentials":
             answer = self._ask({**form, "grant_type": "client_credentials"})
             return self._accept(answer, now)
+        seed = self.store.seed_token()
         refresh_token = self._unsaved or self.store.current()
         if not refresh_token:
-            where = s.refresh_token_file or "refresh_token_file"
-            raise GrantRefused(f"no refresh token: {where} is missing or empty", "no_refresh_token",
-                               HINTS["no_refresh_token"])
+            raise GrantRefused(f"no refresh token: {self.store.seed_problem or 'refresh_token_file is not set'}",
+                               "no_refresh_token", HINTS["no_refresh_token"])
+        self.on_secret(refresh_token)
         try:
             answer = self._ask({**form, "grant_type": "refresh_token", "refresh_token": refresh_token})
         except GrantRefused as exc:
-            # The operator may have put a new token in the file without making it newer (cp -p): try it once.
-            seed = self.store.seed_token()
+            # The stored token is dead, but the operator's file may hold another that lives: try it once.
             if exc.error != "invalid_grant" or not seed or seed == refresh_token:
                 raise
             refresh_token = seed
@@ -406,14 +476,14 @@ class TokenSource:
         if isinstance(rotated, str) and rotated and rotated != refresh_token:
             self.on_secret(rotated)
             try:
-                self.store.save(rotated)  # durable before the new access token is used
+                self.store.save(rotated, seed)  # durable before the new access token is used
                 self._unsaved = None
             except TokenStoreError:
                 self._unsaved = rotated  # never lose it: keep it in memory and say so loudly
                 raise
         elif refresh_token != self.store.current():
             try:
-                self.store.save(refresh_token)  # the seed's token worked: keep it as ours
+                self.store.save(refresh_token, seed)  # the seed's token worked: keep it as ours
             except TokenStoreError:
                 pass  # nothing is lost: the operator's file still holds it
         return self._accept(answer, now)
@@ -438,30 +508,48 @@ class TokenSource:
         return AccessToken(value, now + lifetime, lifetime)
 
 
+def _again(exc: TokenError) -> TokenError:
+    """The remembered error, raised afresh (re-raising one object would pile up its tracebacks)."""
+    return copy.copy(exc).with_traceback(None)
+
+
 # --- SASL ----------------------------------------------------------------------------
 
 def sasl_response(mechanism: str, user: str, token: str, host: str = "", port: int = 0) -> str:
     """The client's first SASL message for XOAUTH2 (Google's and Microsoft's) or OAUTHBEARER (RFC 7628)."""
     if mechanism.upper() == "OAUTHBEARER":
+        user = user.replace("=", "=3D").replace(",", "=2C")  # RFC 5801's saslname
         return f"n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
     return f"user={user}\x01auth=Bearer {token}\x01\x01"
 
 
-def smtp_authobject(mechanism: str, user: str, token: str, host: str, port: int) -> Callable[..., str]:
-    """For ``smtplib.SMTP.auth``: the first message, then the empty answer a refusal's 334 asks for."""
-    first = sasl_response(mechanism, user, token, host, port)
+class SaslExchange:
+    """One XOAUTH2 or OAUTHBEARER exchange, for imapclient's ``sasl_login`` and smtplib's ``auth``.
 
-    def authobject(challenge: bytes | None = None) -> str:
-        if challenge is None:
-            return first
-        return "\x01" if mechanism.upper() == "OAUTHBEARER" else ""
+    The client speaks first; a server that refuses the token answers with a challenge holding a JSON
+    error (which names, for Google, the scope it wanted) and waits for an empty answer ("" for XOAUTH2,
+    ^A for OAUTHBEARER) before it says NO or 535. ``server_said`` keeps that JSON for the error text:
+    it never holds our token.
+    """
 
-    return authobject
+    def __init__(self, mechanism: str, user: str, token: str, host: str = "", port: int = 0):
+        self.mechanism = mechanism.upper()
+        self._first = sasl_response(mechanism, user, token, host, port)
+        self._spoke = False
+        self.server_said = ""
 
+    def _next(self, challenge: bytes | None) -> str:
+        if not self._spoke:
+            self._spoke = True
+            return self._first
+        if challenge:
+            self.server_said = challenge.decode("utf-8", "replace")[:200]
+        return "\x01" if self.mechanism == "OAUTHBEARER" else ""
 
-def decode_challenge(challenge: bytes) -> str:
-    """A server's error challenge (base64 JSON), for a log line: it never holds our token."""
-    try:
-        return base64.b64decode(challenge).decode("utf-8", "replace")[:200]
-    except ValueError:
-        return ""
+    def imap(self, challenge: bytes) -> str:
+        """imaplib hands every challenge decoded (the first is empty: IMAP has no initial response here)."""
+        return self._next(challenge)
+
+    def smtp(self, challenge: bytes | None = None) -> str:
+        """smtplib asks first with no challenge (the initial response), then with each 334's, decoded."""
+        return self._next(challenge)

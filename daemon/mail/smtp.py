@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from .errors import AuthenticationRefused
-from .oauth2 import TokenError, TokenSource, decode_challenge, smtp_authobject
+from .oauth2 import SaslExchange, TokenError, TokenSource
 
 
 @dataclass(frozen=True)
@@ -91,15 +91,15 @@ class SmtpSender:
             raise TokenError("auth is oauth2 but no token source was given")
         for attempt in (1, 2):
             token = self.token_source.access_token()
+            exchange = SaslExchange(cfg.mechanism, cfg.username or "", token, cfg.host, cfg.port)
             try:
-                conn.auth(cfg.mechanism, smtp_authobject(cfg.mechanism, cfg.username or "", token, cfg.host,
-                                                         cfg.port), initial_response_ok=True)
+                conn.auth(cfg.mechanism, exchange.smtp, initial_response_ok=True)
                 return
             except smtplib.SMTPAuthenticationError as exc:
                 self.token_source.refused(token)
                 if attempt == 2:
-                    detail = decode_challenge(exc.smtp_error) if exc.smtp_code == 334 else ""
-                    raise smtplib.SMTPAuthenticationError(exc.smtp_code, detail or exc.smtp_error) from None
+                    said = f" (the server said: {exchange.server_said})" if exchange.server_said else ""
+                    raise smtplib.SMTPAuthenticationError(exc.smtp_code, f"{_text(exc.smtp_error)}{said}") from None
 
     def send(self, mail_from: str, recipients: list[str], raw: bytes) -> None:
         """Send one message; raise TemporaryFailure or PermanentFailure."""

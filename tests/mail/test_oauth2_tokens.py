@@ -147,11 +147,16 @@ def test_no_token_is_lost_when_the_store_cannot_be_written(token_server, tmp_pat
     blocker = tmp_path / "state"
     blocker.write_text("a file where the store's folder should be")  # refused even to root
     s = settings(token_server, tmp_path, token_store=blocker / "store.json")
-    source = TokenSource(s)
+    now = [1000.0]
+    source = TokenSource(s, clock=lambda: now[0])
     with pytest.raises(TokenStoreError) as caught:
         source.access_token()
     assert str(blocker) in str(caught.value)
     blocker.unlink()
+    with pytest.raises(TokenStoreError):
+        source.access_token()  # within its backoff: said again without a request (no rotation storm)
+    assert token_server.token_requests() == 1
+    now[0] += 2.5
     assert token_server.introspect(source.access_token()) == USER  # the rotated token was kept in memory
     assert TokenSource(s).access_token()  # ... and is stored now: a new process logs in with it
 
@@ -181,3 +186,51 @@ def test_sasl_messages_have_the_providers_shapes():
     assert sasl_response("XOAUTH2", "a@b.c", "T0K") == "user=a@b.c\x01auth=Bearer T0K\x01\x01"
     assert sasl_response("OAUTHBEARER", "a@b.c", "T0K", "imap.b.c", 993) == \
         "n,a=a@b.c,\x01host=imap.b.c\x01port=993\x01auth=Bearer T0K\x01\x01"
+
+
+def test_an_endpoint_that_fails_is_asked_again_on_a_backoff_not_every_call(tmp_path):
+    now = [1000.0]
+    server = TokenServer().start()
+    s = settings(server, tmp_path)
+    server.stop()
+    source = TokenSource(s, clock=lambda: now[0])
+    asked = []
+    for step in range(120):  # two minutes of calls every second (the refresher, the loops)
+        with pytest.raises(TokenEndpointUnreachable):
+            source.access_token()
+        asked.append(source.requests)
+        now[0] += 1
+    assert source.requests <= 7, asked  # 2, 4, 8, 16, 32, 64 s apart
+    assert source.failure() is not None and source.dead() is None
+
+
+def test_microsofts_trace_ids_do_not_make_each_refusal_news():
+    from aftercare.mail.oauth2 import refused
+    from aftercare.trouble import error_key
+    texts = {error_key(refused({"error": "invalid_grant", "error_description":
+                                f"AADSTS70000: The provided grant has expired. Trace ID: {i}abc Correlation ID: "
+                                f"{i}def Timestamp: 2026-12-06 05:1{i}:00Z"}, "login.microsoftonline.com"))
+             for i in range(3)}
+    assert len(texts) == 1 and "AADSTS70000" in next(iter(texts))[0]
+
+
+def test_an_unreadable_newer_file_does_not_hide_a_stored_token_that_works(token_server, tmp_path):
+    token_server.rotate = True
+    s = settings(token_server, tmp_path)
+    TokenSource(s).access_token()
+    s.refresh_token_file.unlink()
+    s.refresh_token_file.mkdir()  # unreadable as a file, even to root
+    assert token_server.introspect(TokenSource(s).access_token()) == USER
+
+
+def test_a_file_copied_with_its_old_mtime_still_wins(token_server, tmp_path):
+    token_server.rotate = True
+    s = settings(token_server, tmp_path)
+    TokenSource(s).access_token()
+    old = s.refresh_token_file.stat()
+    token_server.revoke(USER)
+    s.refresh_token_file.write_text(token_server.grant(USER) + "\n")
+    os.utime(s.refresh_token_file, ns=(old.st_atime_ns, old.st_mtime_ns))  # cp -p of a file made earlier
+    before = token_server.token_requests()
+    assert token_server.introspect(TokenSource(s).access_token()) == USER
+    assert token_server.token_requests() == before + 1  # the file was used at once, not after a refusal

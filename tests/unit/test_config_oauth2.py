@@ -35,9 +35,19 @@ def load(tmp_path, mailbox='auth = "oauth2"', smtp="", tables=MICROSOFT, monkeyp
 
 
 @pytest.fixture(autouse=True)
-def _no_systemd(monkeypatch):
+def _no_systemd(monkeypatch, tmp_path):
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.setattr("aftercare.config_values.SERVICE_STATE_DIRECTORY", tmp_path / "no-service-here")
+
+
+def test_check_config_by_hand_keeps_tokens_in_the_services_state_directory(tmp_path, monkeypatch):
+    service = tmp_path / "var-lib-aftercare"
+    service.mkdir()
+    monkeypatch.setattr("aftercare.config_values.SERVICE_STATE_DIRECTORY", service)
+    assert load(tmp_path).imap_oauth2.token_store == service / "aftercare-oauth2-mailbox.json"
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "systemd-state"))
+    assert load(tmp_path).imap_oauth2.token_store == tmp_path / "systemd-state" / "aftercare-oauth2-mailbox.json"
 
 
 def test_microsoft_delegated_access_gets_the_providers_endpoint_and_scopes(tmp_path):
@@ -100,6 +110,10 @@ mechanism = "OAUTHBEARER"
     ('auth = "oauth2"', "", MICROSOFT + 'mechanism = "PLAIN"\n', "mailbox.oauth2.mechanism", "XOAUTH2"),
     ('auth = "oauth2"', "", MICROSOFT + 'scopes = "x"\n', "mailbox.oauth2.scopes", "did you mean 'scope'"),
     ('password = "pw"', 'auth = "oauth2"', "", "smtp.auth", "[smtp.oauth2]"),
+    ('auth = "oauth2"', "", MICROSOFT + 'token_url = "http://login.example.com/token"\n',
+     "mailbox.oauth2.token_url", "https://"),
+    ('auth = "oauth2"', 'auth = "oauth2"', MICROSOFT + MICROSOFT.replace("[mailbox.oauth2]", "[smtp.oauth2]"),
+     "smtp.oauth2.refresh_token_file", "leave out [smtp.oauth2]"),
 ])
 def test_mistakes_name_the_key_and_the_reason(tmp_path, mailbox, smtp, tables, key, reason):
     with pytest.raises(ConfigError) as e:
@@ -123,3 +137,13 @@ def test_the_client_secret_is_redacted_and_never_in_a_repr(tmp_path):
     c = load(tmp_path, tables=tables)
     assert "very-secret-value" not in repr(c)
     assert "very-secret-value" in c.secrets()
+
+
+def test_check_config_says_to_run_authorize_while_the_refresh_token_file_is_missing(tmp_path):
+    from aftercare.config import config_warnings, load_raw
+    c = load(tmp_path)
+    warnings = config_warnings(c, load_raw(c.path))
+    assert any("mailbox.oauth2.refresh_token_file" in w and "aftercare oauth2 authorize" in w for w in warnings)
+    (tmp_path / "refresh-token").write_text("token\n")
+    (tmp_path / "refresh-token").chmod(0o600)
+    assert not [w for w in config_warnings(c, load_raw(c.path)) if "oauth2" in w]
