@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .mail.oauth2 import (DEVICE_CODE_GRANT, HINTS, GrantRefused, OAuth2Settings, TokenEndpointError,
+from .mail.oauth2 import (DEVICE_CODE_GRANT, HINTS, client_secret, GrantRefused, OAuth2Settings, TokenEndpointError,
                           TokenEndpointUnreachable, TokenError, post_form, refused)
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/"
@@ -102,19 +102,6 @@ def choose_flow(settings: OAuth2Settings, flow: str | None = None) -> str:
         raise ConsentError(f"no authorize_url for provider {settings.provider}",
                            "set authorize_url, or use --flow device")
     return flow
-
-
-def client_secret(settings: OAuth2Settings) -> str | None:
-    """The client secret as the daemon would send it: client_secret_file's first line (read now), else the
-    configured value, else None (a public client). The same rule as ``TokenSource._client_secret``."""
-    if settings.client_secret_file is not None:
-        try:
-            lines = settings.client_secret_file.read_text(encoding="utf-8").strip().splitlines()
-            if lines:
-                return lines[0].strip()
-        except (OSError, UnicodeDecodeError):
-            pass
-    return settings.client_secret.reveal() if settings.client_secret is not None else None
 
 
 def _host(url: str) -> str:

@@ -147,6 +147,19 @@ PERMANENT = {"invalid_grant", "invalid_client", "unauthorized_client", "invalid_
              "unsupported_grant_type", "invalid_request", "consent_required", "interaction_required"}
 
 
+def client_secret(settings: OAuth2Settings) -> str | None:
+    """The client secret to send: client_secret_file's first line, read now (a new secret takes effect
+    without a restart), else the configured value, else None (a public client)."""
+    if settings.client_secret_file is not None:
+        try:
+            lines = settings.client_secret_file.read_text(encoding="utf-8").strip().splitlines()
+            if lines:
+                return lines[0].strip()
+        except (OSError, UnicodeDecodeError):
+            pass
+    return settings.client_secret.reveal() if settings.client_secret is not None else None
+
+
 # --- the token endpoint -------------------------------------------------------------
 
 def post_form(url: str, form: dict[str, str], timeout: float) -> dict:
@@ -442,15 +455,7 @@ class TokenSource:
         return self.store.fingerprint(), self._client_secret()
 
     def _client_secret(self) -> str | None:
-        s = self.settings
-        if s.client_secret_file is not None:
-            try:
-                lines = s.client_secret_file.read_text(encoding="utf-8").strip().splitlines()
-                if lines:
-                    return lines[0].strip()
-            except (OSError, UnicodeDecodeError):
-                pass
-        return s.client_secret.reveal() if s.client_secret is not None else None
+        return client_secret(self.settings)
 
     def _fetch(self, now: float) -> AccessToken:
         s = self.settings
