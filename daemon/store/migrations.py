@@ -20,6 +20,7 @@ Version  Release    What changed
 2        (before)   plan steps and timers; case cause, extra, reopen count
 3        0.1.0      check-in, rating, discount codes, apology
 4        (after)    outbox claims name their holder and expire
+5        (after)    several mailboxes: the case's mailbox, the mailbox an email goes out by
 =======  =========  =====================================================
 
 A fresh database goes through every step and ends with exactly the tables,
@@ -204,12 +205,31 @@ def v4_outbox_claim_holders(db: Database) -> None:
     ])
 
 
+def v5_several_mailboxes(db: Database) -> None:
+    """Version 5: several mailboxes.
+
+    New columns on ``case``: ``mailbox`` VARCHAR(100) NOT NULL (the name of the mailbox its complaint
+    came in by; existing rows backfilled with 'default', the name a single [mailbox] has), indexed, and
+    ``mailbox_address`` VARCHAR(320) NOT NULL ('' for existing rows: the configured address then), the
+    address its emails go From even after the mailbox is removed from the configuration. New nullable
+    column on ``message``: ``mailbox`` VARCHAR(100), the mailbox whose address and SMTP server an
+    outgoing email uses (NULL for received mail and for rows older releases stored: the default).
+    """
+    _alter(db, lambda m: [
+        m.add_column("case", "mailbox", CharField(max_length=100, default="default")),
+        m.add_column("case", "mailbox_address", CharField(max_length=320, default="")),
+        m.add_column("message", "mailbox", CharField(max_length=100, null=True)),
+        m.add_index("case", ("mailbox",), False),
+    ])
+
+
 # Index i holds the step that brings the schema to version i + 1.
 MIGRATIONS: list[Callable[[Database], None]] = [
     v1_cases_and_messages,
     v2_plan_steps_and_timers,
     v3_checkin_ratings_discounts,
     v4_outbox_claim_holders,
+    v5_several_mailboxes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -84,6 +84,9 @@ class Case(BaseModel):
     rated_at = DateTimeField(null=True)
     discount_code = CharField(max_length=200, default="")
     apology_sent = BooleanField(default=False)
+    # The mailbox the complaint came in by (its name), and the address its emails go From.
+    mailbox = CharField(max_length=100, default="default", index=True)
+    mailbox_address = CharField(max_length=320, default="")
 
 
 class Message(BaseModel):
@@ -114,6 +117,7 @@ class Message(BaseModel):
     # Who is sending it (a process's holder id) and until when the claim stands: see store/outbox.py.
     claimed_by = CharField(max_length=200, null=True)
     claim_until = DateTimeField(null=True)
+    mailbox = CharField(max_length=100, null=True)  # outgoing: whose address and SMTP server it goes by
 
     class Meta:
         indexes = ((("status", "next_attempt_at"), False), (("recipient", "automated", "created_at"), False))
