@@ -46,16 +46,19 @@ def cmd_cases_list(args) -> int:
     from .store.views import case_summaries
     config = _load(args)
     _open_db(config)
-    rows = case_summaries(status=args.status)
+    rows = case_summaries(status=args.status, mailbox=args.mailbox)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return 0
     if not rows:
-        print("no cases" + (f" with status {args.status}" if args.status else ""))
+        print("no cases" + (f" with status {args.status}" if args.status else "")
+              + (f" in mailbox {args.mailbox}" if args.mailbox else ""))
         return 0
-    print(f"{'case':>6}  {'status':<9} {'owner':<28} {'customer':<32} subject")
+    width = min(max(len("mailbox"), *(len(r["mailbox"]) for r in rows)), 20)
+    print(f"{'case':>6}  {'status':<9} {'mailbox':<{width}} {'owner':<28} {'customer':<32} subject")
     for r in rows:
-        print(f"{r['id']:>6}  {r['status']:<9} {r['owner'][:28]:<28} {r['customer'][:32]:<32} {r['subject'][:60]}")
+        print(f"{r['id']:>6}  {r['status']:<9} {r['mailbox'][:width]:<{width}} {r['owner'][:28]:<28} "
+              f"{r['customer'][:32]:<32} {r['subject'][:60]}")
     return 0
 
 
@@ -71,6 +74,8 @@ def cmd_cases_show(args) -> int:
         print(json.dumps(detail, indent=2, ensure_ascii=False, default=str))
         return 0
     print(f"Case #{detail['id']}  {detail['status']}  owner {detail['owner']}")
+    address = detail.get("mailbox_address")
+    print(f"mailbox:  {detail['mailbox']}" + (f" ({address})" if address else ""))
     print(f"customer: {detail['customer_name']} <{detail['customer']}>".replace(" <", " <") if detail['customer_name']
           else f"customer: {detail['customer']}")
     print(f"subject:  {detail['subject']}")
@@ -107,7 +112,7 @@ def cmd_report(args) -> int:
         except ValueError:
             print(f"--since: {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
             return 2
-    report = build_report(since=since, now=utcnow())
+    report = build_report(since=since, now=utcnow(), mailbox=args.mailbox)
     if args.html:
         Path(args.html).write_text(render_html(report), encoding="utf-8")
         print(f"report written to {args.html}", file=sys.stderr)
@@ -174,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lst = add(csub, "list", help="list cases")
     lst.add_argument("--status", help="only cases with this status (open, resolved, closed)")
+    lst.add_argument("--mailbox", metavar="NAME", help="only cases that came in by this mailbox")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_cases_list)
     show = add(csub, "show", help="one case with its messages")
@@ -188,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = add(sub, "report", help="what keeps going wrong: response times, plans kept, ratings, causes")
     report.add_argument("--since", help="only cases opened on or after this date (YYYY-MM-DD)")
+    report.add_argument("--mailbox", metavar="NAME", help="only cases that came in by this mailbox")
     report.add_argument("--json", action="store_true", help="the figures as JSON")
     report.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with charts")
     report.set_defaults(func=cmd_report)

@@ -10,13 +10,16 @@ def _iso(value):
     return value.isoformat() + "Z" if value is not None else None
 
 
-def case_summaries(status: str | None = None) -> list[dict]:
+def case_summaries(status: str | None = None, mailbox: str | None = None) -> list[dict]:
+    """Every case (or those with ``status``, of ``mailbox``), oldest first."""
     q = Case.select().order_by(Case.id)
     if status:
         q = q.where(Case.status == status)
-    return [{"id": c.id, "status": c.status, "customer": c.customer_address, "customer_name": c.customer_name,
-             "subject": c.subject, "owner": c.owner, "created_at": _iso(c.created_at),
-             "updated_at": _iso(c.updated_at)} for c in q]
+    if mailbox:
+        q = q.where(Case.mailbox == mailbox)
+    return [{"id": c.id, "status": c.status, "mailbox": c.mailbox, "customer": c.customer_address,
+             "customer_name": c.customer_name, "subject": c.subject, "owner": c.owner,
+             "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at)} for c in q]
 
 
 def message_dict(m: Message) -> dict:
@@ -39,8 +42,9 @@ def case_detail(case_id: int) -> dict | None:
         if m.direction == "out":
             outbox[m.status] = outbox.get(m.status, 0) + 1
     return {
-        "id": c.id, "status": c.status, "customer": c.customer_address, "customer_name": c.customer_name,
-        "subject": c.subject, "owner": c.owner,
+        "id": c.id, "status": c.status, "mailbox": c.mailbox,
+        **({"mailbox_address": c.mailbox_address} if c.mailbox_address else {}), "customer": c.customer_address,
+        "customer_name": c.customer_name, "subject": c.subject, "owner": c.owner,
         "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at),
         "first_response_due_at": _iso(c.first_response_due_at), "first_response_at": _iso(c.first_response_at),
         "resolved_at": _iso(c.resolved_at), "closed_at": _iso(c.closed_at),
