@@ -22,7 +22,7 @@ from .cases.ratings import DEFAULT_WORDS, Rating
 from .cases.routing import CaseView, Route, case_tag, route
 from .cases.states import MessageKind
 from .cases.verification import Verdict, bounced_row, recipients, verify_staff
-from .config import Config
+from .config import Config, Inbox
 from .mail.automatic import automatic_reason, is_bounce_sender
 from .inbound import InboundMail
 from .mail.quoting import new_text
@@ -50,19 +50,22 @@ class InboundOutcome:
     outgoing: int  # emails put in the outbox
 
 
-def policy_from(config: Config) -> Policy:
+def policy_from(config: Config, inbox: Inbox | None = None) -> Policy:
+    """The case rules' view of one mailbox (default: the first): its address, its staff, the schedule."""
+    inbox = inbox or config.default_inbox
     return Policy(
         first_response_due=config.schedule.first_response_due,
-        support_name=config.smtp.from_name,
-        support_address=config.smtp.from_addr_spec,
-        staff_names=dict(config.staff.names),
-        default_owner=config.staff.default_owner,
-        staff_addresses=config.staff.addresses,
-        escalation=config.staff.escalation,
+        support_name=inbox.smtp.from_name,
+        support_address=inbox.smtp.from_addr_spec,
+        staff_names=dict(inbox.staff.names),
+        default_owner=inbox.staff.default_owner,
+        staff_addresses=inbox.staff.addresses,
+        escalation=inbox.staff.escalation,
         step_reminder_before=config.schedule.step_reminder_before,
         overdue_escalation_after=config.schedule.overdue_escalation_after,
         timezone=config.schedule.timezone,
         business_hours=config.schedule.business_hours,
+        mailbox=inbox.name,
     )
 
 
@@ -97,11 +100,28 @@ class Casework:
         """Take a (re)loaded configuration and templates."""
         self.config = config
         self.templates = templates
-        self.policy = policy_from(config)
+        self.policy = policy_from(config)  # the first mailbox's: for what belongs to no case and no mailbox
+        self._policies = {inbox.name: policy_from(config, inbox) for inbox in config.inboxes}
+        self._templates = {inbox.name: templates.with_first(inbox.templates) for inbox in config.inboxes}
         self.aftercare = aftercare_policy_from(config)
         self.rating_words = {**DEFAULT_WORDS, **dict(config.satisfaction.words)}
-        self.loop_marker = config.smtp.from_addr_spec
-        self.mailer = Mailer(config, templates, self.secret)
+        self.own_addresses = frozenset(inbox.smtp.from_addr_spec for inbox in config.inboxes)
+        self.staff_addresses = frozenset(a for inbox in config.inboxes for a in inbox.staff.addresses)
+        self.mailer = Mailer(config, self.templates_for, self.secret)
+
+    def policy_for(self, case: Case | CaseView | None = None, inbox: str | None = None) -> Policy:
+        """The rules of the case's mailbox (or of ``inbox``); a mailbox removed from the file keeps its
+        address, with [staff] and [smtp]."""
+        name = case.mailbox if case is not None else inbox
+        if name in self._policies:
+            return self._policies[name]
+        address = getattr(case, "mailbox_address", "") if case is not None else ""
+        if address:
+            return policy_from(self.config, self.config.inbox_for(name, address))
+        return self.policy
+
+    def templates_for(self, inbox: str) -> Templates:
+        return self._templates.get(inbox, self.templates)
 
     def secret(self) -> bytes:
         """The key behind staff reply tokens: staff.secret_file, else generated once and kept in the database."""
@@ -112,14 +132,16 @@ class Casework:
                 self._secret = repository.staff_secret().encode()
         return self._secret
 
-    def enqueue(self, out: Outgoing, case: Case | None, now: datetime) -> int:
+    def enqueue(self, out: Outgoing, case: Case | None, now: datetime, inbox: str | None = None) -> int:
         """Render, compose and store one email (``Mailer.enqueue``); it is sent once this transaction commits.
+        It goes by the case's mailbox, else by ``inbox`` (the mailbox the mail that caused it came in by).
 
         Every email casework and the timers store goes through here: one seam to watch or fail them all."""
-        return self.mailer.enqueue(out, case, now)
+        return self.mailer.enqueue(out, case, now, inbox)
 
-    def enqueue_all(self, emails: Iterable[Outgoing], case: Case | None, now: datetime) -> int:
-        return sum(1 for e in emails if self.enqueue(e, case, now))
+    def enqueue_all(self, emails: Iterable[Outgoing], case: Case | None, now: datetime,
+                    inbox: str | None = None) -> int:
+        return sum(1 for e in emails if self.enqueue(e, case, now, inbox))
 
     # --- inbound ------------------------------------------------------------
 
@@ -127,8 +149,11 @@ class Casework:
         """Whether this email was recorded before (a quarantined one may be tried again)."""
         return repository.already_recorded(fingerprint)
 
-    def handle_inbound(self, mail: InboundMail, now: datetime) -> InboundOutcome:
-        """Record one received email and everything it causes, in one transaction."""
+    def handle_inbound(self, mail: InboundMail, now: datetime, inbox: str | None = None) -> InboundOutcome:
+        """Record one received email and everything it causes, in one transaction. ``inbox``: the name of
+        the mailbox it came in by (a new case belongs to it); replies are routed by thread and token
+        whatever mailbox they came in by, and a message that came in by two is recorded once."""
+        arrival = inbox if inbox in self._policies else self.config.default_inbox.name
         with database.atomic():
             seen = repository.seen(mail.fingerprint)
             if seen is not None and seen[1] != MessageKind.QUARANTINED:
@@ -136,14 +161,13 @@ class Casework:
             if seen is not None:
                 # An operator moved a quarantined message back: try it afresh, keep the old record.
                 repository.forget_fingerprint(seen[0])
-            reason = automatic_reason(mail, own_addresses={self.config.smtp.from_addr_spec},
-                                      loop_marker=self.loop_marker)
+            reason = automatic_reason(mail, own_addresses=self.own_addresses, loop_marker=self.own_addresses)
             envelope_row = self._envelope_row(mail)
             if envelope_row is not None and (mail.delivery_report is not None or is_bounce_sender(mail)):
                 # Came back to the envelope of one outbox row: that exact email bounced.
                 case = repository.find_case(envelope_row.case_id)
                 case_id, queued = self._on_bounce(mail, case_view(case) if case else None, now,
-                                                  "delivery report to the email's own envelope address",
+                                                  "delivery report to the email's own envelope address", arrival,
                                                   rows=[envelope_row])
                 return InboundOutcome(Route.BOUNCE.value, case_id, False, queued)
             report_ids = mail.delivery_report.original_message_ids if mail.delivery_report else ()
@@ -152,7 +176,7 @@ class Casework:
                 # An auto-reply to the envelope (vacation notices do that): it belongs to that email's case.
                 threaded = repository.find_case(envelope_row.case_id)
             verdict = None
-            if (mail.from_address or "").lower() in self.config.staff.addresses:
+            if (mail.from_address or "").lower() in self.staff_addresses:
                 verdict = self._verify_staff(mail)
                 if verdict.token_case and (threaded is None or not verdict.verified):
                     threaded = repository.find_case(verdict.token_case) or threaded
@@ -161,47 +185,55 @@ class Casework:
                 mail, automatic=reason,
                 threaded=case_view(threaded) if threaded else None,
                 tagged=case_view(tagged) if tagged else None,
-                staff=self.config.staff.addresses,
+                staff=self.staff_addresses,
             )
             if decision.route in (Route.STAFF_REPLY, Route.STAFF_UNMATCHED) and verdict is not None:
                 if decision.case is not None:
-                    verdict = self._verify_staff(mail, decision.case.id)
+                    verdict = self._verify_staff(mail, decision.case)
                 if not verdict.verified:
-                    case_id, queued = self._on_suspicious(mail, decision.case, now, verdict.method)
+                    case_id, queued = self._on_suspicious(mail, decision.case, now, verdict.method, arrival)
                     return InboundOutcome("suspicious", case_id, False, queued)
-            case_id, queued = self._handlers[decision.route](mail, decision.case, now, decision.reason)
+            case_id, queued = self._handlers[decision.route](mail, decision.case, now, decision.reason, arrival)
             return InboundOutcome(decision.route.value, case_id, False, queued)
 
-    def _verify_staff(self, mail: InboundMail, case_id: int | None = None) -> Verdict:
-        return verify_staff(mail, methods=self.config.staff.verify, secret=self.secret(),
-                            authserv_id=self.config.staff.authserv_id, case_id=case_id)
+    def _verify_staff(self, mail: InboundMail, case: CaseView | None = None) -> Verdict:
+        """Staff mail is obeyed only from the staff of the case's mailbox, proven as that mailbox's staff
+        section says."""
+        staff = self.config.inbox_for(case.mailbox, case.mailbox_address).staff if case else self.config.staff
+        if case is not None and (mail.from_address or "").lower() not in staff.addresses:
+            return Verdict(False, f"not on the staff of mailbox {case.mailbox}", None)
+        return verify_staff(mail, methods=staff.verify, secret=self.secret(), authserv_id=staff.authserv_id,
+                            case_id=case.id if case else None)
 
     def _envelope_row(self, mail: InboundMail) -> Message | None:
         """The outgoing email whose envelope address (VERP, see cases/verification.py) this mail was sent to."""
         row_id = bounced_row(recipients(mail), self.secret())
         return repository.outgoing(row_id) if row_id is not None else None
 
-    def _on_new_case(self, mail: InboundMail, _case: CaseView | None, now: datetime, reason: str):
-        owner = self._next_owner()
-        case = repository.open_case(lifecycle.new_case(mail, owner, now, self.policy), now)
+    def _on_new_case(self, mail: InboundMail, _case: CaseView | None, now: datetime, reason: str, inbox: str):
+        policy = self._policies[inbox]
+        owner = self._next_owner(inbox)
+        case = repository.open_case(lifecycle.new_case(mail, owner, now, policy), now)
         repository.record_inbound(mail, case.id, MessageKind.CUSTOMER, now, reason)
         view = case_view(case, senders=(mail.from_address or "",))
-        repository.set_timers(case, [t for t in [plan.first_response_timer(view, self.policy)] if t])
-        queued = self.enqueue_all(lifecycle.on_case_opened(view, mail, now, self.policy), case, now)
-        log.info("case opened", case_id=case.id, message_id=mail.message_id, owner=owner, reason=reason)
+        repository.set_timers(case, [t for t in [plan.first_response_timer(view, policy)] if t])
+        queued = self.enqueue_all(lifecycle.on_case_opened(view, mail, now, policy), case, now)
+        log.info("case opened", case_id=case.id, message_id=mail.message_id, owner=owner, reason=reason,
+                 case_mailbox=inbox)
         return case.id, queued
 
-    def _next_owner(self) -> str:
-        """The new case's owner; the round-robin cursor is stored only when it is used."""
-        staff = self.config.staff
+    def _next_owner(self, inbox: str) -> str:
+        """The new case's owner among the mailbox's staff; the round-robin cursor (one per mailbox) is stored
+        only when it is used."""
+        staff = self.config.inbox_for(inbox).staff
         if staff.assign != "round-robin" or not staff.addresses:
             return lifecycle.pick_owner(staff.addresses, staff.default_owner, staff.assign, 0)[0]
         owner, cursor = lifecycle.pick_owner(staff.addresses, staff.default_owner, staff.assign,
-                                             repository.round_robin_cursor())
-        repository.store_round_robin_cursor(cursor)
+                                             repository.round_robin_cursor(inbox))
+        repository.store_round_robin_cursor(cursor, inbox)
         return owner
 
-    def _on_customer_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str):
+    def _on_customer_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str, inbox: str):
         case = repository.load_case(view.id)
         text = new_text(mail.text)
         reading = aftercare.read_reply(text, status=view.status, awaiting_rating=aftercare.awaiting_rating(view),
@@ -214,10 +246,11 @@ class Casework:
         if reading.not_fixed:
             # "It still does not work" (even in a reply that reads like a good rating): the case is open again
             # and the owner hears why.
-            emails = lifecycle.on_customer_reply(case_view(case), mail, text, now, self.policy, reopened=True)
+            emails = lifecycle.on_customer_reply(case_view(case), mail, text, now, self.policy_for(view),
+                                                 reopened=True)
             log.info("customer says it is not fixed: case reopened", case_id=case.id, message_id=mail.message_id)
         else:
-            emails = lifecycle.on_customer_reply(view, mail, text, now, self.policy)
+            emails = lifecycle.on_customer_reply(view, mail, text, now, self.policy_for(view))
         queued = self.enqueue_all(emails, case, now)
         log.info("customer reply", case_id=case.id, message_id=mail.message_id)
         return case.id, queued
@@ -227,7 +260,7 @@ class Casework:
         if aftercare.low_rating(rating, self.aftercare):
             code, _ = self.discount_for(case, "low_rating", now)
             apology = aftercare.wants("apology", "low_rating", case.extra, self.aftercare.extras)
-        result = aftercare.on_rating(view, rating, now, self.policy, self.aftercare, discount_code=code,
+        result = aftercare.on_rating(view, rating, now, self.policy_for(view), self.aftercare, discount_code=code,
                                      apology=apology)
         repository.apply_change(case, transitions.rated(view, rating, result.status, apology, now, self.aftercare))
         log.info("rating recorded", case_id=case.id, score=rating.score, status=case.status)
@@ -249,17 +282,17 @@ class Casework:
         case.discount_code = code
         return code, False
 
-    def _on_staff_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str):
+    def _on_staff_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str, inbox: str):
         """Commands first (all or nothing), then the text relayed to the customer."""
         case = repository.load_case(view.id)
         steps = repository.plan_steps(case.id)
         try:
             parsed = parse_reply(new_text(mail.text))
         except CommandError as exc:
-            outcome = plan.command_error(view, exc, mail, now, self.policy)
+            outcome = plan.command_error(view, exc, mail, now, self.policy_for(view))
         else:
             history = repository.history(case) if any(c.name == "owner" for c in parsed.commands) else ()
-            outcome = plan.work_reply(view, steps, parsed, mail, now, self.policy, history)
+            outcome = plan.work_reply(view, steps, parsed, mail, now, self.policy_for(view), history)
         if outcome.error is not None:
             repository.record_inbound(mail, case.id, MessageKind.STAFF, now, f"refused: {outcome.error}")
             queued = self.enqueue_all(outcome.emails, case, now)
@@ -276,29 +309,31 @@ class Casework:
                  not_relayed=[f"{w['item']}: {w['reason']}" for w in outcome.withheld])
         return case.id, queued
 
-    def _on_suspicious(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str):
+    def _on_suspicious(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str, inbox: str):
         """Staff From without proof: change nothing, relay nothing, tell the owner."""
         repository.record_inbound(mail, view.id if view else None, MessageKind.SUSPICIOUS, now,
                                   f"unverified staff mail: {reason}")
         case = repository.load_case(view.id) if view else None
-        queued = self.enqueue_all(lifecycle.on_suspicious(view, mail, reason, now, self.policy), case, now)
+        queued = self.enqueue_all(lifecycle.on_suspicious(view, mail, reason, now, self.policy_for(view, inbox)),
+                                  case, now, inbox)
         log.warning("unverified staff mail ignored", case_id=view.id if view else None, message_id=mail.message_id,
                     sender=mail.from_address, reason=reason)
         return (view.id if view else None), queued
 
-    def _on_staff_unmatched(self, mail: InboundMail, _view: None, now: datetime, reason: str):
+    def _on_staff_unmatched(self, mail: InboundMail, _view: None, now: datetime, reason: str, inbox: str):
         repository.record_inbound(mail, None, MessageKind.STAFF, now, reason)
-        queued = self.enqueue_all(lifecycle.on_staff_unmatched(mail, now, self.policy), None, now)
+        queued = self.enqueue_all(lifecycle.on_staff_unmatched(mail, now, self.policy_for(inbox=inbox)), None, now,
+                                  inbox)
         log.info("staff mail names no case", message_id=mail.message_id)
         return None, queued
 
-    def _on_automatic(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str):
+    def _on_automatic(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str, inbox: str):
         repository.record_inbound(mail, view.id if view else None, MessageKind.AUTOMATIC, now, reason)
         log.info("automatic mail filed", case_id=view.id if view else None, message_id=mail.message_id,
                  reason=reason)
         return (view.id if view else None), 0
 
-    def _on_bounce(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str,
+    def _on_bounce(self, mail: InboundMail, view: CaseView | None, now: datetime, reason: str, inbox: str,
                    rows: list[Message] | None = None):
         """``rows``: the bounced email named by the envelope; else (a server that rewrote the envelope)
         the emails whose Message-IDs the report returns."""
@@ -314,7 +349,7 @@ class Casework:
         if view is not None and failed:
             queued = self.enqueue_all(lifecycle.on_bounce(
                 view, [lifecycle.BouncedEmail(b.kind, b.recipient, b.subject, b.message_id) for b in bounced],
-                mail, now, self.policy), repository.load_case(view.id), now)
+                mail, now, self.policy_for(view)), repository.load_case(view.id), now)
         log.info("delivery report", case_id=view.id if view else None, message_id=mail.message_id,
                  bounced=[b.message_id for b in bounced], action=report.action if report else None)
         return (view.id if view else None), queued
@@ -326,8 +361,9 @@ class Casework:
         """Count an attempt at a mailbox message (or only note its error); return the attempts so far."""
         return repository.note_failure(mailbox, uidvalidity, uid, error, now, count)
 
-    def quarantine(self, mail: InboundMail | None, fingerprint: str, reason: str, now: datetime) -> int | None:
-        """Record a message set aside for a person to look at, and tell its owner."""
+    def quarantine(self, mail: InboundMail | None, fingerprint: str, reason: str, now: datetime,
+                   inbox: str | None = None) -> int | None:
+        """Record a message set aside for a person to look at (it came in by ``inbox``), and tell its owner."""
         with database.atomic():
             if repository.fingerprint_known(fingerprint):
                 return None
@@ -338,20 +374,24 @@ class Casework:
                 except Exception:  # the lookup itself may be what fails
                     case = None
             repository.record_quarantined(mail, fingerprint, case.id if case else None, reason, now)
-            self.enqueue_all(lifecycle.on_quarantine(case_view(case) if case else None, mail, reason,
-                                                            self.config.mailbox.quarantine_folder, now, self.policy),
-                                    case, now)
+            folder = self.config.inbox_for(inbox).mailbox.quarantine_folder
+            policy = self.policy_for(case, inbox)
+            self.enqueue_all(lifecycle.on_quarantine(case_view(case) if case else None, mail, reason, folder, now,
+                                                     policy), case, now, inbox)
             log.warning("message quarantined", case_id=case.id if case else None,
                         message_id=mail.message_id if mail else None, reason=reason)
             return case.id if case else None
 
-    def login_refused(self, service: str, login: str, error: str, hint: str, since: datetime, now: datetime) -> int:
-        """Tell the escalation addresses that a login needs a person (once a day each); return emails stored."""
+    def login_refused(self, service: str, login: str, error: str, hint: str, since: datetime, now: datetime,
+                      inbox: str | None = None) -> int:
+        """Tell the mailbox's escalation addresses that its login needs a person (once a day each, per
+        mailbox); return emails stored."""
         stored = 0
+        name = inbox if inbox in self._policies else self.config.default_inbox.name
         with database.atomic():
-            for out in lifecycle.on_login_refused(service, login, error, hint, since, now, self.policy):
-                if not repository.sent_recently(out.kind, out.to.lower(), now - LOGIN_ALERT_EVERY):
-                    stored += bool(self.enqueue(out, None, now))
+            for out in lifecycle.on_login_refused(service, login, error, hint, since, now, self._policies[name]):
+                if not repository.sent_recently(out.kind, out.to.lower(), now - LOGIN_ALERT_EVERY, mailbox=name):
+                    stored += bool(self.enqueue(out, None, now, name))
         if stored:
             log.warning("login alert emailed", service=service, recipients=stored)
         return stored
@@ -363,8 +403,8 @@ class Casework:
             if row.case_id:
                 case = repository.load_case(row.case_id)
                 self.enqueue_all(lifecycle.on_delivery_failed(case_view(case), row.kind, row.recipient,
-                                                                     row.subject, error, now, self.policy),
-                                        case, now)
+                                                              row.subject, error, now, self.policy_for(case)),
+                                 case, now)
             log.error("email refused for good", case_id=row.case_id, message_id=row.message_id, error=error)
 
     # --- timers -------------------------------------------------------------

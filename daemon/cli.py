@@ -136,14 +136,19 @@ def cmd_render(args) -> int:
 def cmd_oauth2_authorize(args) -> int:
     from .consent import authorize
     config = _load(args)
-    table = config.smtp.oauth2 if args.table == "smtp" else config.mailbox.oauth2
-    if table is None and args.table == "smtp" and config.smtp.auth == "oauth2" and config.mailbox.oauth2 is not None:
-        print("[smtp] has no [smtp.oauth2] table: SMTP shares the mailbox's grant, so one consent serves both: "
-              "run `aftercare oauth2 authorize` (--table mailbox)", file=sys.stderr)
+    inbox = config.inbox(args.mailbox) if args.mailbox else config.default_inbox
+    if inbox is None:
+        print(f"{config.path}: no mailbox named {args.mailbox!r}; mailboxes: "
+              f"{', '.join(i.name for i in config.inboxes)}", file=sys.stderr)
+        return 1
+    table = inbox.smtp.oauth2 if args.table == "smtp" else inbox.mailbox.oauth2
+    if table is None and args.table == "smtp" and inbox.smtp.auth == "oauth2" and inbox.mailbox.oauth2 is not None:
+        print(f"[{inbox.key}] has no smtp.oauth2 table: SMTP shares the mailbox's grant, so one consent serves "
+              "both: run `aftercare oauth2 authorize` (--table mailbox)", file=sys.stderr)
         return 1
     if table is None:
-        print(f"{config.path}: there is no [{args.table}.oauth2] table to authorize (see config.example.toml)",
-              file=sys.stderr)
+        print(f"{config.path}: there is no [{inbox.key if args.table == 'mailbox' else inbox.key + '.smtp'}.oauth2] "
+              "table to authorize (see config.example.toml)", file=sys.stderr)
         return 1
     return authorize(table.settings, table=args.table, flow=args.flow, redirect_uri=args.redirect_uri,
                      out=lambda line: print(line, flush=True), err=lambda line: print(line, file=sys.stderr, flush=True))
@@ -204,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     authorize = add(osub, "authorize", help="the one-time consent from a headless server: writes refresh_token_file")
     authorize.add_argument("--table", choices=("mailbox", "smtp"), default="mailbox",
                            help="which [X.oauth2] table (default: mailbox; SMTP without its own shares it)")
+    authorize.add_argument("--mailbox", metavar="NAME", help="which of several [[mailboxes]] (default: the first)")
     authorize.add_argument("--flow", choices=("device", "paste"),
                            help="device code (default for microsoft) or paste the redirected address "
                                 "(default for google)")

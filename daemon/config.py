@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from . import config_values as values
 from .cases.calendar import BusinessHours
-from .config_schema import (REQUIRED, ConfigError, Derived, Secret, address, address_list, computed, duration, flag,
-                            key, port_number, read_table, relative_path, schema_keys, secret, table, text, whole)
+from .config_schema import (ENTRY_NAME, REQUIRED, ConfigError, Derived, Scope, Secret, address, address_list, computed,
+                            duration, flag, key, port_number, read_table, relative_path, schema_keys, secret, table,
+                            table_list, text, whole)
 from .config_values import VERIFY_METHODS
 from .mail.imap import ImapSettings
 from .mail.oauth2 import PROVIDERS, OAuth2Settings
@@ -113,6 +114,10 @@ class OAuth2Config:
 class MailboxConfig:
     """[mailbox]: the support mailbox Aftercare watches (IMAP)."""
 
+    name: str = key(str, "default", "a short stable name: letters, digits, - and _",
+                    check=lambda v: None if ENTRY_NAME.fullmatch(v) else "must be letters, digits, - and _ (at most 64)")
+    address: str | None = address(None, "From of every email about its cases; replies come back here; "
+                                        "default for [mailbox]: smtp.from_address")
     host: str = text(doc="the IMAP server")
     port: int = port_number(Derived('993 for "tls", 143 for "starttls" and "none"',
                                     lambda s: _PORTS["mailbox"][s.given["security"]]))
@@ -127,6 +132,11 @@ class MailboxConfig:
     idle: bool = flag(True, "use IMAP IDLE when the server offers it")
     poll_interval: timedelta = duration("60s", "how often to scan without IDLE, and the full rescan with it")
     timeout: timedelta = duration("60s", "socket timeout for every IMAP operation")
+    templates: Path | None = relative_path("this mailbox's templates, searched before [templates] directory",
+                                           resolve=values.directory)
+    staff: dict | None = key(dict, None, "overrides [staff] (addresses, default_owner, assign, escalation) for "
+                                         "this mailbox's cases")
+    smtp: dict | None = key(dict, None, "overrides [smtp] (host, auth, ...) for this mailbox's emails")
 
     def conflict(self) -> tuple[str, str] | None:
         if self.auth == "password" and self.password is None:
@@ -160,7 +170,8 @@ class SmtpConfig:
                      choices=AUTH)
     password: Secret | None = secret(required=False)
     oauth2: OAuth2Config | None = table(OAuth2Config, "another grant for SMTP than the mailbox's", absent="none")
-    from_address: str = address(doc="the support address customers see and reply to")
+    from_address: str | None = address(None, "the support address customers see and reply to; each "
+                                             "[[mailboxes]] has its own address", required_when="with [mailbox]")
     timeout: timedelta = duration("60s", "socket timeout for every SMTP operation")
 
     def conflict(self) -> tuple[str, str] | None:
@@ -342,7 +353,8 @@ class Config:
     """The whole file; its sections are read in this order."""
 
     path: Path = computed(lambda s: s.file)
-    mailbox: MailboxConfig = table(MailboxConfig, absent="required")
+    mailbox: MailboxConfig | None = table(MailboxConfig, "one mailbox, named default", absent="none")
+    mailboxes: tuple[MailboxConfig, ...] = table_list(MailboxConfig, "several mailboxes, each with its address")
     smtp: SmtpConfig = table(SmtpConfig, absent="required")
     outbox: OutboxConfig = table(OutboxConfig)
     database: DatabaseConfig = table(DatabaseConfig)
@@ -352,18 +364,84 @@ class Config:
     extras: ExtrasConfig = table(ExtrasConfig)
     templates: TemplatesConfig = table(TemplatesConfig)
     log: LogConfig = table(LogConfig)
+    inboxes: tuple[Inbox, ...] = computed(lambda s: build_inboxes(s), default=())
 
     def conflict(self) -> tuple[str, str] | None:
-        if self.smtp.from_addr_spec in self.staff.addresses:
-            return "smtp.from_address", "must not be one of staff.addresses (mail would loop)"
-        if self.smtp.auth == "oauth2" and self.smtp_oauth2 is None:
-            return "smtp.auth", '"oauth2" needs an [smtp.oauth2] table, or [mailbox.oauth2] to share'
-        mine, theirs = self.smtp.oauth2, self.mailbox.oauth2
-        if mine and theirs and mine.refresh_token_file and mine.refresh_token_file == theirs.refresh_token_file:
-            return "smtp.oauth2.refresh_token_file", ("is the mailbox's too: one grant used by two tables would "
-                                                      "be rotated behind each other's back; leave out [smtp.oauth2] "
-                                                      "to share the mailbox's grant")
+        for inbox in self.inboxes:
+            if problem := inbox.conflict():
+                return problem
         return None
+
+    @property
+    def default_inbox(self) -> Inbox:
+        """The first mailbox: what emails that belong to no mailbox (an operator's alert) go by."""
+        return self.inboxes[0]
+
+    def inbox(self, name: str | None) -> Inbox | None:
+        return next((i for i in self.inboxes if i.name == name), None)
+
+    def inbox_for(self, name: str | None, address: str = "") -> Inbox:
+        """The mailbox a case or an email belongs to; a mailbox removed from the file is stood in for by
+        one with its stored address, the [smtp] server and the [staff] (its open cases go on being worked)."""
+        found = self.inbox(name)
+        if found is not None:
+            return found
+        if not name or not address:
+            return self.default_inbox
+        smtp = dataclasses.replace(self.smtp, from_address=address)
+        return Inbox(name, f"(removed mailbox {name})", self.default_inbox.mailbox, smtp, self.staff, None)
+
+    # The single-mailbox view of the configuration, as the first mailbox has it.
+    @property
+    def imap_oauth2(self) -> OAuth2Settings | None:
+        return self.default_inbox.imap_oauth2
+
+    @property
+    def smtp_oauth2(self) -> OAuth2Settings | None:
+        return self.default_inbox.smtp_oauth2
+
+    @property
+    def smtp_sending(self) -> SmtpSettings:
+        return self.default_inbox.smtp_sending
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log redactor."""
+        out = []
+        for inbox in self.inboxes:
+            out += [s.reveal() for s in (inbox.mailbox.password, inbox.smtp.password) if s is not None]
+            for table in (inbox.mailbox.oauth2, inbox.smtp.oauth2):
+                if table is None:
+                    continue
+                if table.client_secret is not None:
+                    out.append(table.client_secret.reveal())
+                for p in (table.client_secret_path, table.refresh_token_file):
+                    try:
+                        out.extend(p.read_text(encoding="utf-8").split() if p else [])
+                    except (OSError, UnicodeDecodeError):
+                        pass
+        return [s for s in dict.fromkeys(out) if s]
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """One watched mailbox as the daemon works it: where mail comes in, the address every email about its
+    cases goes From (and replies come back to), its SMTP server, its staff and its templates. Built from
+    [mailbox] with [smtp] and [staff], or from one [[mailboxes]] with its own tables over those."""
+
+    name: str
+    key: str  # how errors name its table: "mailbox" or "mailboxes.billing"
+    mailbox: MailboxConfig
+    smtp: SmtpConfig  # [smtp] with [mailboxes.smtp] over it; from_address is the mailbox's address
+    staff: StaffConfig  # [staff] with [mailboxes.staff] over it
+    templates: Path | None
+
+    @property
+    def address(self) -> str:
+        return self.smtp.from_address
+
+    @property
+    def imap(self) -> ImapSettings:
+        return self.mailbox.imap
 
     @property
     def imap_oauth2(self) -> OAuth2Settings | None:
@@ -371,7 +449,7 @@ class Config:
 
     @property
     def smtp_oauth2(self) -> OAuth2Settings | None:
-        """[smtp.oauth2], else the mailbox's grant (one refresh token for both, as consent gives it)."""
+        """The SMTP table's own grant, else the mailbox's (one refresh token for both, as consent gives it)."""
         if self.smtp.auth != "oauth2":
             return None
         table = self.smtp.oauth2 or self.mailbox.oauth2
@@ -387,20 +465,66 @@ class Config:
         return dataclasses.replace(sending, username=sending.username or self.mailbox.username,
                                    mechanism=self.smtp_oauth2.mechanism)
 
-    def secrets(self) -> list[str]:
-        """Every secret value, for the log redactor."""
-        out = [s.reveal() for s in (self.mailbox.password, self.smtp.password) if s is not None]
-        for table in (self.mailbox.oauth2, self.smtp.oauth2):
-            if table is None:
-                continue
-            if table.client_secret is not None:
-                out.append(table.client_secret.reveal())
-            for p in (table.client_secret_path, table.refresh_token_file):
-                try:
-                    out.extend(p.read_text(encoding="utf-8").split() if p else [])
-                except (OSError, UnicodeDecodeError):
-                    pass
-        return [s for s in out if s]
+    def conflict(self) -> tuple[str, str] | None:
+        smtp = "smtp" if self.key == "mailbox" else f"{self.key}.smtp"
+        if self.smtp.from_addr_spec in self.staff.addresses:
+            where = "smtp.from_address" if self.key == "mailbox" else f"{self.key}.address"
+            return where, "must not be one of staff.addresses (mail would loop)"
+        if self.smtp.auth == "oauth2" and self.smtp_oauth2 is None:
+            return f"{smtp}.auth", f'"oauth2" needs an [{smtp}.oauth2] table, or [{self.key}.oauth2] to share'
+        mine, theirs = self.smtp.oauth2, self.mailbox.oauth2
+        if mine and theirs and mine.refresh_token_file and mine.refresh_token_file == theirs.refresh_token_file:
+            return f"{smtp}.oauth2.refresh_token_file", (
+                "is the mailbox's too: one grant used by two tables would be rotated behind each other's back; "
+                f"leave out [{smtp}.oauth2] to share the mailbox's grant")
+        return None
+
+
+def build_inboxes(scope: Scope) -> tuple[Inbox, ...]:
+    """[mailbox] (named "default" unless it says, From smtp.from_address unless it says) or each
+    [[mailboxes]], with its own [smtp] and [staff] worked out; names and addresses unique."""
+    single, many = scope.attrs["mailbox"], scope.attrs["mailboxes"]
+    if single is not None and many:
+        raise scope.error("mailboxes", "give either [mailbox] or [[mailboxes]], not both")
+    if single is None and not many:
+        raise scope.error("mailbox", "the section [mailbox] (or one or more [[mailboxes]]) is missing")
+    raw_smtp, raw_staff = scope.table.get("smtp") or {}, scope.table.get("staff") or {}
+    if single is not None:
+        entries = [("mailbox", single, scope.table["mailbox"])]
+        if single.address is None and scope.attrs["smtp"].from_address is None:
+            raise ConfigError(scope.file, "smtp.from_address", "is required with [mailbox]")
+    else:
+        entries = []
+        for i, (entry, raw) in enumerate(zip(many, scope.table["mailboxes"])):
+            where = f"mailboxes.{entry.name}" if "name" in raw else f"mailboxes[{i}]"
+            for required in ("name", "address"):
+                if required not in raw:
+                    raise ConfigError(scope.file, f"{where}.{required}", "is required in [[mailboxes]]")
+            entries.append((where, entry, raw))
+    out = []
+    for where, entry, raw in entries:
+        own_smtp = dict(raw.get("smtp") or {})
+        merged = {**raw_smtp, **own_smtp}
+        if entry.address is not None:
+            merged["from_address"] = entry.address
+        if "oauth2" not in own_smtp and isinstance(raw_smtp.get("oauth2"), dict) and scope.attrs["smtp"].oauth2:
+            # The global grant stays one grant: the same token store for every mailbox that shares it.
+            merged["oauth2"] = {**raw_smtp["oauth2"], "token_store": str(scope.attrs["smtp"].oauth2.token_store)}
+        smtp = scope.attrs["smtp"]
+        if merged != raw_smtp:
+            smtp = read_table(scope.file, f"{where}.smtp" if own_smtp else "smtp", merged, SmtpConfig)
+        staff = scope.attrs["staff"]
+        if entry.staff is not None:
+            staff = read_table(scope.file, f"{where}.staff", {**raw_staff, **entry.staff}, StaffConfig)
+        out.append(Inbox(entry.name, where, entry, smtp, staff, entry.templates))
+    for attr, value in (("name", lambda b: b.name), ("address", lambda b: b.smtp.from_addr_spec)):
+        seen: dict[str, str] = {}
+        for inbox in out:
+            v = value(inbox)
+            if v in seen:
+                raise ConfigError(scope.file, f"{inbox.key}.{attr}", f"{v!r} is also the {attr} of {seen[v]}")
+            seen[v] = inbox.key
+    return tuple(out)
 
 
 # --- reading -----------------------------------------------------------------

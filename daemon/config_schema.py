@@ -10,6 +10,7 @@ config.example.toml to the schema.
 from __future__ import annotations
 
 import dataclasses
+import re
 import difflib
 import os
 from dataclasses import dataclass, field
@@ -91,6 +92,8 @@ class Key:
     zero_means: str = ""  # a duration where zero is allowed: what it means
     table: type | None = None  # a table of the file, read into this dataclass
     absent: str = "defaults"  # a table not in the file: "defaults", "none" (the attribute is None) or "required"
+    many: bool = False  # an array of tables ([[mailboxes]]): a tuple, each entry read into ``table``
+    required_when: str = ""  # unset by default, but required in one form of the file (the reader checks it)
 
     def names(self, attr: str) -> tuple[str, ...]:
         """The names the key may be written under in the file."""
@@ -104,6 +107,8 @@ def key(kinds: type | tuple[type, ...], default: Any = REQUIRED, doc: str = "", 
 
 
 def _field_default(k: Key) -> dict[str, Any]:
+    if k.many:
+        return {"default": ()}
     if k.table is not None:
         return {} if k.absent == "required" else {"default": None} if k.absent == "none" else {"default_factory": k.table}
     if k.default is REQUIRED or isinstance(k.default, Derived):
@@ -156,8 +161,10 @@ def port_number(default: Derived, doc: str = "") -> Any:
     return whole(default, doc, check=lambda v: None if 0 < v < 65536 else f"must be between 1 and 65535, got {v}")
 
 
-def address(default: Any = REQUIRED, doc: str = "", *, parse: Callable[[str], Any] | None = None) -> Any:
-    return text(default, doc, parse=lambda v: check_address(v) if parse is None else parse(check_address(v)))
+def address(default: Any = REQUIRED, doc: str = "", *, parse: Callable[[str], Any] | None = None,
+            **options: Any) -> Any:
+    return text(default, doc, parse=lambda v: check_address(v) if parse is None else parse(check_address(v)),
+                **options)
 
 
 def address_list(default: Any, doc: str = "", *, check: Callable[[list], str | None] | None = None) -> Any:
@@ -191,6 +198,13 @@ def table(cls: type, doc: str = "", *, absent: str = "defaults", resolve: Callab
     return key(dict, None, doc, table=cls, absent=absent, resolve=resolve, wrong_type=wrong_type)
 
 
+def table_list(cls: type, doc: str = "") -> Any:
+    """An array of tables (``[[mailboxes]]``), each read into ``cls`` and named by its ``name`` key
+    (``mailboxes.billing.host``) or, without a usable one, its place (``mailboxes[1].host``). Its keys
+    are documented once, under the single table of the same class (``[mailbox]``)."""
+    return key(list, None, doc, table=cls, many=True)
+
+
 def check_address(value: str) -> str:
     name, addr = parseaddr(value)
     if "@" not in addr or addr.startswith("@") or addr.endswith("@") or " " in addr:
@@ -208,6 +222,8 @@ def schema_keys(cls: type, prefix: str = "") -> Iterator[tuple[str, Key]]:
     """Every key of the file below ``cls`` as ``("schedule.business_hours.days", Key)``; tables are walked."""
     for attr, k in keys_of(cls):
         name = f"{prefix}{attr}"
+        if k.many:
+            continue  # documented under its single twin ([mailbox] for [[mailboxes]])
         if k.table is not None:
             yield from schema_keys(k.table, name + ".")
         else:
@@ -276,6 +292,8 @@ def _given(scope: Scope, attr: str, k: Key) -> Any:
 
 
 def _attribute(scope: Scope, attr: str, k: Key) -> Any:
+    if k.many:
+        return _subtables(scope, attr, k)
     if k.table is not None:
         value = _subtable(scope, attr, k)
     else:
@@ -290,6 +308,23 @@ def _attribute(scope: Scope, attr: str, k: Key) -> Any:
         return k.resolve(value, scope) if k.resolve and value is not None else value
     except Invalid as exc:
         raise scope.error(attr + exc.at, exc.reason) from None
+
+
+ENTRY_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _subtables(scope: Scope, attr: str, k: Key) -> tuple:
+    name, items = scope.key(attr), scope.table.get(attr)
+    if items is None:
+        return ()
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        raise ConfigError(scope.file, name, f"expected one or more [[{name}]] tables")
+    out = []
+    for i, item in enumerate(items):
+        label = item.get("name")
+        where = f"{name}.{label}" if isinstance(label, str) and ENTRY_NAME.fullmatch(label) else f"{name}[{i}]"
+        out.append(read_table(scope.file, where, item, k.table, scope))
+    return tuple(out)
 
 
 def _subtable(scope: Scope, attr: str, k: Key) -> Any:

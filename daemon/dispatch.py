@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -22,11 +23,10 @@ import structlog
 from .backoff import DATABASE_RETRY_CAP, backoff
 from .cases.verification import bounce_address
 from .casework import Casework
-from .config import Config
+from .config import Config, Inbox
 from .loop import Loop
 from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP
-from .mail.imap import mailbox_key
-from .mail.oauth2 import GrantRefused
+from .mail.oauth2 import GrantRefused, TokenSource
 from .mail.smtp import PermanentFailure, SmtpLoginRefused, SmtpSender, SmtpTokenUnavailable, TemporaryFailure
 from .store import outbox
 from .store.database import DATABASE_ERRORS, describe_error, reset_connection
@@ -48,13 +48,16 @@ class Dispatcher(Loop):
 
     def __init__(self, config: Config, casework: Casework, clock: Callable[[], datetime],
                  stop: threading.Event | None = None, sent_log: outbox.SentLog | None = None,
-                 troubles: Troubles | None = None, sender: SmtpSender | None = None):
+                 troubles: Troubles | None = None, sender: SmtpSender | None = None,
+                 sender_factory: Callable[[Inbox], SmtpSender] | None = None):
         super().__init__(stop)
         self.ready.set()  # nothing to wait for: the outbox is sent from the first pass
         self.config = config
         self.casework = casework
         self.clock = clock
-        self.sender = sender or SmtpSender(config.smtp)
+        # One SMTP edge per mailbox (each its server and login); a test may hand in one ``sender`` for all.
+        self.sender_factory = sender_factory or (lambda inbox: sender or SmtpSender(inbox.smtp_sending))
+        self.senders: dict[str, SmtpSender] = {}
         # Handed over by the service, so that acceptances held in memory outlive a restart of this loop.
         self.sent_log = sent_log or outbox.SentLog.for_database(config.database.sent_log)
         self.troubles = troubles or process_troubles
@@ -63,12 +66,10 @@ class Dispatcher(Loop):
         self._failures = 0
         self._next_rescue = 0.0
         self._last_renew = time.monotonic()
-        self._login_refusals = 0
-        self._login_retry_at = 0.0  # a refused SMTP login: nothing is claimed before this (monotonic)
-        self._token_resets_seen = 0  # the token source's resets when the login was refused (a reload retries)
+        self.waits: dict[str, LoginWait] = {}  # mailboxes whose SMTP login was refused: their emails wait
 
     def run(self) -> None:
-        structlog.contextvars.bind_contextvars(mailbox=mailbox_key(self.config.mailbox))
+        structlog.contextvars.bind_contextvars(mailbox="outbox")
         while not self.stop.is_set():
             self.beat()
             try:
@@ -86,7 +87,8 @@ class Dispatcher(Loop):
             if not worked:
                 self.wake.wait(self._seconds_until_due())
                 self.wake.clear()
-        self.sender.close()
+        for sender in self.senders.values():
+            sender.close()
         try:
             self.settle()
             self.sent_log.fold(close=True)
@@ -131,52 +133,75 @@ class Dispatcher(Loop):
             log.info("claims interrupted by the database outage are pending again", count=released)
         self.interrupted = False
 
-    def _envelope(self, row_id: int) -> str:
-        """MAIL FROM names the outbox row (VERP), so a delivery report is matched to this exact email."""
-        return bounce_address(self.config.smtp.from_addr_spec, self.casework.secret(), row_id)
+    @property
+    def sender(self) -> SmtpSender:
+        """The first mailbox's SMTP edge (the one every email of a single-mailbox daemon goes by)."""
+        return self._sender(self.config.default_inbox)
 
-    def _login_refused(self, exc: SmtpLoginRefused | SmtpTokenUnavailable, log_, ids: list[int]) -> None:
-        """No email is to blame: none counts a try; all wait for the next login.
+    def _sender(self, inbox: Inbox) -> SmtpSender:
+        if inbox.name not in self.senders:
+            self.senders[inbox.name] = self.sender_factory(inbox)
+        return self.senders[inbox.name]
+
+    def _envelope(self, inbox: Inbox, row_id: int) -> str:
+        """MAIL FROM names the outbox row (VERP) at the mailbox's address, so a delivery report comes back
+        to that mailbox and is matched to this exact email."""
+        return bounce_address(inbox.smtp.from_addr_spec, self.casework.secret(), row_id)
+
+    def _login_refused(self, inbox: Inbox, exc: SmtpLoginRefused | SmtpTokenUnavailable, ids: list[int]) -> None:
+        """No email is to blame: none counts a try; the mailbox's emails wait for its next login, the other
+        mailboxes' go on.
 
         A refused login or a dead OAuth2 grant is said once loudly (a dead grant then once an hour, anything
         else once a minute at most) and retried at 30 s, 1 min, ... up to 15 min apart, or as soon as a new
-        refresh token or client secret is in place; a token endpoint that cannot be reached is retried
-        with the one backoff from 1 s.
+        refresh token or client secret is in place, or after a reload; a token endpoint that cannot be
+        reached is retried with the one backoff from 1 s.
         """
-        self._login_refusals += 1
-        permanent = exc.permanent
-        if permanent:
-            delay = backoff(self._login_refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP).total_seconds()
+        wait = self.waits.setdefault(inbox.name, LoginWait())
+        wait.refusals += 1
+        if exc.permanent:
+            delay = backoff(wait.refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP).total_seconds()
         else:
-            delay = backoff(self._login_refusals, cap=TOKEN_RETRY_CAP).total_seconds()
-        self._login_retry_at = time.monotonic() + delay
-        source = self.sender.token_source
-        self._token_resets_seen = source.resets if source is not None else 0
+            delay = backoff(wait.refusals, cap=TOKEN_RETRY_CAP).total_seconds()
+        wait.retry_at = time.monotonic() + delay
+        wait.source = self._sender(inbox).token_source
+        wait.resets_seen = wait.source.resets if wait.source is not None else 0
         outbox.release_claims(ids)
+        source = _trouble_source("smtp-login", inbox)
         cause = exc.cause if isinstance(exc, SmtpTokenUnavailable) else None
         if isinstance(cause, GrantRefused):
-            self.troubles.report("smtp-login", cause, "OAuth2 grant for SMTP refused; the outbox waits",
+            self.troubles.report(source, cause, "OAuth2 grant for SMTP refused; the outbox waits",
                                  retry_in=round(delay, 1), waiting=len(ids), hint=cause.hint,
-                                 repeat_every=DEAD_GRANT_REPEAT_SECONDS)
+                                 repeat_every=DEAD_GRANT_REPEAT_SECONDS, case_mailbox=inbox.name)
         elif cause is not None:
-            self.troubles.report("smtp-login", cause, "no OAuth2 token for SMTP; the outbox waits",
-                                 retry_in=round(delay, 1), waiting=len(ids))
+            self.troubles.report(source, cause, "no OAuth2 token for SMTP; the outbox waits",
+                                 retry_in=round(delay, 1), waiting=len(ids), case_mailbox=inbox.name)
         else:
             hint = ("the SMTP server refused the OAuth2 token: check the scope (SMTP.Send, https://mail.google.com/) "
-                    "and that SMTP AUTH is enabled for the mailbox" if self.config.smtp.auth == "oauth2" else
+                    "and that SMTP AUTH is enabled for the mailbox" if inbox.smtp.auth == "oauth2" else
                     "the SMTP server refused the login: check smtp.username and the password, then reload")
-            self.troubles.report("smtp-login", exc, "send failed; will retry", retry_in=round(delay, 1),
-                                 waiting=len(ids), hint=hint)
+            self.troubles.report(source, exc, "send failed; will retry", retry_in=round(delay, 1),
+                                 waiting=len(ids), hint=hint, case_mailbox=inbox.name)
 
-    def _login_waiting(self) -> bool:
-        """Whether sending waits for a retry of the login (not if a new token file or secret is in place)."""
-        if time.monotonic() >= self._login_retry_at:
-            return False
-        source = self.sender.token_source
-        if source is not None and source.changed(self._token_resets_seen):
-            self._login_retry_at = 0.0
-            return False
-        return True
+    def _login_accepted(self, inbox: Inbox) -> None:
+        if self.waits.pop(inbox.name, None) is not None:
+            self.troubles.clear(_trouble_source("smtp-login", inbox), "SMTP login accepted again; the outbox sends",
+                                case_mailbox=inbox.name)
+
+    def _waiting(self) -> list[str]:
+        """The mailboxes whose emails wait for a retry of the login ('' too when the first mailbox waits: its
+        rows from before several mailboxes name none). A new token file or secret, or a reload, ends a wait."""
+        now, out = time.monotonic(), []
+        for name, wait in self.waits.items():
+            if now >= wait.retry_at:
+                continue
+            if wait.source is not None and wait.source.changed(wait.resets_seen):
+                wait.retry_at = 0.0
+                continue
+            out.append(name)
+        if self.config.default_inbox.name in out:
+            out.append("")
+        return out
 
     def _rescue_if_due(self) -> None:
         now = time.monotonic()
@@ -188,10 +213,8 @@ class Dispatcher(Loop):
             log.warning("emails claimed by a process that stopped are pending again", count=rescued)
 
     def _seconds_until_due(self) -> float:
-        if self._login_waiting():
-            return IDLE_WAIT_SECONDS
         try:
-            due = outbox.next_due_at()
+            due = outbox.next_due_at(self._waiting())
         except DATABASE_ERRORS:
             self.interrupted = True
             reset_connection()
@@ -205,16 +228,17 @@ class Dispatcher(Loop):
 
         Each row is noted as sent the moment the server accepts it, so a crash
         can repeat at most the one email that was in flight; the notes reach the
-        outbox once the batch is through (``outbox.SentLog``).
+        outbox once the batch is through (``outbox.SentLog``). Each row goes by
+        its mailbox's SMTP server: one that refuses the login or is away holds
+        back only that mailbox's emails.
         """
         self.sent_log.fold()
-        if self._login_waiting():
-            return False  # the SMTP login was refused: the emails wait, untouched, for the next try
-        rows = outbox.claim_due(self.clock())
+        rows = outbox.claim_due(self.clock(), waiting=self._waiting())
         if not rows:
             return False
         self._last_renew = time.monotonic()
         untried = [r.id for r in rows]
+        held: set[str] = set()  # mailboxes whose server failed in this pass: their other rows wait
         try:
             for row in rows:
                 if self.stop.is_set():
@@ -223,32 +247,41 @@ class Dispatcher(Loop):
                 if self.heartbeat - self._last_renew > RENEW_EVERY_SECONDS:
                     outbox.renew_claims(self.clock())
                     self._last_renew = self.heartbeat
+                inbox = self.config.inbox_for(row.mailbox, row.from_address)
+                if inbox.name in held:
+                    continue
                 untried.remove(row.id)
-                log_ = log.bind(case_id=row.case_id, message_id=row.message_id, kind=row.kind)
+                log_ = log.bind(case_id=row.case_id, message_id=row.message_id, kind=row.kind,
+                                case_mailbox=inbox.name)
+                sender = self._sender(inbox)
                 try:
-                    self.sender.send(self._envelope(row.id), [row.recipient], row.raw.encode("utf-8", "surrogateescape"))
+                    sender.send(self._envelope(inbox, row.id), [row.recipient],
+                                row.raw.encode("utf-8", "surrogateescape"))
                 except (SmtpLoginRefused, SmtpTokenUnavailable) as exc:
-                    # No email is to blame: none counts a try; all wait for the next login, on a slow schedule.
-                    self._login_refused(exc, log_, untried + [row.id])
-                    untried = []
-                    break
+                    # No email is to blame: none counts a try; this mailbox's wait for its next login.
+                    same = [r.id for r in rows if r.id in untried and self.config.inbox_for(
+                        r.mailbox, r.from_address).name == inbox.name]
+                    self._login_refused(inbox, exc, same + [row.id])
+                    untried = [i for i in untried if i not in same]
+                    held.add(inbox.name)
+                    continue
                 except TemporaryFailure as exc:
                     delay = backoff(row.attempts + 1, cap=self.config.outbox.max_retry_interval)
                     outbox.mark_retry(row.id, str(exc), self.clock(), delay)
                     log_.warning("send failed; will retry", error=str(exc), attempt=row.attempts + 1,
                                  retry_in=round(delay.total_seconds(), 1))
-                    if self.sender.conn is None:
-                        # The server is away: the rest wait too instead of failing one by one.
-                        outbox.defer(untried, self.clock() + delay)
-                        untried = []
-                        break
+                    if sender.conn is None:
+                        # The server is away: the mailbox's other emails wait too instead of failing one by one.
+                        same = [r.id for r in rows if r.id in untried and self.config.inbox_for(
+                            r.mailbox, r.from_address).name == inbox.name]
+                        outbox.defer(same, self.clock() + delay)
+                        untried = [i for i in untried if i not in same]
+                        held.add(inbox.name)
                     continue
                 except PermanentFailure as exc:
                     self.casework.delivery_failed(row.id, str(exc), self.clock())
                     continue
-                if self._login_refusals:
-                    self._login_refusals = 0
-                    self.troubles.clear("smtp-login", "SMTP login accepted again; the outbox sends")
+                self._login_accepted(inbox)
                 try:
                     self.sent_log.record(row.id, self.clock())
                 except DATABASE_ERRORS:
@@ -263,3 +296,18 @@ class Dispatcher(Loop):
         outbox.release_claims(untried)
         self.sent_log.fold()
         return True
+
+
+@dataclass
+class LoginWait:
+    """A mailbox whose SMTP login was refused: how often, until when its emails wait, and what may end it."""
+
+    refusals: int = 0
+    retry_at: float = 0.0
+    source: TokenSource | None = None
+    resets_seen: int = 0
+
+
+def _trouble_source(kind: str, inbox: Inbox) -> str:
+    """How STATUS names a failing part: "smtp-login", or "smtp-login:billing" for a named mailbox."""
+    return kind if inbox.name == "default" else f"{kind}:{inbox.name}"

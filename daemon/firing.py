@@ -55,7 +55,7 @@ def fire_due(work: Casework, now: datetime, limit: int = 100) -> int:
             steps = repository.plan_steps(case.id)
             number = repository.step_number(timer.step_id)
             step = next((s for s in steps if number is not None and s.number == number), None)
-            emails = plan.on_timer(timer.kind, case_view(case), step, steps, now, work.policy)
+            emails = plan.on_timer(timer.kind, case_view(case), step, steps, now, work.policy_for(case))
             decided += [reminders.Decided(case.id, e) for e in emails]
             log.info("timer fired", case_id=case.id, kind=timer.kind, step=step.number if step else None,
                      emails=len(emails))
@@ -72,7 +72,7 @@ def _fire_aftercare(work: Casework, kind: TimerKind, case: Case, now: datetime) 
     """A follow-up, a check-in, or the close of an unanswered check-in; return the emails stored."""
     view = case_view(case)
     if kind == TimerKind.FOLLOWUP:
-        queued = work.enqueue_all(aftercare.on_followup(view, now, work.policy), case, now)
+        queued = work.enqueue_all(aftercare.on_followup(view, now, work.policy_for(case)), case, now)
         # After an outage the check-in may be overdue too: it keeps its configured gap behind the follow-up.
         for checkin in repository.waiting_timers(case, TimerKind.CHECKIN):
             later = aftercare.checkin_after_followup(now, checkin.due_at, work.aftercare)
@@ -86,7 +86,7 @@ def _fire_aftercare(work: Casework, kind: TimerKind, case: Case, now: datetime) 
             return 0
         code, pool_empty = work.discount_for(case, "checkin", now)
         apology = aftercare.wants("apology", "checkin", case.extra, work.aftercare.extras)
-        emails = aftercare.on_checkin(view, now, work.policy, discount_code=code,
+        emails = aftercare.on_checkin(view, now, work.policy_for(case), discount_code=code,
                                       discount_value=work.aftercare.extras.discount_value,
                                       apology=apology, pool_empty=pool_empty)
         repository.apply_change(case, transitions.checkin_sent(apology, now, work.aftercare))

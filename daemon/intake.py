@@ -30,6 +30,8 @@ from .trouble import Troubles, troubles as process_troubles
 log = structlog.get_logger("aftercare.intake")
 
 RECONNECT_CAP = timedelta(minutes=5)
+UNREACHABLE_REPORT_AFTER = 3  # failed reconnects in a row before an unreachable mailbox shows in STATUS
+UNREACHABLE_ALERT_AFTER = timedelta(minutes=10)  # ... and before its escalation addresses are emailed
 DEAD_GRANT_REPEAT_SECONDS = 3600.0  # a dead OAuth2 grant is logged once, then once an hour
 TOKEN_CHANGE_CHECK_SECONDS = 2.0  # how often a refused login looks for a new refresh token file or secret
 
@@ -47,7 +49,8 @@ class Intake(Loop):
                  stop: threading.Event | None = None, on_processed: Callable[[], None] = lambda: None,
                  database_url: str = "", troubles: Troubles | None = None,
                  mailbox_factory: Callable[[], Mailbox] | None = None,
-                 on_login_dead: Callable[[BaseException, datetime], None] = lambda exc, since: None):
+                 on_login_dead: Callable[[BaseException, datetime], None] = lambda exc, since: None,
+                 inbox: str = "default"):
         super().__init__(stop)
         self.config = config
         self.database_url = database_url
@@ -56,8 +59,15 @@ class Intake(Loop):
         self.clock = clock
         self.on_processed = on_processed
         self.mailbox_factory = mailbox_factory or (lambda: Mailbox(config))
-        self.on_login_dead = on_login_dead  # a dead OAuth2 grant: the service emails the escalation addresses
-        self.synced = self.ready  # set after the first full sync: READY for systemd
+        # A login only a person can mend, or a server away for UNREACHABLE_ALERT_AFTER: the service emails
+        # the mailbox's escalation addresses (once per outage).
+        self.on_login_dead = on_login_dead
+        self.inbox = inbox  # the mailbox's name: new cases belong to it
+        suffix = "" if inbox == "default" else f":{inbox}"
+        self.login_source, self.db_source = f"imap-login{suffix}", f"intake{suffix}"
+        # Set after the first full sync, or once the first login failed (READY does not wait for a mailbox
+        # that is down: the others are being worked, and STATUS says which one fails).
+        self.synced = self.ready
         self.mailbox_key = mailbox_key(config)
         self.log = log
         self.processed = 0
@@ -68,14 +78,16 @@ class Intake(Loop):
         # Every log line of this thread, casework's included, names the mailbox.
         structlog.contextvars.bind_contextvars(mailbox=self.mailbox_key)
         failures = refusals = 0
+        down_since, alerted = None, False
         while not self.stop.is_set():
             mailbox = self.mailbox_factory()
             try:
                 status = mailbox.connect()
                 if failures:
                     self.log.info("mailbox reconnected", attempts=failures)
-                self.troubles.clear("imap-login", "mailbox login accepted again")  # a no-op unless it failed
+                self.troubles.clear(self.login_source, "mailbox login accepted again")  # a no-op unless it failed
                 failures = refusals = 0
+                down_since, alerted = None, False
                 self.log.info("mailbox connected", idle=mailbox.supports_idle and self.config.idle,
                               move=mailbox.supports_move, uidvalidity=status.uidvalidity)
                 self._watch(mailbox)
@@ -91,16 +103,20 @@ class Intake(Loop):
                 refusals += 1
                 delay = backoff(refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP)
                 self._login_refused(exc, delay)
-                if refusals == 1 and isinstance(exc, GrantRefused):
-                    self.on_login_dead(exc, self.clock())
+                self.synced.set()
+                down_since = down_since or self.clock()
+                if not alerted and not isinstance(exc, TokenStoreError):
+                    alerted = True
+                    self.on_login_dead(exc, down_since)
                 self._sleep_unless_token_changed(delay.total_seconds(), getattr(mailbox, "token_source", None))
             except TokenError as exc:
                 # The token endpoint is away or answered badly: the source backs off by itself; said once a
                 # minute, not as a lost connection.
                 failures += 1
                 delay = backoff(failures, cap=RECONNECT_CAP)
-                self.troubles.report("imap-login", exc, "no OAuth2 token for the mailbox; intake waits",
+                self.troubles.report(self.login_source, exc, "no OAuth2 token for the mailbox; intake waits",
                                      retry_in=round(delay.total_seconds(), 1))
+                self.synced.set()
                 self._sleep(delay.total_seconds())
             except (MailboxError, EdgeError, DatabaseError) as exc:
                 failures += 1
@@ -108,6 +124,15 @@ class Intake(Loop):
                 delay = backoff(failures, cap=RECONNECT_CAP)
                 self.log.warning("mailbox connection lost; reconnecting", error=str(exc), attempt=failures,
                                  retry_in=round(delay.total_seconds(), 1))
+                if isinstance(exc, MailboxError) and (failures >= UNREACHABLE_REPORT_AFTER or not self.synced.is_set()):
+                    # Away for good, or since the start: STATUS says it (the log line above says each attempt).
+                    self.troubles.report(self.login_source, exc, "mailbox unreachable; intake waits",
+                                         retry_in=round(delay.total_seconds(), 1))
+                    self.synced.set()
+                    down_since = down_since or self.clock()
+                    if not alerted and self.clock() - down_since >= UNREACHABLE_ALERT_AFTER:
+                        alerted = True
+                        self.on_login_dead(exc, down_since)
                 self._sleep(delay.total_seconds())
             finally:
                 mailbox.close()
@@ -116,19 +141,19 @@ class Intake(Loop):
     def _login_refused(self, exc: AuthenticationRefused, delay: timedelta) -> None:
         retry_in = round(delay.total_seconds())
         if isinstance(exc, TokenStoreError):
-            self.troubles.report("imap-login", exc, "the rotated OAuth2 refresh token cannot be stored; intake waits",
+            self.troubles.report(self.login_source, exc, "the rotated OAuth2 refresh token cannot be stored; intake waits",
                                  retry_in=retry_in, hint="make the token store writable for the service's user "
                                                          "(mailbox.oauth2.token_store)")
         elif isinstance(exc, GrantRefused):
-            self.troubles.report("imap-login", exc, "OAuth2 grant for the mailbox refused; intake waits",
+            self.troubles.report(self.login_source, exc, "OAuth2 grant for the mailbox refused; intake waits",
                                  retry_in=retry_in, hint=exc.hint, repeat_every=DEAD_GRANT_REPEAT_SECONDS)
         elif self.config.auth == "oauth2":
-            self.troubles.report("imap-login", exc, "mailbox login refused", retry_in=retry_in,
+            self.troubles.report(self.login_source, exc, "mailbox login refused", retry_in=retry_in,
                                  hint="the IMAP server refused the OAuth2 token: check the scope "
                                       "(IMAP.AccessAsUser.All, https://mail.google.com/), mailbox.username "
                                       "and that IMAP is enabled for the mailbox")
         else:
-            self.troubles.report("imap-login", exc, "mailbox login refused", retry_in=retry_in,
+            self.troubles.report(self.login_source, exc, "mailbox login refused", retry_in=retry_in,
                                  hint="check mailbox.username and the password, then reload")
 
     def _sleep_unless_token_changed(self, seconds: float, token_source) -> None:
@@ -168,7 +193,7 @@ class Intake(Loop):
             attempt += 1
             reset_connection()
             delay = backoff(attempt, cap=DATABASE_RETRY_CAP).total_seconds()
-            self.troubles.report("intake", exc, "database unavailable; intake waits",
+            self.troubles.report(self.db_source, exc, "database unavailable; intake waits",
                                  describe=describe_error(self.database_url, exc), retry_in=round(delay, 1))
             self._sleep(delay)
             try:
@@ -176,7 +201,7 @@ class Intake(Loop):
             except DATABASE_ERRORS as again:
                 exc = again
                 continue
-            self.troubles.clear("intake", "database back; intake reads the mailbox again")
+            self.troubles.clear(self.db_source, "database back; intake reads the mailbox again")
             return
 
     def _watch(self, mailbox: Mailbox) -> None:
@@ -303,7 +328,7 @@ class Intake(Loop):
 
     def _record(self, mailbox: Mailbox, uid: int, mail, log_, attempts: int) -> tuple[str, int]:
         try:
-            outcome = self.casework.handle_inbound(mail, self.clock())
+            outcome = self.casework.handle_inbound(mail, self.clock(), self.inbox)
         except DATABASE_ERRORS:
             raise  # not the message's fault: the loop waits for the database
         except Exception as exc:  # a fault this message causes: count it, quarantine at the limit
@@ -322,7 +347,7 @@ class Intake(Loop):
     def _quarantine(self, mail, reason: str, log_) -> str:
         """Set the message aside; telling the owner is best effort, the folder move is not."""
         try:
-            self.casework.quarantine(mail, mail.fingerprint, reason, self.clock())
+            self.casework.quarantine(mail, mail.fingerprint, reason, self.clock(), self.inbox)
         except Exception as exc:
             log_.error("quarantine could not be recorded; the message is still moved to the quarantine folder",
                        error=f"{type(exc).__name__}: {exc}", reason=reason)

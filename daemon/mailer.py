@@ -17,7 +17,7 @@ from .cases.lifecycle import LOOP_PRONE_KINDS, Outgoing
 from .cases.routing import case_tag
 from .cases.states import Direction, OutboxStatus
 from .cases.verification import reply_address
-from .config import Config
+from .config import Config, Inbox
 from .mail.compose import compose, new_message_id, shorten_subject, writable_address
 from .store import outbox, repository
 from .store.models import Case
@@ -27,17 +27,25 @@ log = structlog.get_logger("aftercare.mailer")
 
 
 class Mailer:
-    """Turns decided emails into outbox rows. ``secret`` gives the key behind staff reply addresses."""
+    """Turns decided emails into outbox rows. ``templates_for`` gives a mailbox's templates, ``secret`` the
+    key behind staff reply addresses."""
 
-    def __init__(self, config: Config, templates: Templates, secret: Callable[[], bytes]):
+    def __init__(self, config: Config, templates_for: Callable[[str], Templates], secret: Callable[[], bytes]):
         self.config = config
-        self.templates = templates
+        self.templates_for = templates_for
         self.secret = secret
-        self.loop_marker = config.smtp.from_addr_spec
 
-    def enqueue(self, out: Outgoing, case: Case | None, now: datetime) -> int:
+    def inbox_of(self, case: Case | None, inbox: str | None = None) -> Inbox:
+        """The mailbox an email goes by: its case's (kept even after the mailbox left the file), else the one
+        named, else the first."""
+        if case is not None:
+            return self.config.inbox_for(case.mailbox, case.mailbox_address)
+        return self.config.inbox(inbox) or self.config.default_inbox
+
+    def enqueue(self, out: Outgoing, case: Case | None, now: datetime, inbox: str | None = None) -> int:
         """Render, compose and store one email; it is sent only once this transaction commits."""
-        smtp = self.config.smtp
+        box = self.inbox_of(case, inbox)
+        smtp = box.smtp
         case_id = case.id if case else None
         if not writable_address(out.to):
             # An address the header classes would reinterpret (e.g. an encoded word before the @) is never
@@ -47,8 +55,9 @@ class Mailer:
             return repository.insert_outgoing(
                 case=case_id, kind=out.kind, message_id=None, from_address=smtp.from_addr_spec, to=[out.to],
                 recipient=out.to.lower(), subject="", text="", created_at=now, status=OutboxStatus.FAILED, raw="",
-                automated=out.auto_submitted is not None, next_attempt_at=None, note=reason, last_error=reason)
-        rendered = self.templates.render(out.template, out.context)
+                automated=out.auto_submitted is not None, next_attempt_at=None, note=reason, last_error=reason,
+                mailbox=box.name)
+        rendered = self.templates_for(box.name).render(out.template, out.context)
         subject = shorten_subject(rendered.subject)  # may cut a tag at the end: it is put back next
         if case is not None and case_tag(subject) != case.id:
             subject = f"{subject} [Case #{case.id}]"
@@ -60,23 +69,23 @@ class Mailer:
             rendered, from_name=smtp.from_name, from_address=smtp.from_addr_spec,
             to_name=out.to_name, to_address=out.to, message_id=mid, now=now,
             in_reply_to=in_reply_to, references=references, auto_submitted=out.auto_submitted,
-            loop_marker=self.loop_marker, case_id=case_id,
-            reply_to=self.reply_address(case.id, recipient) if case is not None else None,
+            loop_marker=smtp.from_addr_spec, case_id=case_id,
+            reply_to=self.reply_address(case.id, recipient, box) if case is not None else None,
         )
-        status, note = self._loop_limit(out, recipient, now, case_id, mid)
+        status, note = self._loop_limit(out, recipient, now, case_id, mid, box)
         return repository.insert_outgoing(
             case=case_id, kind=out.kind, message_id=mid, from_address=smtp.from_addr_spec, to=[out.to],
             recipient=recipient, subject=composed.subject, text=rendered.text, created_at=now, status=status,
             raw=composed.raw.decode("utf-8", "surrogateescape"), automated=out.auto_submitted is not None,
-            next_attempt_at=now, note=note, last_error=note,
+            next_attempt_at=now, note=note, last_error=note, mailbox=box.name,
         )
 
     def _loop_limit(self, out: Outgoing, recipient: str, now: datetime, case_id: int | None,
-                    mid: str) -> tuple[OutboxStatus, str]:
+                    mid: str, box: Inbox) -> tuple[OutboxStatus, str]:
         """Pending, or held back when an outside address already got ``recipient_limit`` automatic answers
         in the window: an autoresponder answering ours would otherwise loop for ever."""
         limit = self.config.outbox
-        if out.kind not in LOOP_PRONE_KINDS or recipient in self.config.staff.addresses:
+        if out.kind not in LOOP_PRONE_KINDS or recipient in box.staff.addresses:
             return OutboxStatus.PENDING, ""
         recent = outbox.recent_automated_count(recipient, now - limit.recipient_limit_window, LOOP_PRONE_KINDS)
         if recent < limit.recipient_limit:
@@ -86,11 +95,14 @@ class Mailer:
         return OutboxStatus.HELD, (f"held back: {recent} automated emails to {recipient} in the last "
                                    f"{limit.recipient_limit_window} (outbox.recipient_limit = {limit.recipient_limit})")
 
-    def reply_address(self, case_id: int, recipient: str) -> str | None:
-        """Where a staff member acts on a case by email: their personal reply address for it."""
-        if recipient.lower() not in self.config.staff.addresses:
+    def reply_address(self, case_id: int, recipient: str, box: Inbox | None = None) -> str | None:
+        """Where a staff member acts on a case by email: their personal reply address for it, at the case's
+        mailbox."""
+        if box is None:
+            box = self.inbox_of(repository.find_case(case_id))
+        if recipient.lower() not in box.staff.addresses:
             return None
-        return reply_address(self.config.smtp.from_addr_spec, self.secret(), case_id, recipient.lower())
+        return reply_address(box.smtp.from_addr_spec, self.secret(), case_id, recipient.lower())
 
     def thread(self, thread: str, case: Case | None) -> tuple[str | None, list[str]]:
         """In-Reply-To and References that keep each conversation in one thread in every client."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from .config import Config
+from .config import Config, Inbox
 from .mail.imap import Mailbox, MailboxError
 from .mail.oauth2 import GrantRefused, TokenError, TokenSource
 from .mail.smtp import PermanentFailure, SmtpSender, SmtpTokenUnavailable, TemporaryFailure
@@ -18,19 +18,24 @@ from .tokens import TokenSources
 
 def check_online(config: Config, out: Callable[[str], None] = print,
                  err: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> bool:
-    """Every login the daemon makes, in order; True if all worked."""
+    """Every login the daemon makes, mailbox by mailbox, in order; True if all worked."""
     tokens = TokenSources()
     tokens.configure(config)
     ok = True
     checked: set[int] = set()
-    for name, source in (("mailbox.oauth2", tokens.imap), ("smtp.oauth2" if config.smtp.oauth2 else "mailbox.oauth2",
-                                                           tokens.smtp)):
-        if source is None or id(source) in checked:
-            continue
-        checked.add(id(source))
-        ok &= _check_token(name, source, out, err)
-    ok &= _check_imap(config, tokens.imap, out, err)
-    ok &= _check_smtp(config, tokens.smtp, out, err)
+    for inbox in config.inboxes:
+        label = "" if len(config.inboxes) == 1 else f"[{inbox.name}] "
+        prefix = (lambda write, label=label: lambda line: write(label + line))
+        o, e = prefix(out), prefix(err)
+        imap, smtp = tokens.imap_for(inbox.name), tokens.smtp_for(inbox.name)
+        for name, source in ((f"{inbox.key}.oauth2", imap),
+                             (f"{inbox.key}.smtp.oauth2" if inbox.smtp.oauth2 else f"{inbox.key}.oauth2", smtp)):
+            if source is None or id(source) in checked:
+                continue
+            checked.add(id(source))
+            ok &= _check_token(name, source, o, e)
+        ok &= _check_imap(inbox, imap, o, e)
+        ok &= _check_smtp(inbox, smtp, o, e)
     return ok
 
 
@@ -50,8 +55,8 @@ def _check_token(name: str, source: TokenSource, out, err) -> bool:
     return True
 
 
-def _check_imap(config: Config, source: TokenSource | None, out, err) -> bool:
-    mb = config.mailbox
+def _check_imap(inbox: Inbox, source: TokenSource | None, out, err) -> bool:
+    mb = inbox.mailbox
     mailbox = Mailbox(mb.imap, source)
     try:
         status = mailbox.connect()
@@ -71,8 +76,8 @@ def _check_imap(config: Config, source: TokenSource | None, out, err) -> bool:
     return False
 
 
-def _check_smtp(config: Config, source: TokenSource | None, out, err) -> bool:
-    sending = config.smtp_sending
+def _check_smtp(inbox: Inbox, source: TokenSource | None, out, err) -> bool:
+    sending = inbox.smtp_sending
     try:
         SmtpSender(sending, source).check()
     except SmtpTokenUnavailable as exc:

@@ -38,9 +38,10 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
     now = datetime(2026, 3, 2, 9, 15)
     mail = sample_mail()
     case = case or CaseView(id=1042, status="open", customer_address=mail.from_address, customer_name=mail.from_name,
-                            subject=mail.subject, owner=config.staff.default_owner, created_at=now,
+                            subject=mail.subject, owner=config.default_inbox.staff.default_owner, created_at=now,
                             first_response_due_at=now + policy.first_response_due)
-    staff = config.staff.default_owner
+    inbox = config.default_inbox
+    staff = inbox.staff.default_owner
     reply = sample_mail("I am so sorry about the lid, Maria. A new kettle leaves our warehouse today.", sender=staff,
                         name=lifecycle.person_name(staff, policy.staff_names))
     bounce = InboundMail(**{**mail.__dict__, "from_address": "mailer-daemon@mx.example.net",
@@ -63,9 +64,9 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
                  + reply.text)
     out += staff("#done 1\nThe new kettle is on its way.", steps)
     out += staff("#done 1,2", steps)
-    other = next((a for a in config.staff.addresses if a != case.owner), None)
+    other = next((a for a in inbox.staff.addresses if a != case.owner), None)
     if other is None:  # a one-person team: a made-up colleague shows the handover emails
-        other = "colleague@" + (config.smtp.domain or "example.com")
+        other = "colleague@" + (inbox.smtp.domain or "example.com")
         policy = dataclasses.replace(policy, staff_addresses=policy.staff_addresses + (other,))
     out += plan.work_reply(case, steps, parse_reply(f"#owner {other}"), words, later, policy, history).emails
     out += staff("#status", steps)
@@ -112,10 +113,10 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
                                bounce, now, policy)
     out += lifecycle.on_delivery_failed(case, "acknowledgment", case.customer_address, f"Re: {case.subject}",
                                         "550 5.1.1 mailbox unavailable", now, policy)
-    out += lifecycle.on_quarantine(case, mail, "failed 3 times: ValueError: example", config.mailbox.quarantine_folder,
+    out += lifecycle.on_quarantine(case, mail, "failed 3 times: ValueError: example", inbox.mailbox.quarantine_folder,
                                    now, policy)
     out += lifecycle.on_login_refused(
-        "IMAP", config.mailbox.username,
+        "IMAP", inbox.mailbox.username,
         "token endpoint login.microsoftonline.com refused: invalid_grant: AADSTS700082: The refresh token has expired",
         "run `aftercare oauth2 authorize`, then reload", now - timedelta(minutes=5), now, policy)
     return out
@@ -173,4 +174,7 @@ def validate_templates(config: Config, templates: Templates) -> dict[str, list[s
                                   f"this email does not have; it may use: {', '.join(sorted(contexts[name]))}")
     for out in sample_outgoing(config):
         templates.render(out.template, out.context)
+    for inbox in config.inboxes:
+        if inbox.templates is not None and inbox.templates not in templates.directories:
+            validate_templates(config, templates.with_first(inbox.templates))  # a mailbox's own, over the others
     return {name: variables_of(contexts[name]) for name in names}

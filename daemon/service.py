@@ -18,11 +18,11 @@ import structlog
 from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
 from .clock import utcnow
-from .config import Config, load_config
+from .config import Config, Inbox, load_config
 from .dispatch import Dispatcher
 from .intake import DEAD_GRANT_REPEAT_SECONDS, Intake
 from .loop import Loop
-from .mail.imap import Mailbox
+from .mail.imap import Mailbox, MailboxError
 from .mail.oauth2 import TokenError
 from .mail.smtp import SmtpSender
 from .log import redactor, setup_logging
@@ -100,26 +100,36 @@ class Service:
     # --- workers ------------------------------------------------------------
 
     def _loops(self) -> list[tuple[str, Callable[[threading.Event], Loop]]]:
-        """The loops this daemon runs, each with the edges it talks to handed in."""
+        """The loops this daemon runs, each with the edges it talks to handed in: one intake per mailbox
+        (each its own connection: one that cannot log in stalls no other), one outbox, one timer loop."""
         config, url = self.config, self.config.database.url
-        return [
-            ("dispatcher", lambda stop: Dispatcher(config, self.casework, utcnow, stop, sent_log=self.sent_log,
-                                                   sender=SmtpSender(config.smtp_sending, self.tokens.smtp))),
-            ("intake", lambda stop: Intake(config.mailbox, self.casework, utcnow, stop,
-                                           on_processed=self._wake_dispatcher, database_url=url,
-                                           mailbox_factory=lambda: Mailbox(config.mailbox.imap, self.tokens.imap),
-                                           on_login_dead=self._mailbox_login_dead)),
+        loops = [
+            ("dispatcher", lambda stop: Dispatcher(
+                config, self.casework, utcnow, stop, sent_log=self.sent_log,
+                sender_factory=lambda inbox: SmtpSender(inbox.smtp_sending, self.tokens.smtp_for(inbox.name)))),
             ("timers", lambda stop: Timers(self.casework, utcnow, stop, on_fired=self._wake_dispatcher,
                                            database_url=url)),
         ]
+        for inbox in config.inboxes:
+            loops.append((_intake_name(inbox.name), self._intake_factory(inbox)))
+        return loops
 
-    def _mailbox_login_dead(self, exc: BaseException, since) -> None:
-        """The mailbox's OAuth2 grant is dead: email the escalation addresses, if SMTP can still send."""
-        if self.tokens.smtp_shares_imap_grant():
+    def _intake_factory(self, inbox: Inbox) -> Callable[[threading.Event], Loop]:
+        url = self.config.database.url
+        return lambda stop: Intake(inbox.mailbox, self.casework, utcnow, stop, on_processed=self._wake_dispatcher,
+                                   database_url=url, inbox=inbox.name,
+                                   mailbox_factory=lambda: Mailbox(inbox.imap, self.tokens.imap_for(inbox.name)),
+                                   on_login_dead=lambda exc, since: self._mailbox_login_dead(inbox, exc, since))
+
+    def _mailbox_login_dead(self, inbox: Inbox, exc: BaseException, since) -> None:
+        """A mailbox cannot be read until a person acts (a refused login, a dead OAuth2 grant, a server away
+        for long): email its escalation addresses, unless its SMTP login is the same dead grant."""
+        if self.tokens.smtp_shares_imap_grant(inbox.name) and getattr(exc, "permanent", False) \
+                and not isinstance(exc, MailboxError):
             return  # the same dead grant: the email could not go out (the log and STATUS say it)
         try:
-            self.casework.login_refused("IMAP", self.config.mailbox.username, str(exc), getattr(exc, "hint", ""),
-                                        since, utcnow())
+            self.casework.login_refused("IMAP", inbox.mailbox.username, str(exc), getattr(exc, "hint", "")
+                                        or _hint_for(exc), since, utcnow(), inbox=inbox.name)
             self._wake_dispatcher()
         except DATABASE_ERRORS as db_exc:
             reset_connection()
@@ -137,7 +147,12 @@ class Service:
 
     @property
     def intake(self) -> Worker | None:
-        return self._worker("intake")
+        """The first mailbox's intake."""
+        return self._worker(_intake_name(self.config.default_inbox.name))
+
+    @property
+    def intakes(self) -> list[Worker]:
+        return [w for w in self.workers if w.name.startswith("intake")]
 
     def _wake_dispatcher(self) -> None:
         dispatcher = self._worker("dispatcher")
@@ -180,7 +195,8 @@ class Service:
         if new.database != self.config.database:
             log.warning("database.url changed: takes effect at the next restart")
             new = dataclasses.replace(new, database=self.config.database)
-        restart = new.mailbox != self.config.mailbox or new.smtp != self.config.smtp or new.outbox != self.config.outbox
+        restart = (new.inboxes != self.config.inboxes or new.smtp != self.config.smtp
+                   or new.outbox != self.config.outbox)
         old_log = self.config.log
         self.config, self.templates = new, templates
         if new.log != old_log:
@@ -206,8 +222,8 @@ class Service:
     # --- the loop -----------------------------------------------------------
 
     def _status_line(self) -> str:
-        intake = self.intake.current if self.intake else None
-        line = f"processed {intake.processed if intake else 0} messages"
+        processed = sum(w.current.processed for w in self.intakes if w.current)
+        line = f"processed {processed} messages"
         failing = self.troubles.summary()
         if time.monotonic() < self._status_retry_at:  # the last count failed: back off like the loops
             return f"{failing or 'database unavailable'}; {line}"
@@ -300,8 +316,8 @@ class Service:
         jobs = schedule.Scheduler()
         jobs.every(10).seconds.do(self._update_status)
         log.info("aftercare started", database=redact_url(self.config.database.url),
-                 mailbox=f"{self.config.mailbox.username}@{self.config.mailbox.host}:{self.config.mailbox.port}",
-                 folder=self.config.mailbox.folder)
+                 mailboxes=[f"{i.name}: {i.mailbox.username}@{i.mailbox.host}:{i.mailbox.port}/{i.mailbox.folder}"
+                            for i in self.config.inboxes])
         watchdog_every = (self.notifier.watchdog_seconds or 0) / 3
         last_ping = 0.0
         while not self.stopping.is_set():
@@ -379,3 +395,14 @@ def _unavailable(config: Config, exc: BaseException) -> DatabaseUnavailable:
     error = DatabaseUnavailable(describe_error(config.database.url, exc))
     log.critical("not started: the database cannot be used", error=str(error))
     return error
+
+
+def _intake_name(inbox: str) -> str:
+    """A worker's name: "intake" for a single mailbox, "intake:billing" for one of several."""
+    return "intake" if inbox == "default" else f"intake:{inbox}"
+
+
+def _hint_for(exc: BaseException) -> str:
+    if isinstance(exc, MailboxError) and not exc.permanent:
+        return "the IMAP server cannot be reached: check mailbox host and port, and the server"
+    return "check the mailbox's username and password (or its OAuth2 grant), then reload"

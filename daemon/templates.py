@@ -82,8 +82,10 @@ def format_size(n: Any) -> str:
 class Templates:
     """The compiled set of email templates."""
 
-    def __init__(self, operator_directory: Path | None = None, timezone_name: str = "UTC"):
-        self.directories = [d for d in (operator_directory, bundled_directory()) if d is not None]
+    def __init__(self, operator_directory: Path | None = None, timezone_name: str = "UTC",
+                 mailbox_directory: Path | None = None):
+        self.operator_directory, self.timezone_name = operator_directory, timezone_name
+        self.directories = [d for d in (mailbox_directory, operator_directory, bundled_directory()) if d is not None]
         self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader([FileSystemLoader(str(d)) for d in self.directories]),
             undefined=StrictUndefined,
@@ -99,6 +101,12 @@ class Templates:
         self.env.filters["date"] = lambda value: format_datetime(value, zone, "%a %d %b %Y")
         self.env.filters["filesize"] = format_size
         self.env.filters["quote"] = lambda text: "\n".join("> " + line for line in str(text).splitlines())
+
+    def with_first(self, mailbox_directory: Path | None) -> "Templates":
+        """These templates with a mailbox's own directory searched first (itself when there is none)."""
+        if mailbox_directory is None:
+            return self
+        return Templates(self.operator_directory, self.timezone_name, mailbox_directory)
 
     def names(self) -> list[str]:
         """Every email template name, e.g. ``customer/acknowledgment``."""

@@ -40,6 +40,7 @@ class Policy:
     overdue_escalation_after: timedelta = timedelta(days=1)
     timezone: str = "UTC"
     business_hours: Any = None  # calendar.BusinessHours or None
+    mailbox: str = "default"  # the mailbox these rules work for: its name is stored on each case it opens
 
     @property
     def escalation_to(self) -> tuple[str, ...]:
@@ -68,6 +69,8 @@ class NewCase:
     status: CaseStatus
     created_at: datetime
     first_response_due_at: datetime
+    mailbox: str = "default"
+    mailbox_address: str = ""
 
 
 def person_name(address: str, names: Mapping[str, str]) -> str:
@@ -94,6 +97,8 @@ def new_case(mail: InboundMail, owner: str, now: datetime, policy: Policy) -> Ne
         status=CaseStatus.OPEN,
         created_at=now,
         first_response_due_at=now + policy.first_response_due,
+        mailbox=policy.mailbox,
+        mailbox_address=policy.support_address,
     )
 
 

@@ -54,6 +54,8 @@ class CaseView:
     reopened_count: int = 0
     checkin_sent_at: datetime | None = None
     rating_score: int | None = None
+    mailbox: str = "default"  # the mailbox its complaint came in by: whose address and staff work it
+    mailbox_address: str = ""  # that mailbox's address when the case opened (it may have left the configuration)
 
 
 class Route(enum.Enum):

@@ -86,13 +86,16 @@ def _token(value: str) -> str:
 
 
 def automatic_reason(
-    mail: InboundMail, *, own_addresses: Collection[str], loop_marker: str
+    mail: InboundMail, *, own_addresses: Collection[str], loop_marker: str | Collection[str]
 ) -> str | None:
-    """Why ``mail`` is automatic and must not be answered; None if a person wrote it."""
+    """Why ``mail`` is automatic and must not be answered; None if a person wrote it. ``loop_marker``: the
+    X-Loop value of our own emails (one per mailbox, so several may be given)."""
     own = {a.strip().lower() for a in own_addresses if a}
+    markers = {loop_marker} if isinstance(loop_marker, str) else set(loop_marker)
+    markers = {m.strip("<> ").lower() for m in markers if m}
 
     x_loop = _header(mail, "x-loop")
-    if x_loop is not None and loop_marker and x_loop.strip("<> ").lower() == loop_marker.strip("<> ").lower():
+    if x_loop is not None and x_loop.strip("<> ").lower() in markers:
         return "X-Loop is ours: our own outgoing mail"
     if mail.from_address and mail.from_address.lower() in own:
         return f"From is our own address {mail.from_address}"

@@ -25,6 +25,7 @@ import socket
 import sqlite3
 import threading
 from datetime import datetime, timedelta
+from typing import Collection
 
 from peewee import InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase, __exception_wrapper__, fn
 
@@ -129,15 +130,25 @@ def renew_claims(now: datetime) -> int:
                 .where((Message.status == SENDING) & (Message.claimed_by == holder_id())).execute())
 
 
-def claim_due(now: datetime, limit: int = 100) -> list:
-    """Mark up to ``limit`` due rows as sending by this process and return them, oldest first.
+def _not_waiting(waiting: Collection[str]):
+    """Rows of mailboxes that are not waiting for a login ('' stands for rows that name no mailbox)."""
+    if not waiting:
+        return True
+    return fn.COALESCE(Message.mailbox, "").not_in(list(waiting))
 
-    Each row carries what sending needs: id, case_id, message_id, kind, recipient, raw, attempts.
+
+def claim_due(now: datetime, limit: int = 100, waiting: Collection[str] = ()) -> list:
+    """Mark up to ``limit`` due rows as sending by this process and return them, oldest first; rows of the
+    mailboxes in ``waiting`` (their SMTP login was refused) are left alone.
+
+    Each row carries what sending needs: id, case_id, message_id, kind, recipient, raw, attempts, and the
+    mailbox (and From address) it goes by.
     """
     with database.atomic():
         query = (Message.select(Message.id, Message.case.alias("case_id"), Message.message_id, Message.kind,
-                                Message.recipient, Message.raw, Message.attempts)
-                 .where((Message.status == PENDING) & (Message.next_attempt_at <= now))
+                                Message.recipient, Message.raw, Message.attempts, Message.mailbox,
+                                Message.from_address)
+                 .where((Message.status == PENDING) & (Message.next_attempt_at <= now) & _not_waiting(waiting))
                  .order_by(Message.id).limit(limit))
         if isinstance(database.obj, PostgresqlDatabase):
             # Two dispatchers on one database never claim the same row.
@@ -149,9 +160,9 @@ def claim_due(now: datetime, limit: int = 100) -> list:
     return rows
 
 
-def next_due_at() -> datetime | None:
+def next_due_at(waiting: Collection[str] = ()) -> datetime | None:
     return (Message.select(fn.MIN(Message.next_attempt_at))
-            .where(Message.status == PENDING).scalar())
+            .where((Message.status == PENDING) & _not_waiting(waiting)).scalar())
 
 
 def mark_sent(ids: list[int], now: datetime) -> None:

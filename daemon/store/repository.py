@@ -23,11 +23,12 @@ from .models import Case, InboundFailure, Message, PlanStep, Setting, Timer, dat
 from .prepared import Prepared, PreparedInsert, param
 
 _INSERT_CASE = PreparedInsert(Case, ("status", "customer_address", "customer_name", "subject", "owner",
-                                     "created_at", "updated_at", "first_response_due_at"))
+                                     "created_at", "updated_at", "first_response_due_at", "mailbox",
+                                     "mailbox_address"))
 _INSERT_MESSAGE = PreparedInsert(Message, ("case", "direction", "kind", "message_id", "fingerprint", "from_address",
                                            "to", "recipient", "subject", "text", "attachments", "note",
                                            "created_at", "status", "raw", "automated", "next_attempt_at",
-                                           "last_error"))
+                                           "last_error", "mailbox"))
 _INSERT_TIMER = PreparedInsert(Timer, ("case", "kind", "step", "due_at"))
 _SEEN = Prepared(lambda: Message.select(Message.id, Message.kind).where(Message.fingerprint == param("fp")).limit(1))
 _SENDERS = Prepared(lambda: Message.select(fn.DISTINCT(Message.from_address))
@@ -64,6 +65,7 @@ def case_view(case: Case, senders: tuple[str, ...] | None = None) -> CaseView:
         first_response_at=case.first_response_at,
         participants=frozenset(p for p in participants if p),
         reopened_count=case.reopened_count, checkin_sent_at=case.checkin_sent_at, rating_score=case.rating_score,
+        mailbox=case.mailbox, mailbox_address=case.mailbox_address,
     )
 
 
@@ -258,10 +260,14 @@ def staff_thread_root(case: Case) -> str | None:
     return row[0] if row else None
 
 
-def sent_recently(kind: MessageKind, recipient: str, since: datetime) -> bool:
-    """Whether an email of ``kind`` to ``recipient`` was stored at or after ``since`` (alerts are said once a day)."""
-    return Message.select().where((Message.direction == Direction.OUT) & (Message.kind == kind)
-                                  & (Message.recipient == recipient) & (Message.created_at >= since)).exists()
+def sent_recently(kind: MessageKind, recipient: str, since: datetime, mailbox: str | None = None) -> bool:
+    """Whether an email of ``kind`` to ``recipient`` (about ``mailbox``) was stored at or after ``since``
+    (alerts are said once a day per mailbox)."""
+    query = Message.select().where((Message.direction == Direction.OUT) & (Message.kind == kind)
+                                   & (Message.recipient == recipient) & (Message.created_at >= since))
+    if mailbox is not None:
+        query = query.where(Message.mailbox == mailbox)
+    return query.exists()
 
 
 def mark_bounced(rows: Iterable[Message], error: str) -> None:
@@ -296,13 +302,17 @@ def note_failure(mailbox: str, uidvalidity: int, uid: int, error: str, now: date
         return row.attempts
 
 
-def round_robin_cursor() -> int:
-    stored = Setting.get_or_none(Setting.key == _ROUND_ROBIN)
+def _round_robin_key(mailbox: str) -> str:
+    return _ROUND_ROBIN if mailbox == "default" else f"{_ROUND_ROBIN}:{mailbox}"  # each mailbox its own turn
+
+
+def round_robin_cursor(mailbox: str = "default") -> int:
+    stored = Setting.get_or_none(Setting.key == _round_robin_key(mailbox))
     return int(stored.value) if stored else 0
 
 
-def store_round_robin_cursor(cursor: int) -> None:
-    (Setting.insert(key=_ROUND_ROBIN, value=str(cursor))
+def store_round_robin_cursor(cursor: int, mailbox: str = "default") -> None:
+    (Setting.insert(key=_round_robin_key(mailbox), value=str(cursor))
      .on_conflict(conflict_target=[Setting.key], update={Setting.value: str(cursor)}).execute())
 
 

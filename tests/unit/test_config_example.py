@@ -21,9 +21,13 @@ LINES = EXAMPLE.read_text(encoding="utf-8").splitlines()
 SCHEMA: dict[str, Key] = dict(schema_keys(Config))
 # The names a key may be written under ("mailbox.password_file") -> the key ("mailbox.password").
 NAMES = {f"{name.rpartition('.')[0]}.{n}": name for name, k in SCHEMA.items() for n in k.names(name.rpartition(".")[2])}
+# [[mailboxes]] takes the keys of [mailbox]: "mailboxes.host" is shown for "mailbox.host".
+NAMES.update({"mailboxes" + shown[len("mailbox"):]: key for shown, key in list(NAMES.items())
+              if shown.startswith("mailbox.")})
 FREE_TABLES = {name for name, k in SCHEMA.items() if dict in k.kinds}  # satisfaction.words: the entries are the operator's
+FREE_TABLES |= {"mailboxes" + name[len("mailbox"):] for name in FREE_TABLES if name.startswith("mailbox.")}
 
-HEADER = re.compile(r"(#\s*)?\[([a-z0-9_.]+)\]")
+HEADER = re.compile(r"(#\s*)?\[\[?([a-z0-9_.]+)\]\]?")
 SETTING = re.compile(r"(#\s*)?([a-z_]+)\s*=\s*(.+)")
 
 
@@ -122,7 +126,7 @@ def test_every_key_of_the_schema_is_in_the_example():
 
 
 @pytest.mark.parametrize("name", sorted(n for n, k in SCHEMA.items() if k.default is not REQUIRED and not k.secret
-                                        and not isinstance(k.default, Derived)))
+                                        and not isinstance(k.default, Derived) and not k.required_when))
 def test_the_example_shows_the_schemas_default(name):
     k, shown = SCHEMA[name], [s for s in SHOWN if s.key == name]
     set_otherwise = [str(s) for s in shown if not s.commented and not _same(k, s.value, k.default)]
@@ -147,6 +151,7 @@ def test_a_default_worked_out_from_other_keys_is_said_beside_the_key(name):
 def test_writing_a_default_out_or_leaving_it_out_changes_nothing(tmp_path):
     example = _load(tmp_path, LINES)
     claims = [s for s in SHOWN if s.key and not s.section_commented and not SCHEMA[s.key].secret
+              and not SCHEMA[s.key].required_when
               and (isinstance(SCHEMA[s.key].default, Derived)
                    or SCHEMA[s.key].default is not REQUIRED and _same(SCHEMA[s.key], s.value, SCHEMA[s.key].default))]
     assert len(claims) > 30
