@@ -554,11 +554,15 @@ def config_path_from(arg: str | None) -> Path:
 def config_warnings(config: Config, raw: dict) -> list[str]:
     """What check-config should point out even though the file is valid."""
     out = secret_file_warnings(config.path, raw)
-    for name, table in (("mailbox.oauth2", config.mailbox.oauth2), ("smtp.oauth2", config.smtp.oauth2)):
-        f = table.refresh_token_file if table is not None and table.flow == "refresh_token" else None
-        if f is not None and not f.is_file():
-            out.append(f"{config.path}: {name}.refresh_token_file: {f} does not exist yet: run "
-                       f"`aftercare oauth2 authorize{' --table smtp' if name.startswith('smtp') else ''}`")
+    for inbox in config.inboxes:
+        chosen = "" if inbox.key == "mailbox" else f" --mailbox {inbox.name}"
+        for name, table, flag in ((f"{inbox.key}.oauth2", inbox.mailbox.oauth2, ""),
+                                  (f"{'smtp' if inbox.key == 'mailbox' else inbox.key + '.smtp'}.oauth2",
+                                   inbox.smtp.oauth2, " --table smtp")):
+            f = table.refresh_token_file if table is not None and table.flow == "refresh_token" else None
+            if f is not None and not f.is_file():
+                out.append(f"{config.path}: {name}.refresh_token_file: {f} does not exist yet: run "
+                           f"`aftercare oauth2 authorize{chosen}{flag}`")
     if "from-header" in config.staff.verify:
         out.append(f"{config.path}: staff.verify: \"from-header\" trusts the From header alone, which anyone can "
                    "forge: a stranger could send commands and messages to customers as your staff")
@@ -568,20 +572,32 @@ def config_warnings(config: Config, raw: dict) -> list[str]:
 def secret_file_warnings(cfg_path: Path, raw: dict) -> list[str]:
     """Warnings for password files that others can read (for check-config)."""
     out = []
+    # Each [[mailboxes]] entry is checked like [mailbox]: "mailboxes.billing.password_file".
+    entries = [("mailbox", raw.get("mailbox"))] + [
+        (f"mailboxes.{e.get('name', i)}", e) for i, e in enumerate(raw.get("mailboxes") or []) if isinstance(e, dict)]
     for name, k in schema_keys(Config):
         if not (k.secret or k.secret_file):
             continue
         name = f"{name}_file" if k.secret else name
-        *tables, attr = name.split(".")
-        where = raw
-        for t in tables:
-            where = where.get(t) if isinstance(where, dict) else None
-        f = where.get(attr) if isinstance(where, dict) else None
-        if isinstance(f, str):
-            p = Path(f) if Path(f).is_absolute() else cfg_path.parent / f
-            try:
-                if p.stat().st_mode & stat.S_IRWXO:  # group-readable is how the service user reads it
-                    out.append(f"{cfg_path}: {name}: {p} is readable by other users; chmod 600 it")
-            except OSError:
-                pass
+        for shown, top in ([(name, raw)] if not name.startswith("mailbox.") else
+                           [(label + name[len("mailbox"):], {"mailbox": e}) for label, e in entries]):
+            out += _readable_by_others(cfg_path, shown, name, top)
     return out
+
+
+def _readable_by_others(cfg_path: Path, shown: str, name: str, raw: dict) -> list[str]:
+    """A warning if the file the key ``name`` of ``raw`` names can be read by others (``shown``: how to name it)."""
+    *tables, attr = name.split(".")
+    where = raw
+    for t in tables:
+        where = where.get(t) if isinstance(where, dict) else None
+    f = where.get(attr) if isinstance(where, dict) else None
+    if not isinstance(f, str):
+        return []
+    p = Path(f) if Path(f).is_absolute() else cfg_path.parent / f
+    try:
+        if p.stat().st_mode & stat.S_IRWXO:  # group-readable is how the service user reads it
+            return [f"{cfg_path}: {shown}: {p} is readable by other users; chmod 600 it"]
+    except OSError:
+        pass
+    return []
