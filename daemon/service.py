@@ -106,13 +106,19 @@ class Service:
         loops = [
             ("dispatcher", lambda stop: Dispatcher(
                 config, self.casework, utcnow, stop, sent_log=self.sent_log,
-                sender_factory=lambda inbox: SmtpSender(inbox.smtp_sending, self.tokens.smtp_for(inbox.name)))),
+                sender_factory=lambda inbox: SmtpSender(inbox.smtp_sending, self._smtp_tokens(inbox)))),
             ("timers", lambda stop: Timers(self.casework, utcnow, stop, on_fired=self._wake_dispatcher,
                                            database_url=url)),
         ]
         for inbox in config.inboxes:
             loops.append((_intake_name(inbox.name), self._intake_factory(inbox)))
         return loops
+
+    def _smtp_tokens(self, inbox: Inbox):
+        """The mailbox's SMTP token source; a removed mailbox's emails go through [smtp] as the first's do."""
+        if self.config.inbox(inbox.name) is None:
+            return self.tokens.smtp_for(self.config.default_inbox.name)
+        return self.tokens.smtp_for(inbox.name)
 
     def _intake_factory(self, inbox: Inbox) -> Callable[[threading.Event], Loop]:
         url = self.config.database.url
