@@ -7,16 +7,20 @@ the same run:
 1. acknowledgment latency (APPEND -> SMTP accepted) vs a bare IDLE+fetch+send client;
 2. backlog throughput vs a script that only fetches, sends and moves;
 3. the schedule at scale (100,000 cases, 300,000 steps and timers, 1,000,000 messages);
-4. start-up to READY.
+4. start-up to READY;
+5. three mailboxes busy at once in one daemon: latency per mailbox and backlog throughput, beside
+   the one-mailbox figures, and every email From its mailbox's address.
 
 Sizes can be reduced for a quick look: ``python bench/bench.py --quick``.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import re
 import smtplib
 import statistics
 import subprocess
@@ -286,13 +290,155 @@ def time_scheduler(url: str, due: int) -> float:
     return statistics.median(runs)
 
 
+# --- 5. three mailboxes -------------------------------------------------------
+
+#: The three mailboxes of the scenario: (name, address); each is a Dovecot user of that name. Their
+#: customers are ``l<name><i>@example.net`` (latency) and ``k<name><i>@example.net`` (backlog).
+MAILBOXES = (("support", "Acme Support <support@example.com>"),
+             ("billing", "Acme Billing <billing@example.com>"),
+             ("shop", "Acme Shop <shop@example.com>"))
+
+
+def write_mailboxes_config(path: Path, dovecot: Dovecot, sink: SmtpSink, database_url: str) -> Path:
+    """The usual bench config with its [mailbox] table replaced by one [[mailboxes]] table per mailbox."""
+    write_config(path, imap_port=dovecot.port, smtp_port=sink.port, imap_user="support",
+                 imap_password=PASSWORD, database_url=database_url, poll_interval="60s")
+    text = path.read_text()
+    head, rest = text.split("[mailbox]\n", 1)
+    tables = "".join(f"""[[mailboxes]]
+name = "{name}"
+address = "{address}"
+host = "127.0.0.1"
+port = {dovecot.port}
+security = "none"
+username = "{name}"
+password = "{PASSWORD}"
+idle = true
+poll_interval = "60s"
+timeout = "10s"
+
+""" for name, address in MAILBOXES)
+    path.write_text(head + tables + "[smtp]\n" + rest.split("[smtp]\n", 1)[1])
+    return path
+
+
+def _wait_inboxes_empty(dovecot: Dovecot, deadline: float) -> None:
+    for name, _ in MAILBOXES:
+        with dovecot.client(name, PASSWORD) as imap:
+            while imap.select_folder("INBOX")[b"EXISTS"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+
+def _from_check(received: list, tags: dict[str, str]) -> dict:
+    """Each email attributed to a mailbox by the customer it is about (``<tag><i>@example.net``: the
+    acknowledgment's recipient, the staff notification's text): is it From that mailbox's address?"""
+    from email.utils import parseaddr
+    want = {tag: parseaddr(address)[1].lower() for tag, address in tags.items()}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, tags)) + r")\d+@example\.net")
+    acks = mismatches = unattributed = 0
+    for m in received:
+        about = next((pattern.match(r) for r in m.rcpt_tos if pattern.match(r)), None)
+        if about:
+            acks += 1
+        else:
+            about = pattern.search(m.message.get_body(("plain",)).get_content() if m.message.is_multipart()
+                                   else m.message.get_content())
+        if about is None:
+            unattributed += 1
+            continue
+        sender = parseaddr(m.message["From"] or "")[1].lower()
+        mismatches += sender != want[about.group(1)]
+    return {"emails": len(received), "acknowledgments": acks, "from_mismatches": mismatches,
+            "unattributed": unattributed}
+
+
+def mailboxes_latency(work: Path, dovecot: Dovecot, sink: SmtpSink, rounds: int, gap: float) -> dict:
+    """One daemon, three mailboxes: each round appends one complaint to each mailbox at once, then waits
+    for the three acknowledgments; latency is APPEND to SMTP accepted, as for one mailbox."""
+    config = write_mailboxes_config(work / "mailboxes-latency.toml", dovecot, sink,
+                                     f"sqlite:///{work}/mailboxes-latency.db")
+    tags = {f"l{name}": address for name, address in MAILBOXES}
+    latencies: dict[str, list[float]] = {name: [] for name, _ in MAILBOXES}
+    before = len(sink.messages)
+    with DaemonProcess(config, work / "mailboxes-latency.log") as d:
+        d.wait_ready()
+        with contextlib.ExitStack() as stack:
+            imaps = [(name, stack.enter_context(dovecot.client(name, PASSWORD))) for name, _ in MAILBOXES]
+            for i in range(rounds):
+                sent = []
+                for name, imap in imaps:
+                    tag = f"l{name}"
+                    t0 = time.time()
+                    imap.append("INBOX", complaint(i, tag))
+                    sent.append((name, f"{tag}{i}@example.net", t0))
+                for name, rcpt, t0 in sent:
+                    got = sink.wait_for(lambda m, rcpt=rcpt: rcpt in m.rcpt_tos, timeout=30)
+                    latencies[name].append(min(m.received_at for m in got) - t0)
+                time.sleep(gap)
+        # The staff notification of the last round, and the move out of INBOX, before the daemon stops.
+        deadline = time.monotonic() + 30
+        while len(sink.messages) - before < 2 * 3 * rounds and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _wait_inboxes_empty(dovecot, deadline)
+    every = [v for values in latencies.values() for v in values]
+    out = {name: {"p50": statistics.median(v), "p95": pct(v, 95), "max": max(v)} for name, v in latencies.items()}
+    out["all"] = {"p50": statistics.median(every), "p95": pct(every, 95), "max": max(every)}
+    return {"per_mailbox": out, "from_check": _from_check(sink.messages[before:], tags)}
+
+
+def mailboxes_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int) -> dict:
+    """One daemon started on three full mailboxes (``n`` complaints each): seconds until every email is
+    accepted and the three folders are empty, and when each mailbox's last acknowledgment went."""
+    tags = {f"k{name}": address for name, address in MAILBOXES}
+    for name, _ in MAILBOXES:
+        preload(dovecot, name, n, f"k{name}")
+    config = write_mailboxes_config(work / "mailboxes-backlog.toml", dovecot, sink,
+                                     f"sqlite:///{work}/mailboxes-backlog.db")
+    before = len(sink.messages)
+    wall0 = time.time()
+    t0 = time.monotonic()
+    with DaemonProcess(config, work / "mailboxes-backlog.log") as d:
+        deadline = time.monotonic() + 3600
+        while len(sink.messages) - before < 2 * 3 * n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _wait_inboxes_empty(dovecot, deadline)
+        elapsed = time.monotonic() - t0
+        peak = rss_mb(d.proc.pid)
+        stat = Path(f"/proc/{d.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        lines = d.log_lines()
+    received = sink.messages[before:]
+    per_mailbox = {}
+    for name, _ in MAILBOXES:
+        customer = re.compile(rf"k{name}\d+@example\.net")
+        acks = sorted(m.received_at - wall0 for m in received if any(customer.fullmatch(r) for r in m.rcpt_tos))
+        recorded = [line["timestamp"] for line in lines if line.get("event") == "message recorded"
+                    and str(line.get("mailbox", "")).startswith(f"{name}@")]
+        last_recorded = (datetime.fromisoformat(recorded[-1].rstrip("Z")).replace(tzinfo=timezone.utc).timestamp()
+                         - wall0) if recorded else None
+        per_mailbox[name] = {"acknowledged": len(acks), "first_ack_at": acks[0] if acks else None,
+                             "last_ack_at": acks[-1] if acks else None,
+                             "last_recorded_at": round(last_recorded, 3) if last_recorded is not None else None,
+                             "complaints_per_s": len(acks) / acks[-1] if acks else 0.0}
+    def last_at(event: str) -> float | None:
+        stamps = [line["timestamp"] for line in lines if line.get("event") == event]
+        return round(datetime.fromisoformat(stamps[-1].rstrip("Z")).replace(tzinfo=timezone.utc).timestamp()
+                     - wall0, 3) if stamps else None
+
+    return {"n_per_mailbox": n, "complaints": 3 * n, "emails": 6 * n, "seconds": elapsed,
+            "last_recorded_at": last_at("message recorded"), "last_sent_at": last_at("email sent"),
+            "complaints_per_s": 3 * n / elapsed, "rss_mb": peak, "cpu_seconds": cpu,
+            "per_mailbox": per_mailbox, "from_check": _from_check(received, tags)}
+
+
 CONFIG_FOR_SCALE = Path(tempfile.gettempdir()) / "aftercare-bench-scale.toml"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes for a quick look")
-    ap.add_argument("--skip", default="", help="comma list of: latency,backlog,scale,startup")
+    ap.add_argument("--skip", default="", help="comma list of: " + ",".join(PARTS))
+    ap.add_argument("--only", default="", help="comma list of the parts to run (the others are skipped)")
     ap.add_argument("--profile", type=Path, default=None,
                     help="record the backlog daemon with py-spy (raw flame format) into this file")
     ap.add_argument("--backlog", type=int, default=None, help="complaints in the backlog")
@@ -306,12 +452,18 @@ def main() -> int:
     scale_cases = 10_000 if q else 100_000
     if args.scale_cases:
         scale_cases = args.scale_cases
+    n_mb_rounds, n_mb_backlog = (20, 100) if q else (40, 1000)
     skip = set(filter(None, args.skip.split(",")))
+    only = set(filter(None, args.only.split(",")))
+    if (skip | only) - set(PARTS):
+        ap.error(f"unknown part(s): {', '.join(sorted((skip | only) - set(PARTS)))}; the parts: {', '.join(PARTS)}")
+    if only:
+        skip |= set(PARTS) - only
     results: dict = {"machine": machine(),
                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     work = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     dovecot = Dovecot(work / "dovecot")
-    for user in ("support", "floor", "base", "backlog"):
+    for user in ("support", "floor", "base", "backlog", *(name for name, _ in MAILBOXES if name != "support")):
         dovecot.add_user(user, PASSWORD)
     sink = SmtpSink()
     dovecot.start()
@@ -339,6 +491,44 @@ def main() -> int:
                                   "aftercare_cpu_seconds": ours["cpu_seconds"],
                                   "daemon_timeline_seconds": {k: ours[k] for k in (
                                       "logged_in_at", "last_recorded_at", "last_sent_at")}}
+        if "mailboxes" not in skip:
+            # Beside the one-mailbox figures of this run; measured here, at this scenario's sizes, when
+            # those parts were skipped.
+            lat_ref = results.get("latency")
+            if lat_ref is None:
+                floor = floor_latency(dovecot, sink, n_mb_rounds, gap)
+                one = daemon_latency(work, dovecot, sink, n_mb_rounds, gap)
+                lat_ref = {"n": n_mb_rounds, "floor": {"p50": statistics.median(floor), "p95": pct(floor, 95),
+                                                       "max": max(floor)},
+                           "aftercare": {"p50": statistics.median(one), "p95": pct(one, 95), "max": max(one)}}
+            three = mailboxes_latency(work, dovecot, sink, n_mb_rounds, gap)
+            ref_b = results.get("backlog")
+            if ref_b is None:
+                preload(dovecot, "backlog", 3 * n_mb_backlog, "k")
+                one = daemon_backlog(work, dovecot, sink, 3 * n_mb_backlog)
+                ref_b = {"n": 3 * n_mb_backlog, "aftercare_seconds": one["seconds"],
+                         "aftercare_emails_per_s": 6 * n_mb_backlog / one["seconds"],
+                         "aftercare_cpu_seconds": one["cpu_seconds"],
+                         "daemon_timeline_seconds": {k: one[k] for k in ("last_recorded_at", "last_sent_at")}}
+            many = mailboxes_backlog(work, dovecot, sink, n_mb_backlog)
+            one_cps = ref_b["aftercare_emails_per_s"] / 2
+            results["mailboxes"] = {
+                "mailboxes": [name for name, _ in MAILBOXES],
+                "latency": {"rounds": n_mb_rounds, "gap_seconds": gap, **three["per_mailbox"],
+                            "from_check": three["from_check"],
+                            "one_mailbox": {"n": lat_ref["n"], "floor_p50": lat_ref["floor"]["p50"],
+                                            "aftercare_p50": lat_ref["aftercare"]["p50"],
+                                            "aftercare_p95": lat_ref["aftercare"]["p95"],
+                                            "same_run_part": "latency" in results},
+                            "ratio_p50": three["per_mailbox"]["all"]["p50"] / lat_ref["floor"]["p50"]},
+                "backlog": {**many, "one_mailbox": {"n": ref_b["n"], "seconds": ref_b["aftercare_seconds"],
+                                                    "complaints_per_s": one_cps,
+                                                    "cpu_seconds": ref_b["aftercare_cpu_seconds"],
+                                                    "last_recorded_at": ref_b["daemon_timeline_seconds"]["last_recorded_at"],
+                                                    "last_sent_at": ref_b["daemon_timeline_seconds"]["last_sent_at"],
+                                                    "same_run_part": "backlog" in results},
+                            "ratio_to_one_mailbox": many["complaints_per_s"] / one_cps},
+            }
         if "startup" not in skip:
             config = write_config(work / "startup.toml", imap_port=dovecot.port, smtp_port=sink.port,
                                   imap_user="floor", imap_password=PASSWORD,
@@ -391,7 +581,7 @@ def main() -> int:
     (ROOT / "bench" / "last-run.json").write_text(json.dumps(results, indent=2) + "\n")
     table = render_table(results)
     print(table)
-    if skip or args.backlog or args.scale_cases:
+    if skip or args.only or args.backlog or args.scale_cases:
         print("a partial or resized run: bench/RESULTS.md is left as it was", file=sys.stderr)
     else:
         write_results_block(ROOT / "bench" / "RESULTS.md", table)
@@ -399,6 +589,7 @@ def main() -> int:
 
 
 FULL_BACKLOG = 5000
+PARTS = ("latency", "backlog", "mailboxes", "startup", "scale")
 
 
 def verdicts(r: dict) -> list[bool | None]:
@@ -410,6 +601,11 @@ def verdicts(r: dict) -> list[bool | None]:
         out.append(r["backlog"]["aftercare_rss_mb"] < 120)
         if r["backlog"]["n"] >= FULL_BACKLOG:  # the target is set at that size (see render_table)
             out.append(r["backlog"]["ratio"] >= 0.5)
+    if "mailboxes" in r:
+        m = r["mailboxes"]
+        out += [m["latency"]["ratio_p50"] <= 1.3, m["latency"]["all"]["p95"] < 2.0,
+                m["backlog"]["rss_mb"] < 120,
+                m["latency"]["from_check"]["from_mismatches"] + m["backlog"]["from_check"]["from_mismatches"] == 0]
     for db in (r.get("scale") or {}).values():
         if isinstance(db, dict):
             out += [db["pass_nothing_due_ms"] < 20, db["rss_after_start_mb"] < 120]
@@ -442,6 +638,40 @@ def render_table(r: dict) -> str:
                     f"{t['logged_in_at']} / {t['last_recorded_at']} / {t['last_sent_at']} s | | |")
         rows.append(f"| backlog: daemon CPU time, resident memory at the end | | {b['aftercare_cpu_seconds']:.1f} s, "
                     f"{b['aftercare_rss_mb']:.0f} MB | | under 120 MB: {mark(b['aftercare_rss_mb'] < 120)} |")
+    if "mailboxes" in r:
+        m = r["mailboxes"]
+        lat, bl, one = m["latency"], m["backlog"], m["latency"]["one_mailbox"]
+        names = m["mailboxes"]
+        ref = "" if one["same_run_part"] else f", one mailbox: {one['n']} complaints"
+        rows.append(f"| three mailboxes: acknowledgment latency p50 ({len(names)} x {lat['rounds']} complaints, "
+                    f"one per mailbox at once{ref}) | {one['floor_p50']:.3f} s; one mailbox "
+                    f"{one['aftercare_p50']:.3f} s | {lat['all']['p50']:.3f} s | {lat['ratio_p50']:.2f} | "
+                    f"within 1.3 of the floor: {mark(lat['ratio_p50'] <= 1.3)} |")
+        rows.append(f"| three mailboxes: latency p95 / max, all | one mailbox p95 {one['aftercare_p95']:.3f} s | "
+                    f"{lat['all']['p95']:.3f} / {lat['all']['max']:.3f} s | | p95 under 2 s: "
+                    f"{mark(lat['all']['p95'] < 2.0)} |")
+        rows.append("| three mailboxes: latency p50 / p95 per mailbox | | " + "; ".join(
+            f"{n} {lat[n]['p50']:.3f} / {lat[n]['p95']:.3f} s" for n in names) + " | | |")
+        ob = bl["one_mailbox"]
+        ref = "" if ob["same_run_part"] else " (measured for this row)"
+        rows.append(f"| three mailboxes: backlog ({len(names)} x {bl['n_per_mailbox']} complaints waiting, "
+                    f"{bl['emails']} emails) | one mailbox{ref}: {ob['complaints_per_s']:.0f} complaints/s "
+                    f"({ob['n']} in {ob['seconds']:.1f} s) | {bl['complaints_per_s']:.0f} complaints/s "
+                    f"({bl['seconds']:.1f} s) | {bl['ratio_to_one_mailbox']:.2f} | |")
+        rows.append("| three mailboxes: backlog per mailbox, last acknowledgment at (complaints/s) | | " + "; ".join(
+            f"{n} {bl['per_mailbox'][n]['last_ack_at']:.1f} s ({bl['per_mailbox'][n]['complaints_per_s']:.0f}/s)"
+            for n in names) + " | | |")
+        rows.append(f"| three mailboxes: backlog last complaint recorded / last email accepted | one mailbox "
+                    f"{ob['last_recorded_at']} / {ob['last_sent_at']} s | {bl['last_recorded_at']} / "
+                    f"{bl['last_sent_at']} s | | |")
+        rows.append(f"| three mailboxes: backlog daemon CPU time, resident memory at the end | one mailbox "
+                    f"{ob['cpu_seconds']:.1f} s | {bl['cpu_seconds']:.1f} s, {bl['rss_mb']:.0f} MB | | "
+                    f"under 120 MB: {mark(bl['rss_mb'] < 120)} |")
+        checks = [lat["from_check"], bl["from_check"]]
+        wrong = sum(c["from_mismatches"] for c in checks)
+        rows.append(f"| three mailboxes: emails not From their mailbox's address | | {wrong} of "
+                    f"{sum(c['emails'] for c in checks)} ({sum(c['acknowledgments'] for c in checks)} "
+                    f"acknowledgments; {sum(c['unattributed'] for c in checks)} unattributed) | | 0: {mark(wrong == 0)} |")
     if "startup_seconds" in r:
         rows.append(f"| start-up to READY, empty mailbox | | {r['startup_seconds']:.2f} s | | |")
     for name, db in (r.get("scale") or {}).items():
