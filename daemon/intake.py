@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 import structlog
-from peewee import DatabaseError
+from peewee import DatabaseError, IntegrityError
 
 from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import QUARANTINE_AFTER_FAILURES, Casework
@@ -331,6 +331,13 @@ class Intake(Loop):
             outcome = self.casework.handle_inbound(mail, self.clock(), self.inbox)
         except DATABASE_ERRORS:
             raise  # not the message's fault: the loop waits for the database
+        except IntegrityError:
+            # Another mailbox's intake recorded the same message (To support@, Cc billing@) at the same moment:
+            # the unique fingerprint kept it to one case. Not a failure: file this copy.
+            if self.casework.already_recorded(mail.fingerprint):
+                log_.info("recorded meanwhile by another mailbox: filing it", route="duplicate")
+                return "done", 0
+            raise
         except Exception as exc:  # a fault this message causes: count it, quarantine at the limit
             reason = f"{type(exc).__name__}: {exc}"[:1000]
             attempts = self.casework.note_failure(self.mailbox_key, mailbox.status.uidvalidity, uid, reason,

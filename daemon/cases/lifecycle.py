@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import formataddr
 from typing import Any, Mapping, Sequence
 
 from ..durations import humanize
@@ -98,7 +99,8 @@ def new_case(mail: InboundMail, owner: str, now: datetime, policy: Policy) -> Ne
         created_at=now,
         first_response_due_at=now + policy.first_response_due,
         mailbox=policy.mailbox,
-        mailbox_address=policy.support_address,
+        mailbox_address=formataddr((policy.support_name, policy.support_address)) if policy.support_name
+        else policy.support_address,  # with its display name: a removed mailbox's emails keep it
     )
 
 
