@@ -32,14 +32,13 @@ import hashlib
 import os
 import secrets
 import stat
-import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .mail.oauth2 import (DEVICE_CODE_GRANT, HINTS, client_secret, GrantRefused, OAuth2Settings, TokenEndpointError,
+from .mail.oauth2 import (DEVICE_CODE_GRANT, HINTS, client_secret, write_private, GrantRefused, OAuth2Settings, TokenEndpointError,
                           TokenEndpointUnreachable, TokenError, post_form, refused)
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/"
@@ -264,34 +263,7 @@ def write_refresh_token(path: Path, token: str) -> None:
     if not parent.is_dir():
         parent.mkdir(mode=0o700, parents=True)
         os.chmod(parent, 0o700)  # mkdir's mode is subject to the umask
-    try:
-        old = path.stat()
-    except OSError:
-        old = None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        os.fchmod(fd, 0o600)
-        if old is not None and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
-            try:
-                os.fchown(fd, old.st_uid, old.st_gid)
-            except OSError:
-                pass  # not root: the file is ours, as it would be anyway
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(token + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    dir_fd = os.open(parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_private(path, token + "\n")
 
 
 def _owner(st: os.stat_result) -> str:

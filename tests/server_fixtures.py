@@ -89,12 +89,7 @@ def dovecot_factory(tmp_path: Path) -> Iterator[Callable[..., Dovecot]]:
 @pytest.fixture
 def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
     """A started Dovecot with users support/customer/staff, password 'secret'."""
-    _require_dovecot()
-    server = Dovecot(tmp_path / "dovecot")
-    for name, password in DOVECOT_USERS.items():
-        server.add_user(name, password)
-    with server:
-        yield server
+    yield from _started_dovecot(tmp_path / "dovecot")
 
 
 @pytest.fixture
@@ -111,8 +106,13 @@ def oauth2_dovecot(tmp_path: Path, token_server: TokenServer) -> Iterator[Doveco
     Users support/customer/staff, password 'secret', as in ``dovecot``: password logins (and the
     append/fetch_all/client helpers) work as usual; a token logs in only as the user it was issued for.
     """
+    yield from _started_dovecot(tmp_path / "dovecot-oauth2", oauth2_introspection_url=token_server.introspection_url)
+
+
+def _started_dovecot(workdir: Path, **options) -> Iterator[Dovecot]:
+    """A Dovecot with the DOVECOT_USERS, started for one test and stopped after it."""
     _require_dovecot()
-    server = Dovecot(tmp_path / "dovecot-oauth2", oauth2_introspection_url=token_server.introspection_url)
+    server = Dovecot(workdir, **options)
     for name, password in DOVECOT_USERS.items():
         server.add_user(name, password)
     with server:

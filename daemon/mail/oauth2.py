@@ -292,29 +292,7 @@ class RefreshTokenStore:
         record = {"refresh_token": token, "seed_sha256": _digest(seed) if seed else "", "saved_at": time.time()}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
-            try:
-                os.fchmod(fd, 0o600)
-                if os.geteuid() == 0:
-                    owner = self.path if self.path.exists() else self.path.parent
-                    st = owner.stat()
-                    os.fchown(fd, st.st_uid, st.st_gid)
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(record, fh)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            write_private(self.path, json.dumps(record))
         except OSError as exc:
             raise TokenStoreError(f"cannot store the rotated refresh token in {self.path}: {exc.strerror}") from None
 
@@ -328,6 +306,35 @@ class RefreshTokenStore:
             except OSError:
                 out.append(None)
         return tuple(out)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically and durably: a temporary file in the same folder, mode 0600
+    before anything is written, fsynced, renamed over the old one, the folder fsynced. Run as root (by an
+    operator's command), the file keeps the owner of the one it replaces, else takes its folder's, so the
+    service's user can still read it. Raises OSError."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        if os.geteuid() == 0:
+            st = (path if path.exists() else path.parent).stat()
+            os.fchown(fd, st.st_uid, st.st_gid)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 # --- the token source ----------------------------------------------------------------
