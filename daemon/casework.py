@@ -15,7 +15,7 @@ from typing import Iterable
 import structlog
 
 from . import firing
-from .cases import aftercare, lifecycle, plan, transitions
+from .cases import aftercare, attachments, lifecycle, plan, transitions
 from .cases.commands import CommandError, parse_reply
 from .cases.lifecycle import Outgoing, Policy
 from .cases.ratings import DEFAULT_WORDS, Rating
@@ -25,9 +25,10 @@ from .cases.verification import Verdict, bounced_row, recipients, verify_staff
 from .config import Config, Inbox
 from .mail.automatic import automatic_reason, is_bounce_sender
 from .inbound import InboundMail
+from .mail.compose import without_files
 from .mail.quoting import new_text
 from .mailer import Mailer
-from .store import discounts, repository
+from .store import discounts, files, repository
 from .store.models import Case, Message, database
 from .store.repository import case_view
 from .templates import Templates
@@ -66,6 +67,9 @@ def policy_from(config: Config, inbox: Inbox | None = None) -> Policy:
         timezone=config.schedule.timezone,
         business_hours=config.schedule.business_hours,
         mailbox=inbox.name,
+        max_attachments_size=config.outbox.max_attachments_size,
+        blocked_attachment_types=config.outbox.blocked_attachment_types,
+        processed_folder=inbox.mailbox.processed_folder,
     )
 
 
@@ -292,7 +296,8 @@ class Casework:
             outcome = plan.command_error(view, exc, mail, now, self.policy_for(view))
         else:
             history = repository.history(case) if any(c.name == "owner" for c in parsed.commands) else ()
-            outcome = plan.work_reply(view, steps, parsed, mail, now, self.policy_for(view), history)
+            own_files = attachments.staff_files(mail, new_text(mail.html_text) if mail.html_text else "")
+            outcome = plan.work_reply(view, steps, parsed, mail, now, self.policy_for(view), history, own_files)
         if outcome.error is not None:
             repository.record_inbound(mail, case.id, MessageKind.STAFF, now, f"refused: {outcome.error}")
             queued = self.enqueue_all(outcome.emails, case, now)
@@ -406,6 +411,29 @@ class Casework:
                                                               row.subject, error, now, self.policy_for(case)),
                                  case, now)
             log.error("email refused for good", case_id=row.case_id, message_id=row.message_id, error=error)
+
+    def files_refused(self, row_id: int, error: str, now: datetime) -> bool:
+        """The SMTP server refused an email as too large: when it carries files, it goes again without them,
+        saying so, and the owner is told; return False when it carries none (then it is a plain failure).
+        It never loops: the email stored again carries no files."""
+        with database.atomic():
+            row = repository.outgoing(row_id)
+            if row is None or not row.attachments or not files.carries_files(row.raw or ""):
+                return False
+            names = [a.get("filename") or "(unnamed)" for a in row.attachments]
+            to_staff = row.recipient in self.config.inbox_for(row.mailbox).staff.addresses
+            notice = lifecycle.files_refused_notice(names, row.case_id, to_staff)
+            text = f"{row.text.rstrip()}\n\n{notice}\n"
+            raw = without_files(row.raw.encode("utf-8", "surrogateescape"), text)
+            repository.resend_without_files(row_id, raw.decode("utf-8", "surrogateescape"), text,
+                                            f"sent again without its attachments: {error}"[:2000], now)
+            if row.case_id:
+                case = repository.load_case(row.case_id)
+                self.enqueue_all(lifecycle.on_files_refused(case_view(case), row.kind, row.recipient, row.subject,
+                                                            names, error, now, self.policy_for(case)), case, now)
+            log.warning("email too large for the mail server: sent again without its attachments",
+                        case_id=row.case_id, message_id=row.message_id, error=error, files=len(names))
+            return True
 
     # --- timers -------------------------------------------------------------
 

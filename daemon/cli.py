@@ -98,6 +98,79 @@ def cmd_cases_show(args) -> int:
     return 0
 
 
+def cmd_cases_attachments(args) -> int:
+    """List a case's files; with --save DIR, write each stored one out once, under a safe, unique name."""
+    from .mail.compose import file_name
+    from .store import files
+    from .store.views import case_attachments
+    config = _load(args)
+    _open_db(config)
+    rows = case_attachments(args.case)
+    if rows is None:
+        print(f"no case #{args.case}", file=sys.stderr)
+        return 1
+    if args.json and not args.save:
+        print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        return 0
+    if not rows:
+        print(f"case #{args.case} has no attachments")
+        return 0
+    if not args.save:
+        for r in rows:
+            arrow = "<-" if r["direction"] == "in" else "->"
+            who = r["from"] if r["direction"] == "in" else ", ".join(r["to"])
+            where = ("inside a forwarded message" if r["inside_forwarded_message"]
+                     else "stored" if r["stored"] else "not stored")
+            print(f"{r['time']} {arrow} {who[:32]:<32} {r['filename'][:50]:<50} {r['content_type'][:30]:<30} "
+                  f"{_size(r['size']):>9}  {where}")
+        return 0
+    target = Path(args.save)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"cannot write to {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    saved, missing, seen = 0, [], set()
+    for r in rows:
+        if r["direction"] != "in" or r["inside_forwarded_message"]:
+            continue  # what was sent is what was received; a forwarded message is saved whole
+        if not r["stored"]:
+            missing.append(r["filename"])
+            continue
+        if r["sha256"] in seen:
+            continue
+        seen.add(r["sha256"])
+        data = files.read(r["sha256"])
+        path = _unique(target, file_name(r["filename"]))
+        with open(path, "xb") as fh:
+            fh.write(data)
+        saved += 1
+        print(f"saved {path} ({_size(len(data))})")
+    if missing:
+        print(f"not stored (see the original in the mailbox's processed folder): {', '.join(missing)}",
+              file=sys.stderr)
+    print(f"{saved} file{'s' if saved != 1 else ''} saved in {target}")
+    return 0
+
+
+def _unique(folder: Path, name: str) -> Path:
+    """``name`` in ``folder``, or "name (2).ext" and so on when that is taken."""
+    path = folder / name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    n = 2
+    while path.exists():
+        path = folder / (f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})")
+        n += 1
+    return path
+
+
+def _size(n: int) -> str:
+    from .templates import format_size
+    return format_size(n)
+
+
 def cmd_report(args) -> int:
     from datetime import date
 
@@ -191,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("case", type=int)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_cases_show)
+    files = add(csub, "attachments", help="list the files of a case's emails; --save DIR writes them out")
+    files.add_argument("case", type=int)
+    files.add_argument("--save", metavar="DIR", help="write each stored file the case received into DIR")
+    files.add_argument("--json", action="store_true")
+    files.set_defaults(func=cmd_cases_attachments)
 
     render = add(sub, "render", help="show an email template rendered with sample data or a case")
     render.add_argument("template", help="e.g. customer/acknowledgment")

@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 from . import config_values as values
 from .cases.calendar import BusinessHours
 from .config_schema import (ENTRY_NAME, REQUIRED, ConfigError, Derived, Scope, Secret, address, address_list, computed,
-                            duration, flag, key, port_number, read_table, relative_path, schema_keys, secret, table,
-                            table_list, text, whole)
+                            byte_size, duration, flag, key, port_number, read_table, relative_path, schema_keys,
+                            secret, table, table_list, text, whole, word_list)
+from .cases.attachments import BLOCKED_ATTACHMENT_TYPES, attachment_type_problem as _attachment_type_problem
 from .config_values import VERIFY_METHODS
 from .mail.imap import ImapSettings
 from .mail.oauth2 import PROVIDERS, OAuth2Settings
@@ -207,6 +208,11 @@ class OutboxConfig:
     recipient_limit: int = whole(5, "automatic answers to incoming mail to one outside address per window, at most",
                                  check=lambda v: None if v > 0 else "must be at least 1")
     recipient_limit_window: timedelta = duration("1h", "the window of recipient_limit")
+    max_attachments_size: int = byte_size("20MB", "one email's attachments together, at most; over it the largest "
+                                                  "are left out and the email says which")
+    blocked_attachment_types: tuple[str, ...] = word_list(
+        list(BLOCKED_ATTACHMENT_TYPES), 'never relayed to a customer: file extensions (".exe") or content types '
+        '("application/x-msdownload")', check_item=_attachment_type_problem)
 
 
 @dataclass(frozen=True, kw_only=True)

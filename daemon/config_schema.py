@@ -157,6 +157,40 @@ def duration(default: str, doc: str = "", *, zero_means: str = "") -> Any:
     return key(str, default, doc, parse=parse, duration=True, zero_means=zero_means)
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[iI]?[bB]?\s*")
+_SIZE_UNITS = {"": 1, "k": 1000, "m": 1000 ** 2, "g": 1000 ** 3}
+
+
+def byte_size(default: str, doc: str = "") -> Any:
+    """``"20MB"``, ``"500kB"``, ``"1GB"`` (powers of 1000, as mail servers state their limits): a whole number
+    of bytes above zero."""
+    def parse(value: str) -> int:
+        match = _SIZE.fullmatch(value)
+        if not match:
+            raise Invalid(f'expected a size such as "20MB", "500kB" or "1GB", got {value!r}')
+        size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+        if size <= 0:
+            raise Invalid("must be more than zero")
+        return size
+    return key(str, default, doc, parse=parse)
+
+
+def word_list(default: list[str], doc: str = "", *, normalise: Callable[[str], str] = str.lower,
+              check_item: Callable[[str], str | None] | None = None) -> Any:
+    """A list of short words (file extensions, content types), as a tuple of their normal form."""
+    def parse(values: list) -> tuple[str, ...]:
+        out = []
+        for i, item in enumerate(values):
+            if not isinstance(item, str) or not item.strip():
+                raise Invalid("expected a non-empty string", f"[{i}]")
+            problem = check_item(item.strip()) if check_item else None
+            if problem:
+                raise Invalid(problem, f"[{i}]")
+            out.append(normalise(item.strip()))
+        return tuple(dict.fromkeys(out))
+    return key(list, default, doc, parse=parse)
+
+
 def port_number(default: Derived, doc: str = "") -> Any:
     return whole(default, doc, check=lambda v: None if 0 < v < 65536 else f"must be between 1 and 65535, got {v}")
 

@@ -3,7 +3,10 @@
 Each row is already stored with its final bytes and Message-ID, so sending is
 the only thing left to do. Temporary trouble is retried with the one backoff,
 capped at ``outbox.max_retry_interval``; a permanent refusal marks the row
-failed and tells the case owner.
+failed and tells the case owner, except a refusal for size of an email that
+carries files: it goes again at once without them, saying so. Each file's
+body is written in from its one stored copy as the email goes
+(``store/files.py``).
 
 When the database goes away mid-batch, what the server accepted stays noted
 (``outbox.SentLog``) and is written first once the database answers again;
@@ -27,8 +30,9 @@ from .config import Config, Inbox
 from .loop import Loop
 from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP
 from .mail.oauth2 import GrantRefused, TokenSource
-from .mail.smtp import PermanentFailure, SmtpLoginRefused, SmtpSender, SmtpTokenUnavailable, TemporaryFailure
-from .store import outbox
+from .mail.smtp import (MessageTooLarge, PermanentFailure, SmtpLoginRefused, SmtpSender, SmtpTokenUnavailable,
+                        TemporaryFailure)
+from .store import files, outbox
 from .store.database import DATABASE_ERRORS, describe_error, reset_connection
 from .trouble import Troubles, troubles as process_troubles
 
@@ -255,8 +259,12 @@ class Dispatcher(Loop):
                                 case_mailbox=inbox.name)
                 sender = self._sender(inbox)
                 try:
-                    sender.send(self._envelope(inbox, row.id), [row.recipient],
-                                row.raw.encode("utf-8", "surrogateescape"))
+                    raw = files.expand(row.raw.encode("utf-8", "surrogateescape"))
+                except files.MissingFile as exc:
+                    self.casework.delivery_failed(row.id, str(exc), self.clock())
+                    continue
+                try:
+                    sender.send(self._envelope(inbox, row.id), [row.recipient], raw)
                 except (SmtpLoginRefused, SmtpTokenUnavailable) as exc:
                     # No email is to blame: none counts a try; this mailbox's wait for its next login.
                     same = [r.id for r in rows if r.id in untried and self.config.inbox_for(
@@ -277,6 +285,13 @@ class Dispatcher(Loop):
                         outbox.defer(same, self.clock() + delay)
                         untried = [i for i in untried if i not in same]
                         held.add(inbox.name)
+                    continue
+                except MessageTooLarge as exc:
+                    # With its files it is too large for this server: it goes again without them, saying so.
+                    if not self.casework.files_refused(row.id, str(exc), self.clock()):
+                        self.casework.delivery_failed(row.id, str(exc), self.clock())
+                    else:
+                        self.wake.set()
                     continue
                 except PermanentFailure as exc:
                     self.casework.delivery_failed(row.id, str(exc), self.clock())

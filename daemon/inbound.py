@@ -6,15 +6,40 @@ data here.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+#: How an image the HTML shows by Content-ID is marked in ``InboundMail.html_text``: its index in
+#: ``attachments``. Quoting cuts the text; the marks that survive are the images the sender's own words show.
+IMAGE_MARK = re.compile("\u27e6image:(\\d{1,4})\u27e7")
+
+
+def image_mark(index: int) -> str:
+    return f"\u27e6image:{index}\u27e7"
 
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file the mail carried. ``data`` holds its bytes (decoded; a forwarded message as it came) when the
+    parser kept them, and ``sha256`` names them; files inside a forwarded message are ``nested`` (they
+    travel inside it)."""
+
     filename: str | None
     content_type: str
     size: int
+    sha256: str = field(default="", compare=False)
+    content_id: str = field(default="", compare=False)  # without <>
+    inline: bool = field(default=False, compare=False)  # Content-Disposition inline, or shown by the HTML in place
+    referenced: bool = field(default=False, compare=False)  # the HTML shows it by its Content-ID ("cid:")
+    nested: bool = field(default=False, compare=False)  # inside a forwarded (message/rfc822) message
+    data: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def transfer(self) -> str:
+        """How it is written into an email: "raw" for a forwarded message (RFC 2046 allows no base64
+        there), else "base64"."""
+        return "raw" if self.content_type in ("message/rfc822", "message/global") else "base64"
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,8 @@ class InboundMail:
     delivery_report: DeliveryReport | None
     size: int  # bytes of the raw message
     defects: tuple[str, ...] = field(default=())  # human-readable parse problems
+    # The HTML part as text with its Content-ID images marked (IMAGE_MARK); "" when it shows none.
+    html_text: str = ""
 
     @property
     def thread_ids(self) -> tuple[str, ...]:

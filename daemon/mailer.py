@@ -1,7 +1,8 @@
 """The mailer: a decided email (``Outgoing``) becomes an outbox row with its final bytes.
 
 Render the template, compose the message with the headers that keep each
-conversation in one thread, refuse an address that cannot be written safely
+conversation in one thread and its files (each named by its stored copy,
+store/files.py), refuse an address that cannot be written safely
 into a header, apply the per-recipient loop limit, and store the row in the
 caller's transaction: it is sent only once that commits. The envelope that
 names the row (VERP) is the dispatcher's, at sending time.
@@ -71,6 +72,7 @@ class Mailer:
             in_reply_to=in_reply_to, references=references, auto_submitted=out.auto_submitted,
             loop_marker=smtp.from_addr_spec, case_id=case_id,
             reply_to=self.reply_address(case.id, recipient, box) if case is not None else None,
+            attachments=out.attachments,
         )
         status, note = self._loop_limit(out, recipient, now, case_id, mid, box)
         return repository.insert_outgoing(
@@ -78,6 +80,7 @@ class Mailer:
             recipient=recipient, subject=composed.subject, text=rendered.text, created_at=now, status=status,
             raw=composed.raw.decode("utf-8", "surrogateescape"), automated=out.auto_submitted is not None,
             next_attempt_at=now, note=note, last_error=note, mailbox=box.name,
+            attachments=[repository.attachment_entry(a, stored=True) for a in out.attachments if a.sha256],
         )
 
     def _loop_limit(self, out: Outgoing, recipient: str, now: datetime, case_id: int | None,

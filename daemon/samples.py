@@ -28,7 +28,9 @@ def sample_mail(text: str = SAMPLE_TEXT, subject: str = "Cracked kettle lid, ord
         message_id="CAF3x9sample@mail.example.net", fingerprint="CAF3x9sample@mail.example.net",
         from_address=sender, from_name=name, to=("support@example.com",), cc=(), reply_to=(),
         subject=subject, date=datetime(2026, 3, 2, 9, 14), in_reply_to=(), references=(), text=text,
-        attachments=(Attachment("lid.jpg", "image/jpeg", 184_320),), headers={}, return_path=sender,
+        attachments=(Attachment("lid.jpg", "image/jpeg", 184_320, sha256="5a" * 32, data=b"(a photo)"),
+                     Attachment("receipt.pdf", "application/pdf", 41_205, sha256="7c" * 32, data=b"(a pdf)")),
+        headers={}, return_path=sender,
         delivery_report=None, size=4096,
     )
 
@@ -79,10 +81,17 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
     out += plan.on_timer("step_reminder", case, steps[0], steps, steps[0].due_at - timedelta(hours=2), policy)
     out += plan.on_timer("step_escalation", case, steps[0], steps, steps[0].due_at + timedelta(days=1), policy)
     out += lifecycle.on_suspicious(case, reply, "no valid reply token", now, policy)
-    # A reply on a closed case with a file attached: the words go, the progress email and the file do not.
+    # A reply on a closed case with files: the words go, the progress email does not, nor a program (blocked)
+    # nor a file over the size budget.
     closed = CaseView(**{**case.__dict__, "status": "closed"})
+    files = [Attachment("return-label.pdf", "application/pdf", 48_000, sha256="1e" * 32),
+             Attachment("unboxing.mov", "video/quicktime", policy.max_attachments_size + 1, sha256="2f" * 32),
+             Attachment("KettleFix.exe", "application/x-msdownload", 300_000, sha256="3a" * 32)]
     out += [e for e in plan.work_reply(closed, steps, parse_reply("#done 1\nHere is the return label."), reply,
-                                       later, policy, history).emails if e.template == "staff/not_relayed"]
+                                       later, policy, history, files).emails if e.template == "staff/not_relayed"]
+    out += lifecycle.on_files_refused(case, "relay", case.customer_address, f"Re: {case.subject} [Case #{case.id}]",
+                                      ["return-label.pdf"], "552 5.3.4 Message size exceeds fixed maximum message size",
+                                      later, policy)
     # One timer pass after an outage: two reminders and two escalations per person become one email each.
     other_case = CaseView(**{**case.__dict__, "id": case.id + 1, "customer_name": "Tom Berger",
                              "customer_address": "tom.berger@example.org", "subject": "Refund not received"})

@@ -12,7 +12,8 @@ from email.utils import formataddr
 from typing import Any, Mapping, Sequence
 
 from ..durations import humanize
-from ..inbound import DeliveryReport, InboundMail
+from ..inbound import Attachment, DeliveryReport, InboundMail
+from . import attachments as files
 from .routing import CaseView, case_subject
 from .states import CaseStatus, MessageKind
 
@@ -42,6 +43,12 @@ class Policy:
     timezone: str = "UTC"
     business_hours: Any = None  # calendar.BusinessHours or None
     mailbox: str = "default"  # the mailbox these rules work for: its name is stored on each case it opens
+    max_attachments_size: int = 20_000_000  # one email's attachments together, at most
+    blocked_attachment_types: tuple[str, ...] = files.BLOCKED_ATTACHMENT_TYPES
+    processed_folder: str = ""  # where the mailbox keeps what it has read (the originals, with every file)
+
+    def select_files(self, candidates: Sequence[Attachment]) -> files.Selection:
+        return files.select(candidates, budget=self.max_attachments_size, blocked=self.blocked_attachment_types)
 
     @property
     def escalation_to(self) -> tuple[str, ...]:
@@ -59,6 +66,7 @@ class Outgoing:
     context: dict[str, Any]
     auto_submitted: str | None  # None for words a person wrote (relayed staff replies)
     thread: str  # "customer": the customer's conversation; "staff": the case's staff thread
+    attachments: tuple[Attachment, ...] = ()  # files that go with it (stored: store/files.py)
 
 
 @dataclass(frozen=True)
@@ -127,36 +135,52 @@ def context(case: CaseView, policy: Policy, now: datetime, **extra: Any) -> dict
     return ctx
 
 
-def message_context(mail: InboundMail, text: str | None = None) -> dict[str, Any]:
+def message_context(mail: InboundMail, text: str | None = None,
+                    selection: files.Selection | None = None) -> dict[str, Any]:
+    """The message as templates see it; with ``selection``, each file says whether it is attached
+    (``attached``) or why not (``left_out``: blocked_type, too_large)."""
+    sent = {id(a) for a in selection.sent} if selection else set()
+    why = {id(x.file): x.reason for x in selection.left_out} if selection else {}
     return {
         "from": mail.from_address or "(no sender)",
         "from_name": mail.from_name,
         "subject": mail.subject,
         "text": mail.text if text is None else text,
-        "attachments": [{"filename": a.filename or "(unnamed)", "content_type": a.content_type, "size": a.size}
-                        for a in mail.attachments],
+        "attachments": [{**files.describe(a), "attached": id(a) in sent, "left_out": why.get(id(a), "")}
+                        for a in mail.attachments if not a.nested],
+        "left_out": [{**files.describe(x.file), "reason": x.reason} for x in selection.left_out] if selection else [],
         "date": mail.date,
     }
 
 
+def _owner_copy(case: CaseView, mail: InboundMail, policy: Policy, now: datetime, text: str | None = None,
+                **extra: Any) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
+    """What the owner's email about a customer's message says, and the customer's files that go with it."""
+    selection = policy.select_files(files.customer_files(mail))
+    ctx = context(case, policy, now, message=message_context(mail, text, selection),
+                  processed_folder=policy.processed_folder, **extra)
+    return ctx, selection.sent
+
+
 def on_case_opened(case: CaseView, mail: InboundMail, now: datetime, policy: Policy) -> list[Outgoing]:
-    """Thank and acknowledge the customer at once; tell the owner."""
+    """Thank and acknowledge the customer at once; tell the owner, with the customer's files."""
     ctx = context(case, policy, now, message=message_context(mail))
     out = []
     if case.customer_address:
         out.append(Outgoing(MessageKind.ACKNOWLEDGMENT, "customer/acknowledgment", case.customer_address,
                             case.customer_name, ctx, AUTO_REPLIED, "customer"))
+    owner_ctx, attached = _owner_copy(case, mail, policy, now)
     out.append(Outgoing(MessageKind.NOTIFICATION, "staff/new_case", case.owner,
-                        person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff"))
+                        person_name(case.owner, policy.staff_names), owner_ctx, AUTO_GENERATED, "staff", attached))
     return out
 
 
 def on_customer_reply(case: CaseView, mail: InboundMail, new_text: str, now: datetime, policy: Policy,
                       reopened: bool = False) -> list[Outgoing]:
-    """Forward what the customer added to the owner."""
-    ctx = context(case, policy, now, message=message_context(mail, new_text), full_text=mail.text, reopened=reopened)
+    """Forward what the customer added to the owner, with their files."""
+    ctx, attached = _owner_copy(case, mail, policy, now, new_text, full_text=mail.text, reopened=reopened)
     return [Outgoing(MessageKind.FORWARD, "staff/customer_reply", case.owner,
-                     person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff")]
+                     person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff", attached)]
 
 
 def on_staff_unmatched(mail: InboundMail, now: datetime, policy: Policy) -> list[Outgoing]:
@@ -218,6 +242,30 @@ def on_delivery_failed(case: CaseView, kind: str, to: str, subject: str, error: 
         return []
     ctx = context(case, policy, now, failed={"kind": kind, "to": to, "subject": subject, "error": error})
     return [Outgoing(MessageKind.DELIVERY_FAILED, "staff/delivery_failed", case.owner,
+                     person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff")]
+
+
+def files_refused_notice(names: Sequence[str], case_id: int | None, to_staff: bool) -> str:
+    """What an email says when a mail server refused it with its files and it went again without them."""
+    listed = ", ".join(names)
+    if to_staff:
+        where = (f"Save them with: aftercare cases attachments {case_id} --save DIR"
+                 if case_id else "The original email stays in the mailbox's processed folder.")
+        return (f"[The mail server refused this email as too large with its attachments ({listed}), "
+                f"so it comes without them. {where}]")
+    return (f"We meant to send you {listed} with this email, but the files were too large to go by email. "
+            f"We are sorry about that; we will get them to you another way.")
+
+
+def on_files_refused(case: CaseView, kind: str, to: str, subject: str, names: Sequence[str], error: str,
+                     now: datetime, policy: Policy) -> list[Outgoing]:
+    """An email went again without its files (the mail server refused its size): the owner must know that
+    the files did not reach ``to``. When the owner was the recipient, that email itself says so."""
+    if to == case.owner:
+        return []
+    ctx = context(case, policy, now, failed={"kind": kind, "to": to, "subject": subject, "error": error,
+                                             "files": list(names)})
+    return [Outgoing(MessageKind.DELIVERY_FAILED, "staff/files_refused", case.owner,
                      person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff")]
 
 

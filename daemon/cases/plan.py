@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from ..addresses import writable_address
-from ..inbound import InboundMail
+from ..inbound import Attachment, InboundMail
 from .calendar import BusinessHours
 from .commands import CommandError, ParsedReply, resolve_when
 from .lifecycle import AUTO_GENERATED, Outgoing, Policy, context, message_context, person_name
@@ -63,7 +63,8 @@ class StaffOutcome:
     relayed: bool = False  # the staff member's words went to the customer
     reopened: bool = False
     # What of the reply did not reach the customer, and why: {"item": message | attachments | plan | progress |
-    # handover | resolved, "reason": no_address | unsafe_address | closed | text_only}; the sender is told.
+    # handover | resolved, "reason": no_address | unsafe_address | closed | blocked_type | too_large, and for
+    # attachments "files": their names}; the sender is told.
     withheld: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -95,14 +96,17 @@ def plan_context(steps: Sequence[StepView], now: datetime) -> list[dict[str, Any
 
 
 def work_reply(case: CaseView, steps: Sequence[StepView], parsed: ParsedReply, mail: InboundMail, now: datetime,
-               policy: Policy, history: Sequence[dict[str, Any]] = ()) -> StaffOutcome:
-    """Apply a verified staff reply: its commands, then its text relayed to the customer.
+               policy: Policy, history: Sequence[dict[str, Any]] = (),
+               own_files: Sequence[Attachment] = ()) -> StaffOutcome:
+    """Apply a verified staff reply: its commands, then its text relayed to the customer with its files.
 
-    ``history`` (time, who, text of the case's messages) goes to a new owner on #owner.
+    ``history`` (time, who, text of the case's messages) goes to a new owner on #owner. ``own_files``: the
+    files the reply itself carries (``attachments.staff_files``: not its signature logo, not the quoted
+    history's pictures).
     """
     sender = (mail.from_address or case.owner).lower()
     try:
-        return _apply(case, list(steps), parsed, mail, sender, now, policy, history)
+        return _apply(case, list(steps), parsed, mail, sender, now, policy, history, tuple(own_files))
     except CommandError as exc:
         return command_error(case, exc, mail, now, policy)
 
@@ -121,7 +125,8 @@ def command_error(case: CaseView, error: CommandError, mail: InboundMail, now: d
 
 
 def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: InboundMail, sender: str,
-           now: datetime, policy: Policy, history: Sequence[dict[str, Any]]) -> StaffOutcome:
+           now: datetime, policy: Policy, history: Sequence[dict[str, Any]],
+           own_files: tuple[Attachment, ...] = ()) -> StaffOutcome:
     out = StaffOutcome()
     by_number = {s.number: s for s in steps}
     status = case.status
@@ -197,9 +202,12 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
 
     # What this reply would send the customer: the staff member's own words, and the automatic emails that
     # describe its commands (the plan in writing, progress, the handover, "resolved").
+    # Executable types and what passes the size budget stay with the staff member, who is told.
+    selection = policy.select_files(own_files)
     relay = (Outgoing(MessageKind.RELAY, "customer/staff_reply", case.customer_address, case.customer_name,
-                      context(view, policy, now, message=message_context(mail, parsed.body), **base),
-                      None, "customer") if parsed.body.strip() else None)
+                      context(view, policy, now, message=message_context(mail, parsed.body, selection), **base),
+                      None, "customer", selection.sent)
+             if parsed.body.strip() or selection.sent else None)
     automatic: list[Outgoing] = []
     if out.new_steps:
         automatic.append(Outgoing(MessageKind.PLAN, "customer/plan", case.customer_address, case.customer_name,
@@ -234,8 +242,14 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
                 out.withheld.append({"item": email.kind, "reason": blocked or "closed"})
             else:
                 out.emails.append(email)
-        if mail.attachments:
-            out.withheld.append({"item": "attachments", "reason": "text_only"})
+        for reason in ("blocked_type", "too_large"):
+            left = [x.file for x in selection.left_out if x.reason == reason]
+            if left and not blocked:
+                out.withheld.append({"item": "attachments", "reason": reason,
+                                     "files": [f.filename or "(unnamed)" for f in left]})
+        if blocked and own_files:
+            out.withheld.append({"item": "attachments", "reason": blocked,
+                                 "files": [f.filename or "(unnamed)" for f in own_files]})
     if case.first_response_at is None and any(e.to == case.customer_address for e in out.emails):
         # Whatever staff sent the customer (words, a plan, progress) keeps the first-response promise.
         out.first_response_at = now
@@ -251,7 +265,7 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
                                    context(view, policy, now, notes=out.notes, **base), AUTO_GENERATED, "staff"))
     if out.withheld:
         out.emails.append(Outgoing(MessageKind.NOT_RELAYED, "staff/not_relayed", sender, author["name"],
-                                   context(view, policy, now, staff=author, relayed=out.relayed,
+                                   context(view, policy, now, staff=author, relayed=out.relayed, limit=policy.max_attachments_size,
                                            withheld=list(out.withheld),
                                            commands=[c.line for c in parsed.commands],
                                            message=message_context(mail, parsed.body)),

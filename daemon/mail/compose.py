@@ -8,13 +8,18 @@ quiet, and carries our X-Loop marker so we recognise it if it comes back.
 from __future__ import annotations
 
 import binascii
+import html as html_module
+import re
 import secrets
 from base64 import b64encode
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from typing import Sequence
+from urllib.parse import quote
 
 from ..addresses import writable_address  # noqa: F401 - compose refuses what it cannot write
+from ..inbound import Attachment
 from ..templates import RenderedEmail, one_line
 
 MAX_REFERENCES = 20
@@ -148,6 +153,128 @@ def _text_part(subtype: str, body: str) -> list[bytes]:
             b"Content-Transfer-Encoding: quoted-printable", b"", _qp(body)]
 
 
+# -- attachments ---------------------------------------------------------------------------------
+
+#: The line that stands in a stored email for a file's body; the outbox writes the body in at sending time
+#: (store/files.py), so each file is stored once however many emails carry it. Never produced by our
+#: quoted-printable (an "=" there is always followed by two hex digits or a line end) nor by base64.
+FILE_MARK = re.compile(rb"^=aftercare-file:(base64|raw):([0-9a-f]{64})=(?=\r?$)", re.M)
+FILE_MARK_PREFIX = b"=aftercare-file:"
+_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9 !#$%&'()*+,.\-;=@\[\]^_`{}~]{1,200}")
+_MAX_NAME_OCTETS = 255  # a file name's UTF-8 bytes, at most (what file systems allow)
+
+
+def file_mark(sha256: str, transfer: str) -> str:
+    return f"=aftercare-file:{transfer}:{sha256}="
+
+
+def file_name(name: str | None) -> str:
+    """A file name safe to write and to save: one line, no path, no control characters, at most 255 bytes
+    (the extension kept)."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\]+", "_", one_line(name or "")).strip(" .") or "attachment"
+    if len(name.encode("utf-8")) > _MAX_NAME_OCTETS:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext if dot and 0 < len(ext) <= 10 else ""
+        stem = stem if ext else name
+        while len((stem + ("." + ext if ext else "")).encode("utf-8")) > _MAX_NAME_OCTETS:
+            stem = stem[:-1]
+        name = stem + ("." + ext if ext else "")
+    return name
+
+
+def _content_type(value: str) -> str:
+    value = (value or "").strip().lower()
+    return value if _CONTENT_TYPE.fullmatch(value) else "application/octet-stream"
+
+
+def _name_params(name: str) -> tuple[str, str]:
+    """``name=`` for Content-Type and ``filename=`` for Content-Disposition: plain when the name is plain
+    ASCII; else RFC 2231 (``filename*``, what standards-minded clients read) with RFC 2047 words in
+    ``name`` (what Outlook reads)."""
+    if _SAFE_NAME.fullmatch(name) and '"' not in name:
+        return f'name="{name}"', f'filename="{name}"'
+    words = "\r\n ".join(_encoded_words(name))
+    return f'name="{words}"', "filename*=utf-8''" + quote(name, safe="")
+
+
+def _file_part(a: Attachment, content_id: str | None) -> list[bytes]:
+    ctype = _content_type(a.content_type)
+    name_param, filename_param = _name_params(file_name(a.filename or ("forwarded.eml" if a.transfer == "raw"
+                                                                       else "attachment")))
+    disposition = "inline" if content_id else "attachment"
+    head = [f"Content-Type: {ctype};\r\n {name_param}", f"Content-Disposition: {disposition};\r\n {filename_param}"]
+    if a.transfer == "raw":
+        head.append("Content-Transfer-Encoding: " + ("7bit" if a.data.isascii() else "8bit"))
+    else:
+        head.append("Content-Transfer-Encoding: base64")
+    if content_id:
+        head.append(f"Content-ID: <{content_id}>")
+    return [h.encode("utf-8") for h in head] + [b"", file_mark(a.sha256, a.transfer).encode()]
+
+
+def _html_from_text(text: str, images: Sequence[tuple[str, Attachment]]) -> str:
+    """An HTML version of a text email that shows its inline images in place of honour, below the words."""
+    shown = "".join(f'<p><img src="cid:{cid}" alt="{html_module.escape(file_name(a.filename))}" '
+                    f'style="max-width:100%"></p>' for cid, a in images)
+    return ('<!DOCTYPE html>\n<html><body>\n<div style="white-space:pre-wrap;font-family:sans-serif">'
+            f"{html_module.escape(text)}</div>\n{shown}\n</body></html>\n")
+
+
+def _boundary() -> str:
+    return f"=_aftercare_{secrets.token_hex(12)}"  # "=_" never occurs in quoted-printable text
+
+
+def _multipart(subtype: str, parts: list[list[bytes]]) -> list[bytes]:
+    boundary = _boundary()
+    lines = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"'.encode(), b""]
+    for part in parts:
+        lines += [f"--{boundary}".encode(), *part]
+    return lines + [f"--{boundary}--".encode(), b""]
+
+
+def _body(rendered: RenderedEmail, attachments: Sequence[Attachment]) -> list[bytes]:
+    """The MIME body: the words (text, maybe HTML); inline images beside the HTML (multipart/related);
+    other files after the words (multipart/mixed)."""
+    files = [a for a in attachments if a.sha256]
+    images = [(f"{a.sha256[:20]}.{i}@aftercare", a) for i, a in enumerate(files)
+              if a.inline and a.content_type.lower().startswith("image/")]
+    others = [a for a in files if all(a is not img for _, img in images)]
+    if images:
+        html = rendered.html or ""
+        shown = _html_from_text(rendered.text, images)
+        if html:  # the operator's HTML template: the images follow its content
+            tags = shown[shown.index("</div>") + len("</div>"):shown.rindex("</body>")]
+            html = html.replace("</body>", tags + "</body>") if "</body>" in html else html + tags
+        else:
+            html = shown
+        words = _multipart("alternative", [_text_part("plain", rendered.text), _text_part("html", html)])
+        body = _multipart("related", [words] + [_file_part(a, cid) for cid, a in images])
+    elif rendered.html:
+        body = _multipart("alternative", [_text_part("plain", rendered.text), _text_part("html", rendered.html)])
+    else:
+        body = _text_part("plain", rendered.text)
+    if others:
+        body = _multipart("mixed", [body] + [_file_part(a, None) for a in others])
+    return body
+
+
+def without_files(raw: bytes, text: str) -> bytes:
+    """The same email (same headers, same Message-ID) with its files taken out: only ``text`` as its body.
+    For a server that refused the email as too large (the files never reached anyone)."""
+    head, sep, _ = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return raw
+    kept, skipping = [], False
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t") and skipping:
+            continue
+        skipping = line.lower().startswith((b"content-type:", b"content-transfer-encoding:"))
+        if not skipping:
+            kept.append(line)
+    return b"\r\n".join(kept + _text_part("plain", text))
+
+
 def compose(
     rendered: RenderedEmail,
     *,
@@ -163,6 +290,7 @@ def compose(
     loop_marker: str,
     case_id: int | None = None,
     reply_to: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> Composed:
     """Build the email's bytes; every header value is one line of ours, so nothing can be injected.
 
@@ -199,14 +327,6 @@ def compose(
     if case_id:
         head.append(f"X-Aftercare-Case: {case_id}")
     head.append("MIME-Version: 1.0")
-    lines = [h.encode("utf-8") for h in head]
-    if rendered.html:
-        boundary = f"=_aftercare_{secrets.token_hex(12)}"  # "=_" never occurs in quoted-printable text
-        lines += [f'Content-Type: multipart/alternative; boundary="{boundary}"'.encode(), b"",
-                  f"--{boundary}".encode(), *_text_part("plain", rendered.text),
-                  f"--{boundary}".encode(), *_text_part("html", rendered.html),
-                  f"--{boundary}--".encode(), b""]
-    else:
-        lines += _text_part("plain", rendered.text)
+    lines = [h.encode("utf-8") for h in head] + _body(rendered, attachments)
     raw = b"\r\n".join(lines)
     return Composed(message_id=message_id, subject=subject, raw=raw)

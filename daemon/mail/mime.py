@@ -9,12 +9,21 @@ boundaries, huge base64) must cost bounded time and never raise.
 * The part walk is iterative and stops at depth ``MAX_DEPTH`` (and after
   ``MAX_PARTS`` parts), noting a defect. Attachment sizes are computed from
   the encoded payload without decoding it (base64: count of alphabet bytes).
-* A forwarded mail (message/rfc822) adds its attachments to ours; its text is
-  used only when the outer mail has no text of its own.
+* A forwarded mail (message/rfc822) adds its attachments to ours (marked
+  ``nested``: they travel inside it); its text is used only when the outer
+  mail has no text of its own.
+* Attachments keep their decoded bytes and a SHA-256 (a forwarded message:
+  its bytes as they came), so they can be relayed and stored once.
+* HTML: ``<blockquote>`` becomes "> " lines, so quoting reads an HTML-only
+  reply as it reads plain text, and a signature block (Thunderbird, Gmail,
+  Outlook) starts with "-- ". When the HTML shows images by Content-ID, a
+  second rendering marks each in place (``InboundMail.html_text``) so that
+  quoting can tell the sender's own pictures from a logo or a quoted one.
 """
 from __future__ import annotations
 
 import binascii
+import hashlib
 import re
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
@@ -23,7 +32,7 @@ from email.utils import unquote
 
 from .decoding import _B64_DELETE, _clean_text, _decode_bytes, _decode_header, _one_line
 from .headers import _normalise_headers, _normalise_message_id, _raw_header
-from ..inbound import Attachment
+from ..inbound import Attachment, image_mark
 
 MAX_DEPTH = 50  # MIME nesting we follow; deeper parts are ignored (defect noted)
 MAX_PARTS = 1000  # parts we look at in one message
@@ -161,6 +170,20 @@ def _split_without_boundary(part: Message) -> list[Message]:
     return children
 
 
+def _message_bytes(inner: Message) -> bytes:
+    """A forwarded message's bytes, as the parser read them (CRLF line ends, as on the wire)."""
+    try:
+        data = inner.as_bytes(policy=compat32.clone(linesep="\r\n"))
+    except Exception:  # noqa: BLE001 - a message we cannot write back is listed, not kept
+        return b""
+    return data
+
+
+def _replace(a: Attachment, **changes) -> Attachment:
+    import dataclasses
+    return dataclasses.replace(a, **changes)
+
+
 def _unflow(text: str, delsp: bool) -> str:
     """RFC 3676 format=flowed -> plain lines."""
     out: list[str] = []
@@ -191,9 +214,66 @@ def _quote_prefix(depth: int) -> str:
     return ">" * depth + " " if depth else ""
 
 
-def _html_to_text(html: str, defects: list[str]) -> str:
+_QUOTE_OPEN, _QUOTE_CLOSE = "\u27e6q\u27e7", "\u27e6/q\u27e7"
+_BLOCKQUOTE = re.compile(r"<(/?)blockquote\b[^>]*>", re.I)
+# Where clients start a signature in HTML: Thunderbird, Gmail, Outlook on the web, Outlook desktop.
+_SIGNATURE_START = re.compile(
+    r"<(?:div|span|p|table)\b[^>]*\b(?:class=[\"']?[^\"'>]*\b(?:moz-signature|gmail_signature)\b"
+    r"|id=[\"']?(?:Signature|signature|ms-outlook-mobile-signature)\b)[^>]*>|<a\s+name=[\"']?_MailAutoSig\b[^>]*>",
+    re.I)
+_CID_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?cid:([^"'\s>]+)[^>]*>""", re.I)
+_CID_REFERENCE = re.compile(r"""cid:([^"'\s>)]+)""", re.I)
+
+
+def _quote_lines(text: str) -> str:
+    """Turn the blockquote marks of a rendered HTML text into "> " prefixes."""
+    if _QUOTE_OPEN not in text:
+        return text
+    out, depth = [], 0
+    for line in text.split("\n"):
+        pieces = re.split(f"({_QUOTE_OPEN}|{_QUOTE_CLOSE})", line)
+        rest = ""
+        for piece in pieces:
+            if piece == _QUOTE_OPEN:
+                if rest.strip():
+                    out.append(">" * depth + (" " if depth else "") + rest.strip())
+                rest, depth = "", min(depth + 1, MAX_DEPTH)
+            elif piece == _QUOTE_CLOSE:
+                if rest.strip():
+                    out.append(">" * depth + (" " if depth else "") + rest.strip())
+                rest, depth = "", max(depth - 1, 0)
+            else:
+                rest += piece
+        if len(pieces) == 1:
+            out.append((">" * depth + " " + line.strip()) if depth else line)
+        elif rest.strip():
+            out.append(">" * depth + (" " if depth else "") + rest.strip())
+    return "\n".join(out)
+
+
+def _html_to_text(html: str, defects: list[str], images: dict[str, int] | None = None) -> str:
+    """HTML as the text a reader sees; with ``images`` (Content-ID -> attachment index), each image shown
+    by Content-ID is marked in its place."""
     html = html.replace("\x00", "")
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
+    if images is not None:
+        def mark(m: re.Match) -> str:
+            index = images.get(_cid(m.group(1)))
+            return "" if index is None else f"<span> {image_mark(index)} </span>"
+        html = _CID_IMAGE.sub(mark, html)
+    html = _SIGNATURE_START.sub(lambda m: "<div>-- </div>" + m.group(0), html)
+    if "<blockquote" in html.lower():
+        html = _BLOCKQUOTE.sub(lambda m: f"<div>{_QUOTE_CLOSE if m.group(1) else _QUOTE_OPEN}</div>", html)
+        return _quote_lines(_render_html(html, defects))
+    return _render_html(html, defects)
+
+
+def _cid(value: str) -> str:
+    from urllib.parse import unquote as url_unquote
+    return url_unquote(value).strip().strip("<>").lower()
+
+
+def _render_html(html: str, defects: list[str]) -> str:
     try:
         from inscriptis import get_text
         from inscriptis.css_profiles import CSS_PROFILES
@@ -227,12 +307,31 @@ class _Parser:
         self.attachments: list[Attachment] = []
         self.dsn_texts: list[str] = []
         self.returned_ids: list[str] = []
+        self.html_sources: list[str] = []  # the mail's own HTML parts, as decoded
         self.text = ""
+        self.html_text = ""
 
     def run(self) -> _Parser:
         self._walk(self.msg)
         self.text = self._best_text()
+        self._link_images()
         return self
+
+    def _link_images(self) -> None:
+        """Which attachments the mail's own HTML shows by Content-ID, and that HTML with them marked."""
+        if not self.html_sources:
+            return
+        shown = {_cid(c) for html in self.html_sources for c in _CID_REFERENCE.findall(html)}
+        if not shown:
+            return
+        images: dict[str, int] = {}
+        for i, a in enumerate(self.attachments):
+            if a.content_id and not a.nested and a.content_id.lower() in shown:
+                images.setdefault(a.content_id.lower(), i)
+                self.attachments[i] = _replace(a, referenced=True, inline=True)
+        if images:
+            texts = [_clean_text(_html_to_text(h, self.defects, images)) for h in self.html_sources]
+            self.html_text = "\n\n".join(t.strip("\n") for t in texts if t.strip())[:MAX_TEXT]
 
     # -- walking -----------------------------------------------------------
 
@@ -286,14 +385,16 @@ class _Parser:
         if ctype in _RETURNED_MESSAGE or is_message:
             inner = self._inner_message(part, payload)
             if inner is None:
-                self._add_attachment(part, ctype, size=_encoded_size(part))
+                self._add_attachment(part, ctype, size=_encoded_size(part), nested=forwarded)
                 return None
+            data = _message_bytes(inner)  # before the walk normalises its headers
             if not forwarded and ctype in _RETURNED_MESSAGE:
                 _normalise_headers(inner)
                 mid = _normalise_message_id(_raw_header(inner, "message-id"))
                 if mid:
                     self.returned_ids.append(mid)
-            self._add_attachment(part, ctype, size=_tree_size(inner))
+            self._add_attachment(part, ctype, size=len(data) if data else _tree_size(inner), nested=forwarded,
+                                 data=data)
             return True, [inner]
 
         if ctype in _REPORT_MACHINERY:
@@ -306,7 +407,8 @@ class _Parser:
         if ctype in ("text/plain", "text/html") and disposition != "attachment" and filename is None:
             self._add_text(part, ctype, forwarded, charset=self._charset(part))
             return None
-        self._add_attachment(part, ctype, size=_encoded_size(part), filename=filename)
+        self._add_attachment(part, ctype, size=_encoded_size(part), filename=filename, nested=forwarded,
+                             data=_payload_bytes(part))
         return None
 
     def _inner_message(self, part: Message, payload) -> Message | None:
@@ -331,6 +433,8 @@ class _Parser:
             self.defects.append(defect)
         text = _clean_text(text)
         if ctype == "text/html":
+            if not forwarded:
+                self.html_sources.append(text)
             text = _clean_text(_html_to_text(text, self.defects))
             (self.fwd_html if forwarded else self.html).append(text)
             return
@@ -343,10 +447,15 @@ class _Parser:
                 pass
         (self.fwd_plain if forwarded else self.plain).append(text)
 
-    def _add_attachment(self, part: Message, ctype: str, size: int, filename: str | None = None) -> None:
+    def _add_attachment(self, part: Message, ctype: str, size: int, filename: str | None = None,
+                        nested: bool = False, data: bytes = b"") -> None:
         if filename is None:
             filename = _filename(part)
-        self.attachments.append(Attachment(filename=filename, content_type=ctype, size=max(0, size)))
+        content_id = _normalise_message_id(_raw_header(part, "content-id")) or ""
+        self.attachments.append(Attachment(
+            filename=filename, content_type=ctype, size=len(data) if data else max(0, size),
+            sha256=hashlib.sha256(data).hexdigest() if data else "", content_id=content_id[:250],
+            inline=_disposition(part) == "inline", nested=nested, data=data))
 
     def _record_report_part(self, part: Message, ctype: str, payload) -> None:
         if ctype in ("message/delivery-status", "message/global-delivery-status"):

@@ -63,7 +63,7 @@ def _parse(raw: bytes) -> InboundMail:
         report = _delivery_report(msg, fields, body.text, body.dsn_texts, body.returned_ids)
     except Exception as exc:  # noqa: BLE001
         defects.append(f"delivery report unreadable: {type(exc).__name__}")
-    return _mail(raw, fields, _capped(defects), body.text, tuple(body.attachments), report)
+    return _mail(raw, fields, _capped(defects), body.text, tuple(body.attachments), report, body.html_text)
 
 
 def _as_bytes(raw) -> bytes:
@@ -115,6 +115,7 @@ def _mail(
     text: str = "",
     attachments: tuple[Attachment, ...] = (),
     report: DeliveryReport | None = None,
+    html_text: str = "",
 ) -> InboundMail:
     """The one constructor of InboundMail, for the full parse and both fallbacks."""
     return InboundMail(
@@ -136,4 +137,5 @@ def _mail(
         delivery_report=report,
         size=len(raw),
         defects=defects,
+        html_text=html_text,
     )

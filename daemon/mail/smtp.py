@@ -52,6 +52,18 @@ class PermanentFailure(Exception):
     """The server refused for good (5xx): do not retry."""
 
 
+class MessageTooLarge(PermanentFailure):
+    """The server refused the email for its size (552 to MAIL FROM's SIZE or to DATA, or 5.3.4): the same
+    email without its files may go."""
+
+
+def _refusal(code: int, text: str, whole_message: bool) -> Exception:
+    """The exception for a refusal: ``whole_message`` when it was MAIL FROM or DATA (not one recipient)."""
+    if code >= 500 and ("5.3.4" in text or (whole_message and code == 552)):
+        return MessageTooLarge(f"{code} {text}")
+    return (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {text}")
+
+
 class SmtpSender:
     def __init__(self, config: SmtpSettings, token_source: TokenSource | None = None):
         self.config = config
@@ -126,8 +138,7 @@ class SmtpSender:
                 raise (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {_text(msg)}") from None
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 self._reset()
-                raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(
-                    f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+                raise _refusal(exc.smtp_code, _text(exc.smtp_error), whole_message=True) from None
             except (OSError, smtplib.SMTPException) as exc:
                 self.close()
                 raise TemporaryFailure(_describe(exc)) from None

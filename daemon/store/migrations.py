@@ -21,6 +21,7 @@ Version  Release    What changed
 3        0.1.0      check-in, rating, discount codes, apology
 4        (after)    outbox claims name their holder and expire
 5        (after)    several mailboxes: the case's mailbox, the mailbox an email goes out by
+6        (after)    attachment bytes, stored once each
 =======  =========  =====================================================
 
 A fresh database goes through every step and ends with exactly the tables,
@@ -56,8 +57,10 @@ from playhouse.migrate import migrate as run_operations
 
 # Each dialect's words for what peewee's fields make: ``create_tables`` writes the same.
 _TYPES = {
-    "sqlite": {"pk": "INTEGER NOT NULL PRIMARY KEY", "bigint": "INTEGER", "bool": "INTEGER", "time": "DATETIME"},
-    "postgresql": {"pk": "SERIAL NOT NULL PRIMARY KEY", "bigint": "BIGINT", "bool": "BOOLEAN", "time": "TIMESTAMP"},
+    "sqlite": {"pk": "INTEGER NOT NULL PRIMARY KEY", "bigint": "INTEGER", "bool": "INTEGER", "time": "DATETIME",
+               "blob": "BLOB"},
+    "postgresql": {"pk": "SERIAL NOT NULL PRIMARY KEY", "bigint": "BIGINT", "bool": "BOOLEAN", "time": "TIMESTAMP",
+                   "blob": "BYTEA"},
 }
 
 #: PostgreSQL advisory lock held (per transaction) while migrating: "Aftm". Not the instance guard's key.
@@ -223,6 +226,22 @@ def v5_several_mailboxes(db: Database) -> None:
     ])
 
 
+def v6_attachment_files(db: Database) -> None:
+    """Version 6: attachments both ways.
+
+    New table ``attachment_file``: the bytes of each distinct file a customer or a staff member sent,
+    once, named by their SHA-256 (``sha256`` VARCHAR(64) primary key, ``data`` BLOB/BYTEA, ``size``
+    INTEGER, ``created_at``). Received messages list their files (with the hash) in the existing
+    ``message.attachments`` JSON; an outgoing email's ``raw`` names a file's hash where its body goes
+    (``store/files.py``), so an attachment relayed to several people is stored once.
+    """
+    _ddl(
+        db,
+        'CREATE TABLE "attachment_file" ("sha256" VARCHAR(64) NOT NULL PRIMARY KEY, "data" {blob} NOT NULL, '
+        '"size" INTEGER NOT NULL, "created_at" {time} NOT NULL)',
+    )
+
+
 # Index i holds the step that brings the schema to version i + 1.
 MIGRATIONS: list[Callable[[Database], None]] = [
     v1_cases_and_messages,
@@ -230,6 +249,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     v3_checkin_ratings_discounts,
     v4_outbox_claim_holders,
     v5_several_mailboxes,
+    v6_attachment_files,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

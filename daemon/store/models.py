@@ -19,6 +19,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     BigIntegerField,
+    BlobField,
     Model,
     TextField,
 )
@@ -175,4 +176,14 @@ class DiscountCode(BaseModel):
     added_at = DateTimeField()
 
 
-ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer, DiscountCode]
+class AttachmentFile(BaseModel):
+    """The bytes of one distinct attachment, stored once however many emails carry it (store/files.py)."""
+
+    sha256 = CharField(primary_key=True, max_length=64)
+    data = BlobField()
+    size = IntegerField()
+    created_at = DateTimeField()
+
+
+ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer, DiscountCode,
+              AttachmentFile]

@@ -19,6 +19,7 @@ from ..cases.routing import CaseView
 from ..cases.states import Direction, MessageKind, OutboxStatus, TimerKind, TimerState
 from ..cases.transitions import CaseChange
 from ..inbound import InboundMail
+from . import files
 from .models import Case, InboundFailure, Message, PlanStep, Setting, Timer, database
 from .prepared import Prepared, PreparedInsert, param
 
@@ -216,14 +217,37 @@ def forget_fingerprint(row_id: int) -> None:
     Message.update(fingerprint=None).where(Message.id == row_id).execute()
 
 
+#: Received mail whose files are kept (they may be relayed, and staff may save them); a delivery report's
+#: returned message or an autoresponder's logo is only listed.
+FILE_KEEPING_KINDS = (MessageKind.CUSTOMER, MessageKind.STAFF, MessageKind.RATING)
+
+
 def record_inbound(mail: InboundMail, case_id: int | None, kind: MessageKind, now: datetime, note: str = "") -> int:
+    keep = kind in FILE_KEEPING_KINDS and case_id is not None
+    if keep:
+        files.store((a for a in mail.attachments if not a.nested), now)
     return _INSERT_MESSAGE(
         case=case_id, direction=Direction.IN, kind=kind, message_id=mail.message_id, fingerprint=mail.fingerprint,
         from_address=mail.from_address or "", to=list(mail.to), subject=mail.subject, text=mail.text,
-        attachments=[{"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                     for a in mail.attachments],
+        attachments=[attachment_entry(a, stored=keep and bool(a.data) and not a.nested) for a in mail.attachments],
         note="; ".join(filter(None, [note, *mail.defects]))[:4000], created_at=now,
     )
+
+
+def attachment_entry(a, stored: bool) -> dict:
+    """How a received file is listed on its message (``message.attachments``)."""
+    entry = {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+    if a.sha256:
+        entry["sha256"] = a.sha256
+    if a.content_id:
+        entry["content_id"] = a.content_id
+    if a.inline:
+        entry["inline"] = True
+    if a.nested:
+        entry["nested"] = True
+    if stored:
+        entry["stored"] = True
+    return entry
 
 
 def record_quarantined(mail: InboundMail | None, fingerprint: str, case_id: int | None, reason: str,
@@ -237,6 +261,13 @@ def record_quarantined(mail: InboundMail | None, fingerprint: str, case_id: int 
 def insert_outgoing(**columns) -> int:
     """Store one outgoing email (the outbox row); return its id."""
     return _INSERT_MESSAGE(direction=Direction.OUT, **columns)
+
+
+def resend_without_files(row_id: int, raw: str, text: str, note: str, now: datetime) -> None:
+    """Store an email again, without its files, to be sent at once (same row, same Message-ID)."""
+    (Message.update(raw=raw, text=text, attachments=[], status=OutboxStatus.PENDING, next_attempt_at=now,
+                    claimed_by=None, claim_until=None, note=note, last_error=note)
+     .where((Message.id == row_id) & (Message.direction == Direction.OUT)).execute())
 
 
 def outgoing(row_id: int) -> Message | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from peewee import fn
 
+from . import files
 from .models import Case, Message, PlanStep, Timer
 
 
@@ -27,6 +28,8 @@ def message_dict(m: Message) -> dict:
          "message_id": m.message_id, "time": _iso(m.created_at)}
     if m.direction == "out":
         d.update(status=m.status, attempts=m.attempts, sent_at=_iso(m.sent_at), last_error=m.last_error or None)
+        if m.attachments:
+            d.update(attachments=m.attachments)
     else:
         d.update(attachments=m.attachments, note=m.note or None)
     return d
@@ -62,3 +65,22 @@ def case_detail(case_id: int) -> dict | None:
         "discount_code": c.discount_code or None,
         "outbox": outbox,
     }
+
+
+def case_attachments(case_id: int) -> list[dict] | None:
+    """Every file the case's messages carried, received and sent, oldest first; ``stored`` says whether its
+    bytes are in the database (``cases attachments N --save DIR`` writes those out). None: no such case."""
+    if Case.get_or_none(Case.id == case_id) is None:
+        return None
+    out = []
+    for m in Message.select().where(Message.case == case_id).order_by(Message.id):
+        for a in m.attachments or []:
+            out.append({"message": m.id, "direction": m.direction, "kind": m.kind, "time": _iso(m.created_at),
+                        "from": m.from_address, "to": m.to, "filename": a.get("filename") or "(unnamed)",
+                        "content_type": a.get("content_type", ""), "size": a.get("size", 0),
+                        "sha256": a.get("sha256"), "inline": bool(a.get("inline")),
+                        "inside_forwarded_message": bool(a.get("nested"))})
+    held = files.stored(e["sha256"] for e in out if e["sha256"])
+    for e in out:
+        e["stored"] = e["sha256"] in held
+    return out

@@ -20,7 +20,8 @@ def write_config(path: Path, *, imap_port: int, smtp_port: int, database_url: st
                  staff: tuple[str, ...] = ("Jane Doe <jane@example.com>", "sam@example.com"),
                  extra: str = "", poll_interval: str = "1s", idle: bool = True,
                  first_response_due: str = "24h", max_retry_interval: str = "2s",
-                 templates_dir: Path | None = None, schedule_extra: str = "", staff_extra: str = "") -> Path:
+                 templates_dir: Path | None = None, schedule_extra: str = "", staff_extra: str = "",
+                 outbox_extra: str = "") -> Path:
     """A config file pointing at loopback servers, with short schedules."""
     templates = f'[templates]\ndirectory = "{templates_dir}"\n' if templates_dir else ""
     staff_list = ", ".join(json.dumps(s) for s in staff)
@@ -44,6 +45,7 @@ timeout = "10s"
 
 [outbox]
 max_retry_interval = "{max_retry_interval}"
+{outbox_extra}
 
 [database]
 url = "{database_url}"

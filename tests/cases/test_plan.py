@@ -519,14 +519,37 @@ def test_an_address_the_outbox_would_refuse_is_reported_instead_of_failing_quiet
     assert plan.customer_unreachable("") == "no_address"
 
 
-def test_attachments_are_never_relayed_and_the_sender_is_told_which():
+def _file(name, size=2048, ctype="application/pdf"):
+    from aftercare.inbound import Attachment
+    return Attachment(name, ctype, size, sha256=f"{abs(hash(name)):064x}"[-64:])
+
+
+def test_a_staff_members_files_go_with_the_words_and_only_those_held_back_are_reported():
     text = "Dear Maria, here is the return label."
-    out = work_reply(view(), [], parse_reply(text), mail_with(text, ["label.pdf", "photo.pdf"], SAM), NOW, POLICY)
+    label, photo = _file("label.pdf"), _file("photo.jpg", ctype="image/jpeg")
+    out = work_reply(view(), [], parse_reply(text), mail(text, SAM), NOW, POLICY, own_files=[label, photo])
+    assert kinds(out) == [("relay", "customer/staff_reply", MARIA)]
+    assert out.emails[0].attachments == (label, photo) and out.withheld == []
+    listed = out.emails[0].context["message"]["attachments"]
+    assert listed == [] or all(a["attached"] for a in listed)
+
+
+def test_a_program_and_what_passes_the_budget_stay_behind_and_the_sender_is_told_which_and_why():
+    text = "Dear Maria, the label, the video and the fix."
+    label, video, tool = _file("label.pdf"), _file("unboxing.mov", 15_000_000), _file("KettleFix.EXE")
+    small_budget = replace(POLICY, max_attachments_size=10_000_000)
+    out = work_reply(view(), [], parse_reply(text), mail(text, SAM), NOW, small_budget,
+                     own_files=[label, video, tool])
     assert kinds(out) == [("relay", "customer/staff_reply", MARIA), ("not_relayed", "staff/not_relayed", SAM)]
-    assert out.relayed and out.withheld == [{"item": "attachments", "reason": "text_only"}]
-    notice = out.emails[1].context
-    assert notice["relayed"] is True and [a["filename"] for a in notice["message"]["attachments"]] == [
-        "label.pdf", "photo.pdf"]
+    assert out.emails[0].attachments == (label,)
+    assert out.withheld == [{"item": "attachments", "reason": "blocked_type", "files": ["KettleFix.EXE"]},
+                            {"item": "attachments", "reason": "too_large", "files": ["unboxing.mov"]}]
+
+
+def test_only_files_and_no_words_still_go_to_the_customer():
+    out = work_reply(view(), [], parse_reply("#note label sent"), mail("#note label sent", SAM), NOW, POLICY,
+                     own_files=[_file("label.pdf")])
+    assert [e.template for e in out.emails] == ["customer/staff_reply"] and len(out.emails[0].attachments) == 1
 
 
 def test_an_internal_reply_is_an_explicit_request_and_gets_no_answer():

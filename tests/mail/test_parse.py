@@ -174,7 +174,12 @@ def test_forwarded_message_counts_its_attachments_but_not_its_text():
     assert mail.text == "Please see the forwarded complaint from my customer below."
     assert mail.attachments[0].content_type == "message/rfc822"
     assert mail.attachments[0].filename == "My drill broke.eml"
-    assert mail.attachments[1] == Attachment("receipt.pdf", "application/pdf", make_corpus.FORWARDED_PDF_SIZE)
+    receipt = mail.attachments[1]
+    assert (receipt.filename, receipt.content_type, receipt.size) == ("receipt.pdf", "application/pdf",
+                                                                      make_corpus.FORWARDED_PDF_SIZE)
+    # the receipt travels inside the forwarded message, which is kept as it came
+    assert receipt.nested and not mail.attachments[0].nested
+    assert b"\r\nFrom: " in mail.attachments[0].data and b"receipt.pdf" in mail.attachments[0].data
 
 
 def test_forwarded_text_used_when_there_is_no_other_text():
@@ -414,7 +419,7 @@ def test_garbage_no_separator_mbox_and_many_parts():
     assert any("MIME parts" in d for d in many.defects)
 
 
-def test_huge_attachment_is_measured_not_kept(tmp_path):
+def test_huge_attachment_is_kept_in_bounded_time(tmp_path):
     path = make_corpus.write_huge(tmp_path)
     raw = path.read_bytes()
     assert len(raw) > make_corpus.HUGE_ATTACHMENT_SIZE
@@ -422,6 +427,7 @@ def test_huge_attachment_is_measured_not_kept(tmp_path):
     mail = parse(raw)
     elapsed = time.perf_counter() - start
     assert mail.attachments == (Attachment("machine.mp4", "video/mp4", make_corpus.HUGE_ATTACHMENT_SIZE),)
+    assert len(mail.attachments[0].data) == make_corpus.HUGE_ATTACHMENT_SIZE
     assert mail.text == "The video is attached."
     assert mail.size == len(raw)
     assert elapsed < 10

@@ -124,15 +124,37 @@ def test_a_reply_on_a_case_without_a_customer_address_is_answered_not_dropped(st
     assert Case.get_by_id(case_id).steps.count() == 1  # the command itself was applied
 
 
-def test_attachments_are_reported_as_not_relayed_while_the_words_go(story):
+def _file(name, data, ctype="application/pdf"):
+    import hashlib
+    return Attachment(name, ctype, len(data), sha256=hashlib.sha256(data).hexdigest(), data=data)
+
+
+def test_a_file_goes_with_the_words_a_program_stays_behind_and_each_file_is_stored_once(story):
+    import email
+    import email.policy
+
+    from aftercare.store import files
+    from aftercare.store.models import AttachmentFile
+
     case_id = story.customer("My kettle arrived broken.", T0).case_id
     before = len(out_rows())
-    story.staff(case_id, "Here is the return label.", T0, answering=last("notification"),
-                attachments=(Attachment("label.pdf", "application/pdf", 30_000),))
+    label = _file("label.pdf", b"%PDF-1.4 label " * 500)
+    tool = _file("KettleFix.exe", b"MZ\x90\x00" * 100, "application/x-msdownload")
+    story.staff(case_id, "Here is the return label.", T0, answering=last("notification"), attachments=(label, tool))
     new = out_rows()[before:]
     assert [(m.kind, m.recipient) for m in new] == [("relay", MARIA), ("not_relayed", JANE)]
-    assert "Your attachments were not sent (label.pdf)" in new[1].text
+    assert "This attachment was not sent (KettleFix.exe)" in new[1].text and "programs, scripts" in new[1].text
     assert new[1].subject.startswith("Not sent to the customer: part of your reply")
+    # The stored row names the file; the bytes on the wire are the file's.
+    assert len(new[0].raw) < len(label.data) and files.carries_files(new[0].raw)
+    sent = email.message_from_bytes(files.expand(new[0].raw.encode()), policy=email.policy.default)
+    [part] = list(sent.iter_attachments())
+    assert (part.get_filename(), part.get_content_type(), part.get_content()) == ("label.pdf", "application/pdf",
+                                                                                  label.data)
+    # The same label sent again, on the same case: the bytes are stored once.
+    story.staff(case_id, "Here it is again.", T0, answering=last("notification"), attachments=(label,))
+    assert AttachmentFile.select().where(AttachmentFile.sha256 == label.sha256).count() == 1
+    assert [r["filename"] for r in out_rows(kind="relay")[-1].attachments] == ["label.pdf"]
 
 
 def test_an_internal_reply_gets_no_answer(story):
