@@ -1,12 +1,33 @@
 """Cut a reply down to what the sender actually wrote this time.
 
-``new_text(text)`` removes quoted history (attribution lines such as "On ...
-wrote:", Outlook "From:/Sent:" blocks and separators, ">" quoted lines) and the
-signature ("-- " delimiter, "Sent from my iPhone" and its translations) from
-the plain text of a reply.
+``new_text(text)`` removes quoted history and the signature ("-- ", "Sent from
+my iPhone" and its translations) from the plain text of a reply. Pure, never
+raises, linear time.
+
+History starts at an attribution line ("On ... wrote:" in en/fr/de/es/ru/ja,
+mutt's "* Name <addr> [date]:", "<date> <time> Name <addr>:"), an Outlook
+"From:/Sent:" block or a separator. One rule: unquoted lines are the sender's
+own unless they sit under an unquoted history header. So a separator or
+From:/Sent: block, or an attribution followed by unquoted text, ends the
+sender's text wherever it stands (after an answer too); an attribution followed
+by ">" lines only introduces a quote, and unquoted text after the quote, up to
+a signature or unquoted history, is an answer. The shapes:
+
+* top-posted: the text above the history;
+* bottom-posted (one answer below the quote, maybe text above it too): the
+  text above, then the answer, without the quote, so no history leaks;
+* interleaved (two or more answers): the text above (a greeting), then each
+  answer under the quoted block just before it, as "> " lines of depth 1
+  (">>" lines are older history, quoted attributions go); the unanswered quote
+  at the end goes.
+
+Command lines ("#done 1") leading the first answer move to the very top, where
+the command parser reads them. Without an attribution, ">" lines are dropped.
+A message that is all quoted or forwarded gives the history back without the
+">" markers: never empty while the input has text.
 
 Library choice: we evaluated mail-parser-reply 1.36 and quotequail 0.5.4 on the
-34 reply shapes in tests/mail/test_quoting.py (Gmail, Outlook, Apple Mail,
+34 top-posted shapes in tests/mail/test_quoting.py (Gmail, Outlook, Apple Mail,
 iPhone, Thunderbird; English, French, German, Russian, Japanese, plus Italian,
 Polish, Dutch). Alone, mail-parser-reply got 21/34 exactly right,
 quotequail.unwrap 20/34 and quotequail.quote 16/34: neither knows Russian or
@@ -16,12 +37,9 @@ rule cuts a complaint at two harmless lines like "Date: 3 March" / "To: John".
 Our own line-based rules alone got 32/34, ours plus quotequail 32/34, and ours
 plus mail-parser-reply 34/34 (its Italian/Polish attribution patterns). So we
 use mail-parser-reply (already a project dependency; quotequail is not) as an
-extra header detector, trusting a header only it finds when that line is a
-"From"-style label, a separator or an attribution line ending in ":". Ours:
-attribution lines in en/fr/de/ru/ja/es (wrapped over up to three lines), a
-language-independent "<date> <time> Name <addr>:" line (Gmail ru/ja, mail.ru),
-Outlook blocks and separators, "-- " and "Sent from my ..." signatures in
-several languages, ">" lines, and "never empty while the input has text".
+extra detector of the first history line, trusting a header only it finds when
+that line is a "From"-style label, a separator or an attribution line ending in
+":". Everything after that first line (bottom-posts, interleaving) is ours.
 """
 from __future__ import annotations
 
@@ -61,6 +79,10 @@ _ATTRIBUTION = [
     re.compile(_Q + r".{0,400}\b(?:пишет|написал|написала|написал\(а\))\s*:$", re.I),
     re.compile(_Q + r".{0,400}(?:のメッセージ|は書きました|さんは書きました)\s*[:：]$"),
     re.compile(_Q + r"El\b.{0,400}\bescribió\s*:$", re.I),
+    # Thunderbird ja: "2026/03/09 10:00、Name wrote:"
+    re.compile(_Q + r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}.{0,400}\bwrote\s*:$", re.I),
+    # mutt's common attribution: "* Name <addr> [2026-03-09 10:00]:"
+    re.compile(_Q + r"\*\s.{1,400}\[(?=[^\]]{0,40}\d:\d\d)[^\[\]]{1,60}\]\s*:$"),
     # Language independent (Gmail ru/ja, mail.ru, Yandex): a line with a time
     # of day that ends in "<address>:" - "пн, 9 мар. 2026 г. в 10:00, X <x@y>:"
     re.compile(_Q + r"(?=.*\d{1,2}:\d{2}).{0,400}<[^<>\s]+@[^<>\s]+>\s*[:：]$"),
@@ -108,7 +130,7 @@ _QUOTE_MARKER = re.compile(r"^\s*(?:>\s?)+")
 
 
 def new_text(text: str) -> str:
-    """The part of ``text`` the sender wrote, without quoted history and signature."""
+    """The part of ``text`` the sender wrote, without quoted history and signature (see the module)."""
     try:
         return _new_text(text)
     except Exception:
@@ -135,21 +157,18 @@ def _new_text(text) -> str:
     lines = text.split("\n")
     short = [line.strip() if len(line) <= _MAX_LINE else "" for line in lines]
 
-    cut = _first_history_line(short)
-    lib_cut = _library_cut(short[: len(short) if cut is None else cut + 6])
-    if lib_cut is not None and (cut is None or lib_cut < cut):
-        cut = lib_cut
-    top = lines[:cut] if cut is not None else lines
+    start, end, kind = _history_start(short)
+    top = lines[:start] if start is not None else lines
+    pairs = _answers(lines, short, end + 1) if kind == _ATTRIBUTED else []
 
-    sig = _signature_line(top)
+    sig = _signature_line(top, from_first=bool(pairs))
     if sig is not None:
         top = top[:sig]
-
     kept = [line for line in top if not _QUOTED.match(line)]
-    result = _tidy(kept)
+    result = _compose(_tidy(kept), pairs, lines, short)
     if result:
         return result
-    # Nothing of the sender's own before the history (the whole message is
+    # Nothing of the sender's own outside the history (the whole message is
     # quoted or forwarded): give the history back, without the ">" markers.
     return _tidy([_QUOTE_MARKER.sub("", line) for line in lines])
 
@@ -160,30 +179,52 @@ def _tidy(lines: list[str]) -> str:
     return text.strip()
 
 
-def _first_history_line(short: list[str]) -> int | None:
+_UNQUOTED_HISTORY = "history"  # a separator or From:/Sent: block: the rest is history
+_ATTRIBUTED = "attribution"  # an attribution line (or a quoted header): a quote follows
+
+
+def _history_start(short: list[str]) -> tuple[int | None, int, str | None]:
+    """(first history line, its last line, kind), ours or the library's if it finds one earlier."""
     n = len(short)
-    for i, line in enumerate(short):
-        if not line or not _MAYBE_HEADER.search(line):
+    cut = None
+    for i in range(n):
+        hit = _header_at(short, i)
+        if hit is not None:
+            cut = (i, hit[0], hit[1])
+            break
+    lib_cut = _library_cut(short[: n if cut is None else cut[0] + 6])
+    if lib_cut is not None and (cut is None or lib_cut < cut[0]):
+        line = short[lib_cut]
+        unquoted_header = not _QUOTED.match(line) and (_FROM_LABEL.match(line) or _SEPARATOR.fullmatch(line))
+        cut = (lib_cut, lib_cut, _UNQUOTED_HISTORY if unquoted_header else _ATTRIBUTED)
+    return cut if cut is not None else (None, -1, None)
+
+
+def _header_at(short: list[str], i: int) -> tuple[int, str] | None:
+    """If a history header starts at line ``i``: (its last line, kind)."""
+    line = short[i]
+    if not line or not _MAYBE_HEADER.search(line):
+        return None
+    n = len(short)
+    # a quoted separator or From: block is part of a quote, like an attribution
+    kind = _ATTRIBUTED if _QUOTED.match(line) else _UNQUOTED_HISTORY
+    if _SEPARATOR.fullmatch(line):
+        return i, kind
+    if _FROM_LABEL.match(line) and any(_OTHER_LABEL.match(short[j]) for j in range(i + 1, min(n, i + 5))):
+        return i, kind
+    # attribution lines, possibly wrapped over up to three lines
+    joined = line
+    for j in range(i, min(n, i + 3)):
+        if j > i:
+            if not short[j]:
+                break
+            joined = joined + " " + _QUOTE_MARKER.sub("", short[j])
+        if short[j][-1] not in ":：":
             continue
-        if _SEPARATOR.fullmatch(line):
-            return i
-        if _FROM_LABEL.match(line) and any(
-            _OTHER_LABEL.match(short[j]) for j in range(i + 1, min(n, i + 5))
-        ):
-            return i
-        # attribution lines, possibly wrapped over up to three lines
-        joined = line
-        for j in range(i, min(n, i + 3)):
-            if j > i:
-                if not short[j]:
-                    break
-                joined = joined + " " + _QUOTE_MARKER.sub("", short[j])
-            if short[j][-1] not in ":：":
-                continue
-            if any(p.fullmatch(joined) for p in _ATTRIBUTION):
-                # a wrapped attribution must not start in the middle of prose
-                if j == i or _starts_attribution(line):
-                    return i
+        if any(p.fullmatch(joined) for p in _ATTRIBUTION):
+            # a wrapped attribution must not start in the middle of prose
+            if j == i or _starts_attribution(line):
+                return j, _ATTRIBUTED
     return None
 
 
@@ -193,7 +234,128 @@ def _starts_attribution(line: str) -> bool:
         re.match(r"(?:On|Le|Am|El)\b", stripped)
         or re.match(r"\S{0,4}\d", stripped)  # dates: "09.03.2026", "2026/03/09"
         or re.match(r"(?:пн|вт|ср|чт|пт|сб|вс)\b", stripped)
+        or re.match(r"\*\s", stripped)  # mutt
     )
+
+
+def _is_signature(line: str) -> bool:
+    return bool(_SIGNATURE.fullmatch(line)) or (len(line) <= 120 and bool(_SENT_FROM.match(line.strip())))
+
+
+# (indices of the quoted lines before an answer, the answer's lines)
+_Pair = tuple[list[int], list[str]]
+
+
+def _answers(lines: list[str], short: list[str], begin: int) -> list[_Pair]:
+    """The sender's answers below an attribution, each with the quoted lines just before it.
+
+    Ends at a signature or at unquoted history (a separator, a From:/Sent: block, an
+    attribution followed by unquoted text); an attribution followed by ">" lines belongs to
+    the quote. Linear: every line is looked at once, headers at most a few lines ahead."""
+    n = len(lines)
+    next_text = [n] * (n + 1)  # index of the first non-blank line at or after i
+    for i in range(n - 1, begin - 1, -1):
+        next_text[i] = i if lines[i].strip() else next_text[i + 1]
+    if next_text[begin] >= n or not _QUOTED.match(lines[next_text[begin]]):
+        return []  # the attribution heads unquoted history: the rest is not the sender's
+    pairs: list[_Pair] = []
+    quote: list[int] = []
+    answer: list[str] = []
+    i = begin
+    while i < n:
+        line = lines[i]
+        if not line.strip():
+            if answer:
+                answer.append("")
+            elif quote:
+                quote.append(-1)  # a gap inside the quote
+            i += 1
+            continue
+        if _QUOTED.match(line):
+            if answer:
+                pairs.append((quote, answer))
+                quote, answer = [], []
+            quote.append(i)
+            i += 1
+            continue
+        if _is_signature(line):
+            break
+        hit = _header_at(short, i)
+        if hit is not None:
+            last, kind = hit
+            following = next_text[min(last + 1, n)]
+            if kind == _UNQUOTED_HISTORY or following >= n or not _QUOTED.match(lines[following]):
+                break  # unquoted history: the rest is not the sender's
+            if answer:
+                pairs.append((quote, answer))
+                quote, answer = [], []
+            i = last + 1  # the attribution of the quote that follows
+            continue
+        answer.append(line)
+        i += 1
+    if answer:
+        pairs.append((quote, answer))
+    return pairs
+
+
+def _quote_lines(lines: list[str], short: list[str], indices: list[int]) -> list[str]:
+    """A quoted block as "> " lines: depth 1 only, no quoted headers, no blank ends or runs."""
+    out: list[str] = []
+    skip_to = -1
+    for i in indices:
+        if i < 0:
+            content = ""
+        else:
+            if i <= skip_to:
+                continue
+            marker = _QUOTE_MARKER.match(lines[i])
+            depth = marker.group().count(">") if marker else 0
+            if depth != 1:
+                continue
+            hit = _header_at(short, i)
+            if hit is not None:
+                if _SEPARATOR.fullmatch(short[i]) or _FROM_LABEL.match(short[i]):
+                    break  # older history, quoted without a deeper marker
+                skip_to = hit[0]
+                continue
+            content = lines[i][marker.end():].rstrip()
+        if not content.strip():
+            if out and out[-1] != ">":
+                out.append(">")
+            continue
+        out.append("> " + content)
+    while out and out[-1] == ">":
+        out.pop()
+    return out
+
+
+_COMMAND = re.compile(r"\s*[#＃]")
+
+
+def _compose(top: str, pairs: list[_Pair], lines: list[str], short: list[str]) -> str:
+    """The text above the attribution, then the answers: one answer alone (a bottom-post),
+    several each under the quote it answers (interleaved). Command lines leading the first
+    answer go first when something would otherwise precede them."""
+    if not pairs:
+        return top
+    answers = [_tidy(answer) for _, answer in pairs]
+    interleaved = len(pairs) > 1
+    first = answers[0].split("\n")
+    k = 0
+    while k < len(first) and (not first[k].strip() or _COMMAND.match(first[k])):
+        k += 1
+    commands = ""
+    if k and (top or interleaved):
+        commands, answers[0] = _tidy(first[:k]), _tidy(first[k:])
+    if interleaved:
+        parts = [
+            "\n".join(_quote_lines(lines, short, quote) + [answer])
+            for (quote, _), answer in zip(pairs, answers)
+            if answer
+        ]
+    else:
+        parts = [answers[0]]
+    return _tidy("\n\n".join(p for p in [commands, top, *parts] if p).split("\n"))
 
 
 def _library_cut(short: list[str]) -> int | None:
@@ -221,12 +383,12 @@ def _library_cut(short: list[str]) -> int | None:
     return None
 
 
-def _signature_line(lines: list[str]) -> int | None:
+def _signature_line(lines: list[str], from_first: bool = False) -> int | None:
+    """The first signature line; not the first line, unless ``from_first`` (the sender's text is
+    further down: an iPhone bottom-post starts with "Sent from my iPhone")."""
     for i, line in enumerate(lines):
-        if i == 0:
+        if i == 0 and not from_first:
             continue
-        if _SIGNATURE.fullmatch(line):
-            return i
-        if len(line) <= 120 and _SENT_FROM.match(line.strip()):
+        if _is_signature(line):
             return i
     return None

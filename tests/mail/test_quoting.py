@@ -339,3 +339,91 @@ def test_never_raises_on_reply_like_text(lines, newline):
         assert result.strip()
     if lines and lines[0] == "real text here":
         assert result.startswith("real text here")
+
+
+# --- bottom-posted and interleaved replies ---------------------------------------------------------------------
+
+ATTR = "On Mon, 9 Mar 2026 at 10:00, Support <support@example.com> wrote:"
+
+
+def test_bottom_post_keeps_only_the_text_below():
+    text = (f"{ATTR}\n\n> Hello Anna,\n> what is your order number?\n>\n> > older history\n>\n\n"
+            "It is 4711.\nThanks!\n\n-- \nAnna\n")
+    assert new_text(text) == "It is 4711.\nThanks!"
+
+
+def test_bottom_post_ends_at_sent_from_and_at_unquoted_history():
+    assert new_text(f"{ATTR}\n> Did it work?\n\nNo.\n\nSent from my iPhone\n") == "No."
+    outlook = (f"{ATTR}\n> Did it work?\n\nNo, it did not.\n\nFrom: Support <support@example.com>\n"
+               "Sent: Monday, March 2, 2026 10:00\nTo: Anna\nSubject: Kettle\n\nPlease try again.\n")
+    assert new_text(outlook) == "No, it did not."
+    separator = f"{ATTR}\n> Did it work?\n\nNo.\n\n-----Original Message-----\nOlder text\n"
+    assert new_text(separator) == "No."
+
+
+def test_bottom_post_under_an_iphone_signature_at_the_top():
+    text = ("Sent from my iPhone\n\n> On 9 Mar 2026, at 10:00, Support <support@example.com> wrote:\n> \n"
+            "> Did it work?\n\nStill broken.\n")
+    assert new_text(text) == "Still broken."
+
+
+def test_bottom_posted_commands_stay_first():
+    text = (f"{ATTR}\n> Customer: the lid is broken.\n\n#plan 1. Send a new lid by Friday\n#done 1\n\n"
+            "Dear Anna, a new lid is on its way.\n\n-- \nSam\n")
+    assert new_text(text) == "#plan 1. Send a new lid by Friday\n#done 1\n\nDear Anna, a new lid is on its way."
+
+
+def test_commands_below_the_quote_go_above_a_greeting():
+    text = f"Hi Anna,\n\n{ATTR}\n> The lid is broken.\n\n＃done 1\nThe new lid is on its way.\n"
+    assert new_text(text) == "＃done 1\n\nHi Anna,\n\nThe new lid is on its way."
+
+
+def test_interleaved_reply_keeps_each_answer_under_its_question():
+    text = (
+        f"Hi Anna,\n\n{ATTR}\n"
+        "> Hello,\n>\n> > My kettle leaks.\n> > Anna\n>\n> What is your order number?\n>\n"
+        "4711\n\n"
+        "> And when did you buy it?\n\n"
+        "On 2 March.\nAt your Berlin shop.\n\n"
+        "> Kind regards\n> Support\n>\n> On Sun, 8 Mar 2026 at 09:00, Anna <anna@example.org> wrote:\n"
+        "> > My kettle leaks.\n\n-- \nAnna\n"
+    )
+    assert new_text(text) == (
+        "Hi Anna,\n\n> Hello,\n>\n> What is your order number?\n4711\n\n"
+        "> And when did you buy it?\nOn 2 March.\nAt your Berlin shop."
+    )
+
+
+def test_interleaved_drops_quoted_attributions_and_quoted_outlook_history():
+    text = (
+        f"{ATTR}\n> First question?\n> On Sun, 8 Mar 2026 at 09:00, Anna <anna@example.org> wrote:\n"
+        "> > old\nFirst answer.\n> Second question?\n> \n> From: Anna\n> Sent: Sunday\n> To: Support\n"
+        "> Older text\nSecond answer.\n"
+    )
+    assert new_text(text) == "> First question?\nFirst answer.\n\n> Second question?\nSecond answer."
+
+
+def test_top_post_with_something_below_keeps_both_but_no_quote():
+    text = f"The lid is broken.\n\n{ATTR}\n> What is broken?\n\nPS: the switch too.\n"
+    assert new_text(text) == "The lid is broken.\n\nPS: the switch too."
+
+
+def test_attribution_over_unquoted_text_is_history():
+    # an HTML reply turned to text loses the ">" markers: what follows the attribution is history
+    text = f"Thanks!\n\n{ATTR}\n\nHello Anna,\nwhat is your order number?\n"
+    assert new_text(text) == "Thanks!"
+
+
+def test_mutt_and_thunderbird_japanese_attributions():
+    assert new_text("* Support <support@example.com> [2026-03-09 10:00]:\n> Frage?\n\nAntwort.\n") == "Antwort."
+    assert new_text("写真を添付します。\n\n2026/03/09 10:00、Support wrote:\n> 写真を送ってください。\n") == "写真を添付します。"
+    assert new_text("* a list item [see 10:00]: more\n* another\n") == "* a list item [see 10:00]: more\n* another"
+
+
+def test_hostile_bottom_posts_are_fast():
+    start = time.perf_counter()
+    many = (ATTR + "\n> q\nanswer\n") * 5_000
+    assert new_text(many).startswith("> q\nanswer\n\n> q\nanswer")
+    assert new_text(ATTR + "\n" + "> q\n\n" * 20_000 + "answer") == "answer"
+    assert new_text(ATTR + "\n> q\n" + "\n" * 50_000 + "x " * 200_000) == ("x " * 200_000).strip()
+    assert time.perf_counter() - start < 3
