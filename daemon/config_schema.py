@@ -158,12 +158,12 @@ def duration(default: str, doc: str = "", *, zero_means: str = "") -> Any:
 
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[iI]?[bB]?\s*")
-_SIZE_UNITS = {"": 1, "k": 1000, "m": 1000 ** 2, "g": 1000 ** 3}
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 
 
 def byte_size(default: str, doc: str = "") -> Any:
-    """``"20MB"``, ``"500kB"``, ``"1GB"`` (powers of 1000, as mail servers state their limits): a whole number
-    of bytes above zero."""
+    """``"20MB"``, ``"500kB"``, ``"1GB"`` (powers of 1024, as the emails show sizes): a whole number of bytes
+    above zero."""
     def parse(value: str) -> int:
         match = _SIZE.fullmatch(value)
         if not match:

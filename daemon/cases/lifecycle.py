@@ -43,7 +43,7 @@ class Policy:
     timezone: str = "UTC"
     business_hours: Any = None  # calendar.BusinessHours or None
     mailbox: str = "default"  # the mailbox these rules work for: its name is stored on each case it opens
-    max_attachments_size: int = 20_000_000  # one email's attachments together, at most
+    max_attachments_size: int = 20 * 1024 * 1024  # one email's attachments together, at most
     blocked_attachment_types: tuple[str, ...] = files.BLOCKED_ATTACHMENT_TYPES
     processed_folder: str = ""  # where the mailbox keeps what it has read (the originals, with every file)
 

@@ -130,7 +130,8 @@ class SmtpSink:
 
     ``username``/``password``: offer AUTH PLAIN/LOGIN without TLS and accept
     only these credentials.  ``oauth2_check``: offer AUTH XOAUTH2/OAUTHBEARER
-    and accept a (user, token) when it returns True.  ``auth_required``
+    and accept a (user, token) when it returns True.  ``data_size_limit``: refuse
+    larger messages with 552, as a real server does.  ``auth_required``
     (default: True when either is given) makes MAIL FROM fail with 530 until
     the client authenticated.
     """
@@ -144,6 +145,7 @@ class SmtpSink:
         auth_required: bool | None = None,
         hostname: str = "smtp-sink.test",
         oauth2_check: Callable[[str, str], bool] | None = None,
+        data_size_limit: int | None = None,
     ) -> None:
         if (username is None) != (password is None):
             raise ValueError("give both username and password, or neither")
@@ -152,6 +154,8 @@ class SmtpSink:
         self.username = username
         self.password = password
         self.oauth2_check = oauth2_check
+        #: Bytes of one message, at most (advertised as SIZE; larger ones get 552); None: aiosmtpd's 32 MiB.
+        self.data_size_limit = data_size_limit
         any_auth = username is not None or oauth2_check is not None
         self.auth_required = any_auth if auth_required is None else auth_required
         #: Every AUTH command so far: AuthAttempt(mechanism, user, success).
@@ -204,6 +208,8 @@ class SmtpSink:
             "decode_data": False,
             "enable_SMTPUTF8": True,
         }
+        if self.data_size_limit is not None:
+            kwargs["data_size_limit"] = self.data_size_limit
         if self.username is not None or self.oauth2_check is not None:
             excluded = []
             if self.username is None:
