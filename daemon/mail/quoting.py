@@ -17,9 +17,9 @@ a signature or unquoted history, is an answer. The shapes:
 * bottom-posted (one answer below the quote, maybe text above it too): the
   text above, then the answer, without the quote, so no history leaks;
 * interleaved (two or more answers): the text above (a greeting), then each
-  answer under the quoted block just before it, as "> " lines of depth 1
-  (">>" lines are older history, quoted attributions go); the unanswered quote
-  at the end goes.
+  answer under the quoted paragraph just before it (not the salutation or
+  paragraphs nobody answered), as "> " lines of depth 1 (">>" lines are older
+  history, quoted attributions go); the unanswered quote at the end goes.
 
 Command lines ("#done 1") leading the first answer move to the very top, where
 the command parser reads them. Without an attribution, ">" lines are dropped.
@@ -332,6 +332,14 @@ def _quote_lines(lines: list[str], short: list[str], indices: list[int]) -> list
 _COMMAND = re.compile(r"\s*[#＃]")
 
 
+def _last_paragraph(quote: list[str]) -> list[str]:
+    """What an interleaved answer answers: the quoted paragraph right above it, not the salutation or
+    the paragraphs before (those were answered earlier, or not at all)."""
+    if ">" in quote:
+        return quote[len(quote) - quote[::-1].index(">"):]
+    return quote
+
+
 def _compose(top: str, pairs: list[_Pair], lines: list[str], short: list[str]) -> str:
     """The text above the attribution, then the answers: one answer alone (a bottom-post),
     several each under the quote it answers (interleaved). Command lines leading the first
@@ -349,7 +357,7 @@ def _compose(top: str, pairs: list[_Pair], lines: list[str], short: list[str]) -
         commands, answers[0] = _tidy(first[:k]), _tidy(first[k:])
     if interleaved:
         parts = [
-            "\n".join(_quote_lines(lines, short, quote) + [answer])
+            "\n".join(_last_paragraph(_quote_lines(lines, short, quote)) + [answer])
             for (quote, _), answer in zip(pairs, answers)
             if answer
         ]

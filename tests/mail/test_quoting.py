@@ -389,7 +389,7 @@ def test_interleaved_reply_keeps_each_answer_under_its_question():
         "> > My kettle leaks.\n\n-- \nAnna\n"
     )
     assert new_text(text) == (
-        "Hi Anna,\n\n> Hello,\n>\n> What is your order number?\n4711\n\n"
+        "Hi Anna,\n\n> What is your order number?\n4711\n\n"
         "> And when did you buy it?\nOn 2 March.\nAt your Berlin shop."
     )
 
