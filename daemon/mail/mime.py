@@ -215,14 +215,17 @@ def _quote_prefix(depth: int) -> str:
 
 
 _QUOTE_OPEN, _QUOTE_CLOSE = "\u27e6q\u27e7", "\u27e6/q\u27e7"
-_BLOCKQUOTE = re.compile(r"<(/?)blockquote\b[^>]*>", re.I)
+# Tags are found with "[^<>]" runs, so hostile HTML ("<div <div <div ..." without a ">") costs linear time;
+# their attributes are then read on the small text of one tag.
+_BLOCKQUOTE = re.compile(r"<(/?)blockquote\b[^<>]{0,4000}>", re.I)
+_TAG = re.compile(r"<(div|span|p|table|a|img)\b([^<>]{0,4000})>", re.I)
 # Where clients start a signature in HTML: Thunderbird, Gmail, Outlook on the web, Outlook desktop.
-_SIGNATURE_START = re.compile(
-    r"<(?:div|span|p|table)\b[^>]*\b(?:class=[\"']?[^\"'>]*\b(?:moz-signature|gmail_signature)\b"
-    r"|id=[\"']?(?:Signature|signature|ms-outlook-mobile-signature)\b)[^>]*>|<a\s+name=[\"']?_MailAutoSig\b[^>]*>",
-    re.I)
-_CID_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?cid:([^"'\s>]+)[^>]*>""", re.I)
-_CID_REFERENCE = re.compile(r"""cid:([^"'\s>)]+)""", re.I)
+_SIGNATURE_ATTRS = re.compile(
+    r"""\bclass\s*=\s*["']?[^"'>]{0,500}?\b(?:moz-signature|gmail_signature)\b"""
+    r"""|\bid\s*=\s*["']?(?:Signature|signature|ms-outlook-mobile-signature)\b""", re.I)
+_AUTOSIG = re.compile(r"""\bname\s*=\s*["']?_MailAutoSig\b""", re.I)
+_CID_SRC = re.compile(r"""\bsrc\s*=\s*["']?cid:([^"'\s>]{1,500})""", re.I)
+_CID_REFERENCE = re.compile(r"""cid:([^"'\s>)]{1,500})""", re.I)
 
 
 def _quote_lines(text: str) -> str:
@@ -256,12 +259,18 @@ def _html_to_text(html: str, defects: list[str], images: dict[str, int] | None =
     by Content-ID is marked in its place."""
     html = html.replace("\x00", "")
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
-    if images is not None:
-        def mark(m: re.Match) -> str:
-            index = images.get(_cid(m.group(1)))
+    def tag(m: re.Match) -> str:
+        name, attrs = m.group(1).lower(), m.group(2)
+        if name == "img":
+            src = _CID_SRC.search(attrs) if images is not None else None
+            if src is None:
+                return m.group(0)
+            index = images.get(_cid(src.group(1)))
             return "" if index is None else f"<span> {image_mark(index)} </span>"
-        html = _CID_IMAGE.sub(mark, html)
-    html = _SIGNATURE_START.sub(lambda m: "<div>-- </div>" + m.group(0), html)
+        if (_AUTOSIG.search(attrs) if name == "a" else _SIGNATURE_ATTRS.search(attrs)):
+            return "<div>-- </div>" + m.group(0)
+        return m.group(0)
+    html = _TAG.sub(tag, html)
     if "<blockquote" in html.lower():
         html = _BLOCKQUOTE.sub(lambda m: f"<div>{_QUOTE_CLOSE if m.group(1) else _QUOTE_OPEN}</div>", html)
         return _quote_lines(_render_html(html, defects))

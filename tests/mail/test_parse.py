@@ -520,3 +520,16 @@ def mutated_corpus(draw):
 def test_never_raises_on_mutated_corpus(raw):
     mail = parse(raw)
     _assert_invariants(mail, raw)
+
+
+def test_hostile_html_tags_without_an_end_cost_linear_time():
+    """Signature, blockquote and cid-image marks are found tag by tag: no "<div <div <div ..." blow-up."""
+    html = ("<div " * 150_000 + '<img src="cid:x@y"' + "<blockquote" * 50_000 + 'class="' * 50_000)
+    raw = ("From: a@example.org\r\nTo: s@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+           'Content-Type: multipart/related; boundary="b"\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n'
+           f"{html}\r\n--b\r\nContent-Type: image/png\r\nContent-ID: <x@y>\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n--b--\r\n").encode()
+    start = time.perf_counter()
+    mail = parse(raw)
+    assert time.perf_counter() - start < 5
+    assert mail.attachments and mail.attachments[0].referenced  # the image the HTML shows is still found
