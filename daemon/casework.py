@@ -26,7 +26,7 @@ from .config import Config, Inbox
 from .mail.automatic import automatic_reason, is_bounce_sender
 from .inbound import InboundMail
 from .mail.compose import without_files
-from .mail.quoting import new_text
+from .mail.quoting import new_text, own_text
 from .mailer import Mailer
 from .store import discounts, files, repository
 from .store.models import Case, Message, database
@@ -296,7 +296,7 @@ class Casework:
             outcome = plan.command_error(view, exc, mail, now, self.policy_for(view))
         else:
             history = repository.history(case) if any(c.name == "owner" for c in parsed.commands) else ()
-            own_files = attachments.staff_files(mail, new_text(mail.html_text) if mail.html_text else "")
+            own_files = attachments.staff_files(mail, own_text(mail.html_text) if mail.html_text else "")
             outcome = plan.work_reply(view, steps, parsed, mail, now, self.policy_for(view), history, own_files)
         if outcome.error is not None:
             repository.record_inbound(mail, case.id, MessageKind.STAFF, now, f"refused: {outcome.error}")

@@ -33,6 +33,8 @@ class Attachment:
     inline: bool = field(default=False, compare=False)  # Content-Disposition inline, or shown by the HTML in place
     referenced: bool = field(default=False, compare=False)  # the HTML shows it by its Content-ID ("cid:")
     nested: bool = field(default=False, compare=False)  # inside a forwarded (message/rfc822) message
+    # a forwarded message: (filename, content type) of each file inside it
+    inside: tuple[tuple[str | None, str], ...] = field(default=(), compare=False)
     data: bytes = field(default=b"", repr=False, compare=False)
 
     @property

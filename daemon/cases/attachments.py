@@ -56,9 +56,15 @@ class Selection:
 
 
 def is_blocked(file: Attachment, blocked: Iterable[str]) -> bool:
-    """True when the file's extension or content type is on the blocked list."""
-    name = (file.filename or "").lower().rstrip(". ")
-    ctype = (file.content_type or "").lower()
+    """True when the file's extension or content type is on the blocked list, or, for a forwarded
+    message, that of a file inside it (mail servers look inside, and refuse the whole email)."""
+    blocked = tuple(blocked)
+    return any(_blocked(name, ctype, blocked) for name, ctype in ((file.filename, file.content_type), *file.inside))
+
+
+def _blocked(filename: str | None, content_type: str | None, blocked: tuple[str, ...]) -> bool:
+    name = (filename or "").lower().rstrip(". ")
+    ctype = (content_type or "").lower()
     for item in blocked:
         if item.startswith("."):
             if name.endswith(item):
@@ -68,18 +74,24 @@ def is_blocked(file: Attachment, blocked: Iterable[str]) -> bool:
     return False
 
 
+def wire_size(size: int) -> int:
+    """What a file adds to an email: base64 in lines of 76 and CR LF (57 bytes per 78)."""
+    return -(-size // 57) * 78
+
+
 def select(files: Sequence[Attachment], *, budget: int, blocked: Iterable[str]) -> Selection:
     """The files that go (in their order) and those left out: blocked types, then the largest until the
-    rest fit in ``budget`` bytes."""
+    rest fit in ``budget`` bytes as they travel (base64: a third more), so that an email within the budget
+    also passes a mail server's limit of the same size."""
     blocked = tuple(blocked)
     left = [LeftOut(f, "blocked_type") for f in files if is_blocked(f, blocked)]
     going = [f for f in files if not is_blocked(f, blocked)]
-    total = sum(f.size for f in going)
+    total = sum(wire_size(f.size) for f in going)
     for f in sorted(going, key=lambda f: f.size, reverse=True):
         if total <= budget:
             break
         left.append(LeftOut(f, "too_large"))
-        total -= f.size
+        total -= wire_size(f.size)
     dropped = {id(x.file) for x in left}
     return Selection(tuple(f for f in files if id(f) not in dropped),
                      tuple(sorted(left, key=lambda x: files.index(x.file))))
@@ -93,8 +105,11 @@ def customer_files(mail: InboundMail) -> list[Attachment]:
 def staff_files(mail: InboundMail, said_html: str) -> list[Attachment]:
     """What a staff reply relays: its own files, and the images it shows in place only where that place is
     part of what the reply says (not its signature, not the quoted history). ``said_html``: the reply's
-    HTML as text with its images marked, cut by ``quoting.new_text`` to what the sender wrote this time."""
-    kept = {int(m) for m in IMAGE_MARK.findall(said_html or "")}
+    HTML as text with its images marked, cut by ``quoting.own_text`` to what the sender wrote this time
+    ("" when nothing: then none of its pictures is theirs)."""
+    # An interleaved answer keeps the quoted paragraph it answers ("> " lines): a picture there is quoted.
+    kept = {int(m) for line in (said_html or "").split("\n") if not line.lstrip().startswith(">")
+            for m in IMAGE_MARK.findall(line)}
     return [a for i, a in enumerate(mail.attachments)
             if a.sha256 and not a.nested and (not a.referenced or i in kept)]
 
@@ -102,4 +117,4 @@ def staff_files(mail: InboundMail, said_html: str) -> list[Attachment]:
 def describe(file: Attachment) -> dict:
     """A file as the templates see it."""
     return {"filename": file.filename or "(unnamed)", "content_type": file.content_type, "size": file.size,
-            "inline": file.inline}
+            "inline": file.inline and file.content_type.lower().startswith("image/")}

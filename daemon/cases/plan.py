@@ -63,7 +63,7 @@ class StaffOutcome:
     relayed: bool = False  # the staff member's words went to the customer
     reopened: bool = False
     # What of the reply did not reach the customer, and why: {"item": message | attachments | plan | progress |
-    # handover | resolved, "reason": no_address | unsafe_address | closed | blocked_type | too_large, and for
+    # handover | resolved, "reason": no_address | unsafe_address | closed | blocked_type | too_large | no_words, and for
     # attachments "files": their names}; the sender is told.
     withheld: list[dict[str, str]] = field(default_factory=list)
 
@@ -202,12 +202,13 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
 
     # What this reply would send the customer: the staff member's own words, and the automatic emails that
     # describe its commands (the plan in writing, progress, the handover, "resolved").
-    # Executable types and what passes the size budget stay with the staff member, who is told.
+    # Files go with the words: a reply of commands only ("#note supplier invoice attached") keeps its files
+    # with staff. Executable types and what passes the size budget stay with the staff member, who is told.
     selection = policy.select_files(own_files)
     relay = (Outgoing(MessageKind.RELAY, "customer/staff_reply", case.customer_address, case.customer_name,
                       context(view, policy, now, message=message_context(mail, parsed.body, selection), **base),
                       None, "customer", selection.sent)
-             if parsed.body.strip() or selection.sent else None)
+             if parsed.body.strip() else None)
     automatic: list[Outgoing] = []
     if out.new_steps:
         automatic.append(Outgoing(MessageKind.PLAN, "customer/plan", case.customer_address, case.customer_name,
@@ -242,6 +243,9 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
                 out.withheld.append({"item": email.kind, "reason": blocked or "closed"})
             else:
                 out.emails.append(email)
+        if relay is None and selection.sent and not blocked:
+            out.withheld.append({"item": "attachments", "reason": "no_words",
+                                 "files": [f.filename or "(unnamed)" for f in selection.sent]})
         for reason in ("blocked_type", "too_large"):
             left = [x.file for x in selection.left_out if x.reason == reason]
             if left and not blocked:

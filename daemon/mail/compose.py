@@ -200,6 +200,8 @@ def _name_params(name: str) -> tuple[str, str]:
 
 def _file_part(a: Attachment, content_id: str | None) -> list[bytes]:
     ctype = _content_type(a.content_type)
+    if ctype.startswith(("message/", "multipart/")) and a.transfer != "raw":
+        ctype = "application/octet-stream"  # RFC 2046: no base64 for message/* (a forwarded mail goes raw)
     name_param, filename_param = _name_params(file_name(a.filename or ("forwarded.eml" if a.transfer == "raw"
                                                                        else "attachment")))
     disposition = "inline" if content_id else "attachment"
@@ -225,9 +227,9 @@ def _boundary() -> str:
     return f"=_aftercare_{secrets.token_hex(12)}"  # "=_" never occurs in quoted-printable text
 
 
-def _multipart(subtype: str, parts: list[list[bytes]]) -> list[bytes]:
+def _multipart(subtype: str, parts: list[list[bytes]], params: str = "") -> list[bytes]:
     boundary = _boundary()
-    lines = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"'.encode(), b""]
+    lines = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"{params}'.encode(), b""]
     for part in parts:
         lines += [f"--{boundary}".encode(), *part]
     return lines + [f"--{boundary}--".encode(), b""]
@@ -249,7 +251,8 @@ def _body(rendered: RenderedEmail, attachments: Sequence[Attachment]) -> list[by
         else:
             html = shown
         words = _multipart("alternative", [_text_part("plain", rendered.text), _text_part("html", html)])
-        body = _multipart("related", [words] + [_file_part(a, cid) for cid, a in images])
+        body = _multipart("related", [words] + [_file_part(a, cid) for cid, a in images],
+                          '; type="multipart/alternative"')  # RFC 2387: the type of the root part
     elif rendered.html:
         body = _multipart("alternative", [_text_part("plain", rendered.text), _text_part("html", rendered.html)])
     else:

@@ -173,7 +173,7 @@ def _split_without_boundary(part: Message) -> list[Message]:
 def _message_bytes(inner: Message) -> bytes:
     """A forwarded message's bytes, as the parser read them (CRLF line ends, as on the wire)."""
     try:
-        data = inner.as_bytes(policy=compat32.clone(linesep="\r\n"))
+        data = inner.as_bytes(policy=compat32.clone(linesep="\r\n", max_line_length=None))  # no refolding
     except Exception:  # noqa: BLE001 - a message we cannot write back is listed, not kept
         return b""
     return data
@@ -345,8 +345,8 @@ class _Parser:
     # -- walking -----------------------------------------------------------
 
     def _walk(self, root: Message) -> None:
-        # (part, depth, inside a forwarded message)
-        stack: list[tuple[Message, int, bool]] = [(root, 0, False)]
+        # (part, depth, inside a forwarded message: False, or (that message's index in attachments,))
+        stack: list[tuple[Message, int, object]] = [(root, 0, False)]
         seen = 0
         while stack:
             part, depth, forwarded = stack.pop()
@@ -396,7 +396,9 @@ class _Parser:
             if inner is None:
                 self._add_attachment(part, ctype, size=_encoded_size(part), nested=forwarded)
                 return None
-            data = _message_bytes(inner)  # before the walk normalises its headers
+            # Only the outermost forwarded message is kept whole (the files inside travel in it); its bytes
+            # are read before the walk normalises its headers.
+            data = b"" if forwarded else _message_bytes(inner)
             if not forwarded and ctype in _RETURNED_MESSAGE:
                 _normalise_headers(inner)
                 mid = _normalise_message_id(_raw_header(inner, "message-id"))
@@ -404,7 +406,8 @@ class _Parser:
                     self.returned_ids.append(mid)
             self._add_attachment(part, ctype, size=len(data) if data else _tree_size(inner), nested=forwarded,
                                  data=data)
-            return True, [inner]
+            # inside a forwarded message, ``forwarded`` names it: (its index in attachments,)
+            return (forwarded or (len(self.attachments) - 1,)), [inner]
 
         if ctype in _REPORT_MACHINERY:
             if not forwarded:
@@ -417,7 +420,7 @@ class _Parser:
             self._add_text(part, ctype, forwarded, charset=self._charset(part))
             return None
         self._add_attachment(part, ctype, size=_encoded_size(part), filename=filename, nested=forwarded,
-                             data=_payload_bytes(part))
+                             data=b"" if forwarded else _payload_bytes(part))
         return None
 
     def _inner_message(self, part: Message, payload) -> Message | None:
@@ -457,14 +460,19 @@ class _Parser:
         (self.fwd_plain if forwarded else self.plain).append(text)
 
     def _add_attachment(self, part: Message, ctype: str, size: int, filename: str | None = None,
-                        nested: bool = False, data: bytes = b"") -> None:
+                        nested=False, data: bytes = b"") -> None:
+        """``nested``: False, or (the index of the forwarded message it is inside,)."""
         if filename is None:
             filename = _filename(part)
+        if nested:
+            owner = nested[0]
+            outer = self.attachments[owner]
+            self.attachments[owner] = _replace(outer, inside=outer.inside + ((filename, ctype),))
         content_id = _normalise_message_id(_raw_header(part, "content-id")) or ""
         self.attachments.append(Attachment(
             filename=filename, content_type=ctype, size=len(data) if data else max(0, size),
             sha256=hashlib.sha256(data).hexdigest() if data else "", content_id=content_id[:250],
-            inline=_disposition(part) == "inline", nested=nested, data=data))
+            inline=_disposition(part) == "inline", nested=bool(nested), data=data))
 
     def _record_report_part(self, part: Message, ctype: str, payload) -> None:
         if ctype in ("message/delivery-status", "message/global-delivery-status"):

@@ -129,6 +129,15 @@ _QUOTED = re.compile(r"\s*>")
 _QUOTE_MARKER = re.compile(r"^\s*(?:>\s?)+")
 
 
+def own_text(text: str) -> str:
+    """Like ``new_text``, but "" when the sender wrote nothing of their own (no fallback to the history):
+    what decides which of a reply's pictures are the sender's."""
+    try:
+        return _new_text(text, fallback=False)
+    except Exception:
+        return ""
+
+
 def new_text(text: str) -> str:
     """The part of ``text`` the sender wrote, without quoted history and signature (see the module)."""
     try:
@@ -150,7 +159,7 @@ def _normalise(text) -> str:
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _new_text(text) -> str:
+def _new_text(text, fallback: bool = True) -> str:
     text = _normalise(text)
     if not text.strip():
         return ""
@@ -166,7 +175,7 @@ def _new_text(text) -> str:
         top = top[:sig]
     kept = [line for line in top if not _QUOTED.match(line)]
     result = _compose(_tidy(kept), pairs, lines, short)
-    if result:
+    if result or not fallback:
         return result
     # Nothing of the sender's own outside the history (the whole message is
     # quoted or forwarded): give the history back, without the ">" markers.
@@ -332,6 +341,12 @@ def _quote_lines(lines: list[str], short: list[str], indices: list[int]) -> list
 _COMMAND = re.compile(r"\s*[#＃]")
 
 
+def _is_top_post(top: str) -> bool:
+    """Text above the quote that is more than a greeting ("Hi Anna," / "Hello,"): a top-posted answer."""
+    lines = [line for line in top.split("\n") if line.strip() and not _COMMAND.match(line)]
+    return len(lines) > 1 or (len(lines) == 1 and len(lines[0]) > 40)
+
+
 def _last_paragraph(quote: list[str]) -> list[str]:
     """What an interleaved answer answers: the quoted paragraph right above it, not the salutation or
     the paragraphs before (those were answered earlier, or not at all)."""
@@ -345,6 +360,10 @@ def _compose(top: str, pairs: list[_Pair], lines: list[str], short: list[str]) -
     several each under the quote it answers (interleaved). Command lines leading the first
     answer go first when something would otherwise precede them."""
     if not pairs:
+        return top
+    if len(pairs) == 1 and _is_top_post(top):
+        # Words above the quote and one block below it: a top-post whose client, mail server or
+        # sender put a footer, a disclaimer or a signature under the quote. Below stays out.
         return top
     answers = [_tidy(answer) for _, answer in pairs]
     interleaved = len(pairs) > 1

@@ -5,6 +5,7 @@ the protocol.
 """
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -57,9 +58,18 @@ class MessageTooLarge(PermanentFailure):
     email without its files may go."""
 
 
+_ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
+
+
 def _refusal(code: int, text: str, whole_message: bool) -> Exception:
-    """The exception for a refusal: ``whole_message`` when it was MAIL FROM or DATA (not one recipient)."""
-    if code >= 500 and ("5.3.4" in text or (whole_message and code == 552)):
+    """The exception for a refusal: ``whole_message`` when it was MAIL FROM or DATA (not one recipient).
+
+    Too large: an enhanced status 5.3.4 (message too big for system) or 5.2.3 (message length exceeds
+    administrative limit), or a bare 552 without one (RFC 1870's answer to SIZE). A 552 with another
+    enhanced status ("5.2.2 mailbox full", "5.7.0 blocked for security") is an ordinary refusal."""
+    enhanced = _ENHANCED.findall(text)
+    too_large = any(e in ("5.3.4", "5.2.3") for e in enhanced) or (whole_message and code == 552 and not enhanced)
+    if code >= 500 and too_large:
         return MessageTooLarge(f"{code} {text}")
     return (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {text}")
 

@@ -546,10 +546,12 @@ def test_a_program_and_what_passes_the_budget_stay_behind_and_the_sender_is_told
                             {"item": "attachments", "reason": "too_large", "files": ["unboxing.mov"]}]
 
 
-def test_only_files_and_no_words_still_go_to_the_customer():
-    out = work_reply(view(), [], parse_reply("#note label sent"), mail("#note label sent", SAM), NOW, POLICY,
-                     own_files=[_file("label.pdf")])
-    assert [e.template for e in out.emails] == ["customer/staff_reply"] and len(out.emails[0].attachments) == 1
+def test_a_reply_of_commands_only_keeps_its_files_with_the_team_and_says_so():
+    out = work_reply(view(), [], parse_reply("#note supplier invoice attached"),
+                     mail("#note supplier invoice attached", SAM), NOW, POLICY, own_files=[_file("cost.pdf")])
+    assert kinds(out) == [("not_relayed", "staff/not_relayed", SAM)] and not out.relayed
+    assert out.withheld == [{"item": "attachments", "reason": "no_words", "files": ["cost.pdf"]}]
+    assert out.first_response_at is None  # nothing reached the customer
 
 
 def test_an_internal_reply_is_an_explicit_request_and_gets_no_answer():

@@ -81,6 +81,18 @@ class Stack:
         return json.loads(out.stdout)
 
 
+def wait_for_n(stack: "Stack", predicate, n: int, timeout: float = 15.0) -> list:
+    """At least ``n`` emails the SMTP server accepted that match ``predicate``, waiting up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    found: list = []
+    while time.monotonic() < deadline:
+        found = [m for m in stack.smtp.messages if predicate(m)]
+        if len(found) >= n:
+            return found
+        time.sleep(0.1)
+    raise TimeoutError(f"expected {n} matching emails, got {len(found)}")
+
+
 def parsed(received) -> email.message.EmailMessage:
     return email.message_from_bytes(received.data, policy=email.policy.default)
 

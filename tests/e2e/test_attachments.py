@@ -9,7 +9,7 @@ import time
 import pytest
 
 from attachment_mail import EXE, JPEG, LOGO, PDF, gmail_complaint, outlook_staff_reply, thunderbird_staff_reply
-from e2e_support import Stack, parsed
+from e2e_support import Stack, parsed, wait_for_n
 from aftercare.testing.smtpsink import SmtpSink
 
 JANE, MARIA = "jane@example.com", "maria@example.net"
@@ -30,15 +30,6 @@ def text_of(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def wait_for_n(stack, predicate, n, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    found = []
-    while time.monotonic() < deadline:
-        found = [m for m in stack.smtp.messages if predicate(m)]
-        if len(found) >= n:
-            return found
-        time.sleep(0.1)
-    raise TimeoutError(f"expected {n} matching emails, got {len(found)}")
 
 
 def notification(stack):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from e2e_support import complaint, parsed, reply_to
+from e2e_support import complaint, parsed, reply_to, wait_for_n
 
 
 def text_of(received) -> str:
@@ -19,14 +19,6 @@ def open_case(stack, **config):
     return note
 
 
-def wait_for_n(stack, predicate, n, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in stack.smtp.messages if predicate(m)]
-        if len(found) >= n:
-            return found
-        time.sleep(0.1)
-    raise TimeoutError(f"expected {n} matching emails, got {len(found)}")
 
 
 def to_customer(stack):

@@ -403,9 +403,22 @@ def test_interleaved_drops_quoted_attributions_and_quoted_outlook_history():
     assert new_text(text) == "> First question?\nFirst answer.\n\n> Second question?\nSecond answer."
 
 
-def test_top_post_with_something_below_keeps_both_but_no_quote():
-    text = f"The lid is broken.\n\n{ATTR}\n> What is broken?\n\nPS: the switch too.\n"
-    assert new_text(text) == "The lid is broken.\n\nPS: the switch too."
+def test_a_top_post_keeps_only_the_top_not_a_footer_under_the_quote():
+    # a disclaimer or footer a mail server or client adds under the quote is not the sender's answer
+    text = (f"The lid is broken, the switch too.\nPlease send both.\n\n{ATTR}\n> What is broken?\n\n"
+            "Internal use only - do not forward\n")
+    assert new_text(text) == "The lid is broken, the switch too.\nPlease send both."
+
+
+def test_a_greeting_above_a_bottom_post_stays_with_the_answer():
+    text = f"Hi Anna,\n\n{ATTR}\n> What is broken?\n\nThe lid.\n"
+    assert new_text(text) == "Hi Anna,\n\nThe lid."
+
+
+def test_own_text_is_empty_when_the_sender_wrote_nothing():
+    from aftercare.mail.quoting import own_text
+    text = f"{ATTR}\n> Here is a photo of the lid.\n"
+    assert own_text(text) == "" and "Here is a photo of the lid." in new_text(text)  # the fallback
 
 
 def test_attribution_over_unquoted_text_is_history():

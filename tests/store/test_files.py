@@ -51,17 +51,39 @@ def test_names_in_every_language_and_hostile_ones_arrive_safe_and_readable(db):
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
 
 
-def test_a_forwarded_message_goes_as_it_came(db):
-    mail = parse((CORPUS / "forwarded_rfc822.eml").read_bytes())
-    forwarded = mail.attachments[0]
-    assert forwarded.content_type == "message/rfc822" and forwarded.sha256
-    _, sent = wire([forwarded])
+INNER = (b"Received: from mx.customer.example (mx.customer.example [192.0.2.7]) by mail.retailer.example "
+         b"(Postfix) with ESMTPS id 4Q2k; Sun, 15 Mar 2026 18:00:01 +0000\r\n"
+         b"DKIM-Signature: v=1; a=rsa-sha256; c=simple/simple; d=customer.example; s=s1; h=from:subject:date;\r\n"
+         b"\tbh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGVzdA==\r\n"
+         b"From: Paul Customer <paul@customer.example>\r\nTo: shop@retailer.example\r\n"
+         b"Subject: My drill broke after two days and nobody at the shop would take it back, which I find really "
+         b"disappointing\r\nMessage-ID: <fwd-2@customer.example>\r\nMIME-Version: 1.0\r\n"
+         b"Content-Type: text/plain; charset=utf-8\r\n\r\nIt broke.\r\n")
+
+
+def test_a_forwarded_message_goes_as_it_came_byte_for_byte(db):
+    raw = (b"From: Jane <jane@example.com>\r\nTo: support@example.com\r\nSubject: Fwd: drill\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\n"
+           b"Content-Type: text/plain\r\n\r\nSee below.\r\n--outer\r\nContent-Type: message/rfc822\r\n"
+           b"Content-Disposition: attachment; filename=\"drill.eml\"\r\n\r\n" + INNER + b"\r\n--outer--\r\n")
+    forwarded = parse(raw).attachments[0]
+    assert forwarded.content_type == "message/rfc822" and forwarded.data.rstrip(b"\r\n") == INNER.rstrip(b"\r\n")
+    wire_bytes = files.expand(wire([forwarded])[0])
+    assert INNER.rstrip(b"\r\n") in wire_bytes  # not refolded, not re-encoded: a DKIM signature still holds
+    sent = email.message_from_bytes(wire_bytes, policy=email.policy.default)
     [part] = list(sent.iter_attachments())
-    assert part.get_content_type() == "message/rfc822"
-    inner = part.get_payload()[0]
-    assert inner["Message-ID"] == "<fwd-original-1@customer.example>"
-    assert inner.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n")).rstrip(b"\r\n") == \
-        forwarded.data.rstrip(b"\r\n")
+    assert part.get_content_type() == "message/rfc822" and part.get_filename() == "drill.eml"
+    assert part.get_payload()[0]["Message-ID"] == "<fwd-2@customer.example>"
+
+
+def test_a_program_inside_a_forwarded_message_blocks_the_message(db):
+    from aftercare.cases.attachments import BLOCKED_ATTACHMENT_TYPES, select
+    mail = parse((CORPUS / "forwarded_rfc822.eml").read_bytes())
+    forwarded, receipt = mail.attachments
+    assert forwarded.inside == (("receipt.pdf", "application/pdf"),) and receipt.nested and not receipt.data
+    evil = type(forwarded)(**{**forwarded.__dict__, "inside": (("KettleFix.exe", "application/octet-stream"),)})
+    chosen = select([evil], budget=10**9, blocked=BLOCKED_ATTACHMENT_TYPES)
+    assert chosen.sent == () and [x.reason for x in chosen.left_out] == ["blocked_type"]
 
 
 def test_an_inline_image_stays_in_the_html_part_and_a_file_is_stored_once(db):
