@@ -130,6 +130,8 @@ class SmtpSender:
                 self.conn = self._connect()
             try:
                 options = []
+                if not raw.isascii() and self.conn.has_extn("8bitmime"):
+                    options.append("BODY=8BITMIME")  # a forwarded message in 8-bit goes as it came
                 if not raw.isascii() or any(not r.isascii() for r in recipients + [mail_from]):
                     if self.conn.has_extn("smtputf8"):
                         options.append("SMTPUTF8")
