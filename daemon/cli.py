@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .config import ConfigError, config_path_from, config_warnings, load_config, load_raw
+from .cases.states import CaseStatus
 from .store.database import AlreadyRunning, DatabaseUnavailable
 from .templates import TemplateProblem, Templates
 
@@ -239,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
     p = argparse.ArgumentParser(prog="aftercare", description="A follow-up daemon for customer complaints.")
     p.add_argument("--config", help=config_help)
+    p.add_argument("--version", action="version", version=f"aftercare {version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     def add(subparsers, name: str, **kw) -> argparse.ArgumentParser:
@@ -256,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     csub = cases.add_subparsers(dest="cases_command", required=True)
 
     lst = add(csub, "list", help="list cases")
-    lst.add_argument("--status", help="only cases with this status (open, resolved, closed)")
+    lst.add_argument("--status", choices=[s.value for s in CaseStatus],
+                     help="only cases with this status (open, resolved, closed)")
     lst.add_argument("--mailbox", metavar="NAME", help="only cases that came in by this mailbox")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_cases_list)
@@ -301,11 +305,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def version() -> str:
+    """The installed package's version (pyproject.toml), or the source tree's when not installed."""
+    from importlib.metadata import PackageNotFoundError, version as installed
+    try:
+        return installed("aftercare")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Config path defaults only matter to subcommands that read one.
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe found at the last write is handled below too
+        return code
+    except BrokenPipeError:
+        # "aftercare cases show 2 | head": the reader went away; end quietly, as other commands do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 1

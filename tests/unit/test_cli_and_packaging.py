@@ -120,3 +120,18 @@ def test_check_config_lists_each_template_with_its_variables(tmp_path):
     out = run_cli(write(tmp_path, GOOD), "check-config", "--offline")
     line = next(l for l in out.stdout.splitlines() if l.strip().startswith("customer/checkin:"))
     assert "discount.code" in line and "owner.name" in line and "case.ref" in line
+
+
+def test_version_unknown_status_and_a_closed_pipe(tmp_path):
+    """--version answers; an unknown status is an error, not "no cases"; a reader that goes away ends the
+    output quietly (``aftercare check-config | head``), with no traceback."""
+    version = subprocess.run([sys.executable, "-m", "aftercare", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("aftercare ") and version.stdout.strip() != "aftercare"
+    config = write(tmp_path, GOOD)
+    bogus = run_cli(config, "cases", "list", "--status", "bogus")
+    assert bogus.returncode == 2 and "invalid choice: 'bogus'" in bogus.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "aftercare", "--config", str(config), "check-config", "--offline"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head -0`: nobody reads
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err and proc.returncode == 141
