@@ -5,6 +5,8 @@ raises ``Invalid`` with the reason, and the reader adds the file and the key.
 """
 from __future__ import annotations
 
+import importlib.util
+
 import os
 from datetime import date
 from email.utils import parseaddr
@@ -110,6 +112,10 @@ def database_url(url: str, scope: Scope) -> str:
             return "sqlite:///" + str(state_directory(scope.file) / rest)
         return url
     if url.startswith(("postgresql://", "postgres://")):
+        if importlib.util.find_spec("psycopg2") is None:
+            # Said here, at reading the file, so that check-config fails and no command ends in a traceback.
+            raise Invalid("PostgreSQL needs its driver, which is not installed: pip install 'aftercare[postgresql]' "
+                          "(or Debian's python3-psycopg2)")
         return url
     raise Invalid(f"must start with sqlite:/// or postgresql://, got {url!r}")
 

@@ -1,6 +1,7 @@
 """The operator's commands, the service unit and the wheel, as an operator meets them."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -135,3 +136,22 @@ def test_version_unknown_status_and_a_closed_pipe(tmp_path):
     proc.stdout.close()  # like `| head -0`: nobody reads
     _, err = proc.communicate(timeout=60)
     assert b"Traceback" not in err and b"BrokenPipeError" not in err and proc.returncode == 141
+
+
+def test_a_postgresql_url_without_its_driver_fails_check_config_and_every_command_clearly(tmp_path):
+    """A machine without psycopg2 (simulated: the module is unimportable) hears so from check-config, with
+    the file, the key and the remedy, and ``cases list`` says the same instead of ending in a traceback."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text('import sys\nsys.modules["psycopg2"] = None\n')
+    text = GOOD.replace("[staff]", '[database]\nurl = "postgresql://127.0.0.1/test"\n\n[staff]', 1)
+    config = write(tmp_path, text)
+    env = {**os.environ, "PYTHONPATH": str(hide)}
+    for args in (["check-config", "--offline"], ["cases", "list"]):
+        out = subprocess.run([sys.executable, "-m", "aftercare", "--config", str(config), *args],
+                             capture_output=True, text=True, env=env, timeout=60)
+        assert out.returncode == 1, out
+        assert "database.url" in out.stderr and "aftercare[postgresql]" in out.stderr and str(config) in out.stderr
+        assert "Traceback" not in out.stderr
+    # with the driver, the same file is valid
+    assert run_cli(config, "check-config", "--offline").returncode == 0
