@@ -64,13 +64,19 @@ def cmd_cases_list(args) -> int:
     return 0
 
 
+def _read_case(args, view):
+    """``view(case_id)`` from the configured database, or None after saying there is no such case."""
+    _open_db(_load(args))
+    found = view(args.case)
+    if found is None:
+        print(f"no case #{args.case}", file=sys.stderr)
+    return found
+
+
 def cmd_cases_show(args) -> int:
     from .store.views import case_detail
-    config = _load(args)
-    _open_db(config)
-    detail = case_detail(args.case)
+    detail = _read_case(args, case_detail)
     if detail is None:
-        print(f"no case #{args.case}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(detail, indent=2, ensure_ascii=False, default=str))
@@ -105,11 +111,8 @@ def cmd_cases_attachments(args) -> int:
     from .mail.compose import file_name
     from .store import files
     from .store.views import case_attachments
-    config = _load(args)
-    _open_db(config)
-    rows = case_attachments(args.case)
+    rows = _read_case(args, case_attachments)
     if rows is None:
-        print(f"no case #{args.case}", file=sys.stderr)
         return 1
     if args.json and not args.save:
         print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))

@@ -6,7 +6,6 @@ raises ``Invalid`` with the reason, and the reader adds the file and the key.
 from __future__ import annotations
 
 import importlib.util
-
 import os
 from datetime import date
 from email.utils import parseaddr

@@ -3,8 +3,9 @@
 Pure rules over what a message carried (``inbound.Attachment``: name, type, size, where it stands):
 
 * A staff reply relays its own files, not those of what its quoting removes: an image the HTML shows
-  by Content-ID goes only when its place survives quoting (``mail.quoting.new_text``, run by the caller) (a signature logo, a picture in
-  the quoted history do not); files inside a forwarded message travel inside it.
+  by Content-ID goes only when its place survives quoting (``mail.quoting.own_text``, run by the caller;
+  a signature logo, a picture in the quoted history do not); files inside a forwarded message travel
+  inside it.
 * Executable and script types that mail servers commonly block are never attached (the sender's
   server would refuse the whole email, words and all); ``[outbox] blocked_attachment_types``.
 * One email's files together stay within ``[outbox] max_attachments_size``: the largest are left out
@@ -84,8 +85,9 @@ def select(files: Sequence[Attachment], *, budget: int, blocked: Iterable[str]) 
     rest fit in ``budget`` bytes as they travel (base64: a third more), so that an email within the budget
     also passes a mail server's limit of the same size."""
     blocked = tuple(blocked)
-    left = [LeftOut(f, "blocked_type") for f in files if is_blocked(f, blocked)]
-    going = [f for f in files if not is_blocked(f, blocked)]
+    refused = [is_blocked(f, blocked) for f in files]
+    left = [LeftOut(f, "blocked_type") for f, no in zip(files, refused) if no]
+    going = [f for f, no in zip(files, refused) if not no]
     total = sum(wire_size(f.size) for f in going)
     for f in sorted(going, key=lambda f: f.size, reverse=True):
         if total <= budget:

@@ -215,12 +215,20 @@ def _file_part(a: Attachment, content_id: str | None) -> list[bytes]:
     return [h.encode("utf-8") for h in head] + [b"", file_mark(a.sha256, a.transfer).encode()]
 
 
-def _html_from_text(text: str, images: Sequence[tuple[str, Attachment]]) -> str:
-    """An HTML version of a text email that shows its inline images in place of honour, below the words."""
-    shown = "".join(f'<p><img src="cid:{cid}" alt="{html_module.escape(file_name(a.filename))}" '
-                    f'style="max-width:100%"></p>' for cid, a in images)
+def _image_tags(images: Sequence[tuple[str, Attachment]]) -> str:
+    return "".join(f'<p><img src="cid:{cid}" alt="{html_module.escape(file_name(a.filename))}" '
+                   f'style="max-width:100%"></p>' for cid, a in images)
+
+
+def _html_with_images(rendered: RenderedEmail, images: Sequence[tuple[str, Attachment]]) -> str:
+    """The HTML part that shows the inline images below the words: the operator's HTML template with them
+    before its end, or the text email's words as HTML."""
+    tags = _image_tags(images)
+    if rendered.html:
+        html = rendered.html
+        return html.replace("</body>", tags + "</body>", 1) if "</body>" in html else html + tags
     return ('<!DOCTYPE html>\n<html><body>\n<div style="white-space:pre-wrap;font-family:sans-serif">'
-            f"{html_module.escape(text)}</div>\n{shown}\n</body></html>\n")
+            f"{html_module.escape(rendered.text)}</div>\n{tags}\n</body></html>\n")
 
 
 def _boundary() -> str:
@@ -243,14 +251,8 @@ def _body(rendered: RenderedEmail, attachments: Sequence[Attachment]) -> list[by
               if a.inline and a.content_type.lower().startswith("image/")]
     others = [a for a in files if all(a is not img for _, img in images)]
     if images:
-        html = rendered.html or ""
-        shown = _html_from_text(rendered.text, images)
-        if html:  # the operator's HTML template: the images follow its content
-            tags = shown[shown.index("</div>") + len("</div>"):shown.rindex("</body>")]
-            html = html.replace("</body>", tags + "</body>") if "</body>" in html else html + tags
-        else:
-            html = shown
-        words = _multipart("alternative", [_text_part("plain", rendered.text), _text_part("html", html)])
+        words = _multipart("alternative", [_text_part("plain", rendered.text),
+                                           _text_part("html", _html_with_images(rendered, images))])
         body = _multipart("related", [words] + [_file_part(a, cid) for cid, a in images],
                           '; type="multipart/alternative"')  # RFC 2387: the type of the root part
     elif rendered.html:

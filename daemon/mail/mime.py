@@ -23,12 +23,14 @@ boundaries, huge base64) must cost bounded time and never raise.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import hashlib
 import re
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
 from email.policy import compat32
 from email.utils import unquote
+from urllib.parse import unquote as url_unquote
 
 from .decoding import _B64_DELETE, _clean_text, _decode_bytes, _decode_header, _one_line
 from .headers import _normalise_headers, _normalise_message_id, _raw_header
@@ -179,11 +181,6 @@ def _message_bytes(inner: Message) -> bytes:
     return data
 
 
-def _replace(a: Attachment, **changes) -> Attachment:
-    import dataclasses
-    return dataclasses.replace(a, **changes)
-
-
 def _unflow(text: str, delsp: bool) -> str:
     """RFC 3676 format=flowed -> plain lines."""
     out: list[str] = []
@@ -278,7 +275,6 @@ def _html_to_text(html: str, defects: list[str], images: dict[str, int] | None =
 
 
 def _cid(value: str) -> str:
-    from urllib.parse import unquote as url_unquote
     return url_unquote(value).strip().strip("<>").lower()
 
 
@@ -337,7 +333,7 @@ class _Parser:
         for i, a in enumerate(self.attachments):
             if a.content_id and not a.nested and a.content_id.lower() in shown:
                 images.setdefault(a.content_id.lower(), i)
-                self.attachments[i] = _replace(a, referenced=True, inline=True)
+                self.attachments[i] = dataclasses.replace(a, referenced=True, inline=True)
         if images:
             texts = [_clean_text(_html_to_text(h, self.defects, images)) for h in self.html_sources]
             self.html_text = "\n\n".join(t.strip("\n") for t in texts if t.strip())[:MAX_TEXT]
@@ -467,7 +463,7 @@ class _Parser:
         if nested:
             owner = nested[0]
             outer = self.attachments[owner]
-            self.attachments[owner] = _replace(outer, inside=outer.inside + ((filename, ctype),))
+            self.attachments[owner] = dataclasses.replace(outer, inside=outer.inside + ((filename, ctype),))
         content_id = _normalise_message_id(_raw_header(part, "content-id")) or ""
         self.attachments.append(Attachment(
             filename=filename, content_type=ctype, size=len(data) if data else max(0, size),
