@@ -104,7 +104,8 @@ def directory(p: Path, scope: Scope) -> Path:
 
 
 def database_url(url: str, scope: Scope) -> str:
-    """A relative SQLite path lives in systemd's $STATE_DIRECTORY when there is one, else beside the config."""
+    """A relative SQLite path lives in the state directory (``state_directory``), for the service and every
+    command alike."""
     if url.startswith("sqlite:///"):
         rest = url[len("sqlite:///"):]
         if rest and rest != ":memory:" and not rest.startswith("/"):
@@ -131,11 +132,18 @@ def sent_log(value: str, scope: Scope) -> str:
     return str(state_directory(scope.file) / "aftercare-sent.db")
 
 
-def state_directory(config_path: Path) -> Path:
-    """systemd's $STATE_DIRECTORY when there is one, else the configuration's folder."""
-    if os.environ.get("STATE_DIRECTORY"):
-        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
-    return config_path.parent
+def state_directory(config_path: Path | None = None) -> Path:
+    """Where relative paths of the configuration (the SQLite file, the sent log, token stores) live.
+
+    The same for the service and for a command typed in a shell, so that both read one database:
+    ``$AFTERCARE_STATE_DIRECTORY`` when set, else systemd's ``$STATE_DIRECTORY`` (the service), else the
+    unit's StateDirectory, /var/lib/aftercare. Never the configuration's folder or the working directory,
+    which differ between the two and once made a shell's ``cases list`` read a fresh, empty database.
+    """
+    for variable in ("AFTERCARE_STATE_DIRECTORY", "STATE_DIRECTORY"):
+        if os.environ.get(variable):
+            return Path(os.environ[variable].split(":")[0])
+    return SERVICE_STATE_DIRECTORY
 
 
 SERVICE_STATE_DIRECTORY = Path("/var/lib/aftercare")  # the unit's StateDirectory
@@ -145,11 +153,9 @@ def token_store(value: str, scope: Scope) -> str:
     """Our copy of the newest OAuth2 refresh token: as named (relative to the state directory), else
     ``aftercare-oauth2-<table>.json`` in the state directory (``<table>``: mailbox or smtp).
 
-    Outside systemd (``check-config`` run by hand) the service's state directory is used when it exists,
-    so that a token rotated by the check is kept where the daemon reads it."""
+    Outside systemd (``check-config`` run by hand) it is the service's state directory too, so that a token
+    rotated by the check is kept where the daemon reads it."""
     base = state_directory(scope.file)
-    if not os.environ.get("STATE_DIRECTORY") and SERVICE_STATE_DIRECTORY.is_dir():
-        base = SERVICE_STATE_DIRECTORY
     if value:
         return value if Path(value).is_absolute() else str(base / value)
     owner = scope.name.split(".")[0]

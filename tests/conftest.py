@@ -27,3 +27,14 @@ def pytest_collection_modifyitems(config, items):
 #: Modules whose scenarios take 20-45 s each (outages held for their full length, the SIGKILL backlog).
 LONGEST = {"test_outages.py", "test_database_outages.py", "test_loops.py", "test_service_unit.py", "test_crash.py",
            "test_oauth2_logins.py"}
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _state_directory(tmp_path_factory, monkeypatch):
+    """Relative paths of a configuration resolve in a directory of the test's own, never /var/lib/aftercare
+    (``config_values.state_directory``); a test about that resolution sets the variables itself."""
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("AFTERCARE_STATE_DIRECTORY", str(tmp_path_factory.mktemp("state")))

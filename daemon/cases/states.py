@@ -77,6 +77,7 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"  # refused for good
     HELD = "held"  # kept back by the loop limit, never sent automatically
     BOUNCED = "bounced"  # a delivery report came back
+    CANCELLED = "cancelled"  # an operator cancelled it (``aftercare outbox cancel``): never sent
 
 
 class TimerKind(enum.StrEnum):

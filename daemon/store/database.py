@@ -130,10 +130,41 @@ def open_database(url: str) -> Database:
     return db
 
 
-def make_database(url: str) -> Database:
+class DatabaseMissing(RuntimeError):
+    """A command that only reads found no database where the configuration says: it creates none."""
+
+
+def open_existing(url: str) -> Database:
+    """Connect the models to an Aftercare database that exists, for a command that must not create one.
+
+    A missing SQLite file, or a PostgreSQL database without Aftercare's tables, is ``DatabaseMissing``
+    naming where it looked (a mistyped path must not answer "no cases"); a server that does not answer is
+    ``DatabaseUnavailable``. A schema older than this code is brought up to date, as the service would.
+    """
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if path not in ("", ":memory:") and not Path(path).is_file():
+            raise DatabaseMissing(f"no Aftercare database at {path} (database.url in the configuration; "
+                                  "the service creates it when it first starts)")
+    db = make_database(url, create=False)
+    try:
+        db.connect(reuse_if_open=True)
+        found = current_version(db)
+    except DATABASE_ERRORS as exc:
+        raise DatabaseUnavailable(describe_error(url, exc)) from exc
+    if found == 0:
+        db.close()
+        raise DatabaseMissing(f"no Aftercare tables in {redact_url(url)} (database.url in the configuration; "
+                              "the service creates them when it first starts)")
+    database.initialize(db)
+    migrate(db)
+    return db
+
+
+def make_database(url: str, create: bool = True) -> Database:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):] or ":memory:"
-        if path != ":memory:":
+        if path != ":memory:" and create:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two
         # writers queue on busy_timeout instead of deadlocking on upgrade.

@@ -22,6 +22,7 @@ Version  Release    What changed
 4        (after)    outbox claims name their holder and expire
 5        (after)    several mailboxes: the case's mailbox, the mailbox an email goes out by
 6        (after)    attachment bytes, stored once each
+7        (after)    what each part of the service last did (status), and what operators did to a case
 =======  =========  =====================================================
 
 A fresh database goes through every step and ends with exactly the tables,
@@ -242,6 +243,31 @@ def v6_attachment_files(db: Database) -> None:
     )
 
 
+def v7_service_state_and_case_events(db: Database) -> None:
+    """Version 7: what an operator sees.
+
+    New table ``component_state``: one row per part of the running service (``daemon``, ``mailbox:<name>``,
+    ``smtp:<name>``), written by the daemon as it works and read by ``aftercare status`` and the metrics
+    endpoint with the daemon stopped or running: ``name`` VARCHAR(200) primary key, ``ok`` boolean, ``error``
+    TEXT, ``error_kind`` VARCHAR(20) (transient, permanent), ``failing_since``, ``last_ok_at``,
+    ``updated_at``, ``info`` TEXT (JSON: the daemon's version, host and pid...).
+
+    New table ``case_event``: what was done to a case from outside its emails (an email retried or
+    cancelled from the command line, ...): ``case_id`` (cascade), ``created_at``, ``actor``, ``action``,
+    ``detail``.
+    """
+    _ddl(
+        db,
+        'CREATE TABLE "component_state" ("name" VARCHAR(200) NOT NULL PRIMARY KEY, "ok" {bool} NOT NULL, '
+        '"error" TEXT NOT NULL, "error_kind" VARCHAR(20) NOT NULL, "failing_since" {time}, "last_ok_at" {time}, '
+        '"updated_at" {time} NOT NULL, "info" TEXT NOT NULL)',
+        'CREATE TABLE "case_event" ("id" {pk}, "case_id" INTEGER NOT NULL, "created_at" {time} NOT NULL, '
+        '"actor" VARCHAR(200) NOT NULL, "action" VARCHAR(40) NOT NULL, "detail" TEXT NOT NULL, '
+        'FOREIGN KEY ("case_id") REFERENCES "case" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "case_event_case_id" ON "case_event" ("case_id")',
+    )
+
+
 # Index i holds the step that brings the schema to version i + 1.
 MIGRATIONS: list[Callable[[Database], None]] = [
     v1_cases_and_messages,
@@ -250,6 +276,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     v4_outbox_claim_holders,
     v5_several_mailboxes,
     v6_attachment_files,
+    v7_service_state_and_case_events,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -185,5 +185,33 @@ class AttachmentFile(BaseModel):
     created_at = DateTimeField()
 
 
+class ComponentState(BaseModel):
+    """What one part of the running service last did: ``daemon``, ``mailbox:<name>``, ``smtp:<name>``.
+
+    Written by the daemon as it works, read by ``aftercare status`` and the metrics endpoint, so an
+    operator sees the service's state from the database whether the daemon runs or not.
+    """
+
+    name = CharField(primary_key=True, max_length=200)
+    ok = BooleanField()
+    error = TextField(default="")
+    error_kind = CharField(max_length=20, default="")  # transient, permanent; "" while ok
+    failing_since = DateTimeField(null=True)
+    last_ok_at = DateTimeField(null=True)
+    updated_at = DateTimeField()
+    info = JsonText(default=dict)
+
+
+class CaseEvent(BaseModel):
+    """Something done to a case from outside its emails (an email retried or cancelled by an operator)."""
+
+    id = AutoField()
+    case = ForeignKeyField(Case, backref="events", on_delete="CASCADE")
+    created_at = DateTimeField()
+    actor = CharField(max_length=200)  # who: "operator root (CLI)", "daemon"
+    action = CharField(max_length=40)  # outbox_retry, outbox_cancel, ...
+    detail = TextField(default="")
+
+
 ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer, DiscountCode,
-              AttachmentFile]
+              AttachmentFile, ComponentState, CaseEvent]

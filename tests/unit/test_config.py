@@ -29,7 +29,8 @@ def write(tmp_path, text, name="config.toml"):
     return p
 
 
-def test_defaults_fill_everything_not_given(tmp_path):
+def test_defaults_fill_everything_not_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("AFTERCARE_STATE_DIRECTORY", str(tmp_path / "state"))
     c = load_config(write(tmp_path, GOOD))
     assert c.mailbox.port == 993 and c.mailbox.security == "tls" and c.mailbox.idle is True
     assert c.mailbox.poll_interval == timedelta(seconds=60)
@@ -38,7 +39,7 @@ def test_defaults_fill_everything_not_given(tmp_path):
     assert c.outbox.max_retry_interval == timedelta(minutes=5) and c.outbox.recipient_limit == 5
     assert c.schedule.first_response_due == timedelta(hours=24)
     assert c.staff.default_owner == "jane@example.com" and dict(c.staff.names) == {"jane@example.com": "Jane Doe"}
-    assert c.database.url == f"sqlite:///{tmp_path}/aftercare.db"  # relative to the config file
+    assert c.database.url == f"sqlite:///{tmp_path}/state/aftercare.db"  # relative to the state directory
 
 
 def test_the_example_config_loads(tmp_path, monkeypatch):
@@ -163,9 +164,9 @@ def test_the_support_address_cannot_be_a_staff_address(tmp_path):
 
 
 def test_the_sent_log_lies_beside_sqlite_else_in_the_state_directory_unless_named(tmp_path, monkeypatch):
-    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("AFTERCARE_STATE_DIRECTORY", str(tmp_path / "state"))
     c = load_config(write(tmp_path, GOOD))
-    assert c.database.sent_log == f"{tmp_path}/aftercare.db-sent"
+    assert c.database.sent_log == f"{tmp_path}/state/aftercare.db-sent"
     pg = GOOD + '[database]\nurl = "postgresql://aftercare@db.example.com/aftercare"\n'
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
     assert load_config(write(tmp_path, pg)).database.sent_log == f"{tmp_path}/state/aftercare-sent.db"

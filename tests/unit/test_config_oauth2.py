@@ -38,12 +38,13 @@ def load(tmp_path, mailbox='auth = "oauth2"', smtp="", tables=MICROSOFT, monkeyp
 def _no_systemd(monkeypatch, tmp_path):
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
-    monkeypatch.setattr("aftercare.config_values.SERVICE_STATE_DIRECTORY", tmp_path / "no-service-here")
+    monkeypatch.setenv("AFTERCARE_STATE_DIRECTORY", str(tmp_path))
 
 
 def test_check_config_by_hand_keeps_tokens_in_the_services_state_directory(tmp_path, monkeypatch):
     service = tmp_path / "var-lib-aftercare"
     service.mkdir()
+    monkeypatch.delenv("AFTERCARE_STATE_DIRECTORY")
     monkeypatch.setattr("aftercare.config_values.SERVICE_STATE_DIRECTORY", service)
     assert load(tmp_path).imap_oauth2.token_store == service / "aftercare-oauth2-mailbox.json"
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "systemd-state"))

@@ -1,0 +1,74 @@
+"""The ``aftercare`` command: the parser and error handling here, each group of subcommands in its module."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..config import ConfigError
+from ..store.database import AlreadyRunning, DatabaseMissing, DatabaseUnavailable
+from ..templates import TemplateProblem
+from . import cases, outbox, package, report, setup, status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    config_help = "configuration file (default: $AFTERCARE_CONFIG, then /etc/aftercare/config.toml)"
+    # --config works before or after the subcommand: "aftercare --config x run" and "aftercare run --config x".
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
+    p = argparse.ArgumentParser(prog="aftercare", description="A follow-up daemon for customer complaints.")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--version", action="version", version=f"aftercare {version()}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(subparsers, name: str, **kw) -> argparse.ArgumentParser:
+        return subparsers.add_parser(name, parents=[common], **kw)
+
+    for module in (setup, status, cases, outbox, report, package):
+        module.register(sub, add)
+    return p
+
+
+def version() -> str:
+    """The installed package's version (pyproject.toml), or the source tree's when not installed."""
+    from importlib.metadata import PackageNotFoundError, version as installed
+    try:
+        return installed("aftercare")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Config path defaults only matter to subcommands that read one.
+    try:
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe found at the last write is handled below too
+        return code
+    except BrokenPipeError:
+        # "aftercare cases show 2 | head": the reader went away; end quietly, as other commands do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 1
+    except TemplateProblem as exc:
+        print(f"template error: {exc}", file=sys.stderr)
+        return 1
+    except AlreadyRunning as exc:
+        print(f"not started: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        # The cause in one line (which file or server, and why), not a traceback; systemd restarts us.
+        print(f"not started: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
