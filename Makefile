@@ -15,12 +15,14 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 # Dovecot is the real IMAP server the demo and the tests run on loopback; venv needs python3-venv;
-# the database-outage tests start and stop a PostgreSQL server of their own (initdb, pg_ctl).
+# the database-outage tests start and stop a PostgreSQL server of their own (initdb, pg_ctl); the report's
+# test renders its HTML in headless Chromium.
 system-deps:
 	@missing=""; \
 	{ command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; } || missing="$$missing dovecot-imapd"; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing (needs root)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
