@@ -19,6 +19,7 @@ from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
 from .clock import utcnow
 from .config import Config, Inbox, load_config
+from . import metrics
 from .dispatch import Dispatcher
 from .intake import DEAD_GRANT_REPEAT_SECONDS, Intake
 from .loop import Loop
@@ -96,6 +97,7 @@ class Service:
         self._guard_checked = 0.0
         self._status_failures = 0
         self._status_retry_at = 0.0
+        self.metrics = None
 
     # --- workers ------------------------------------------------------------
 
@@ -318,6 +320,7 @@ class Service:
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
         self._start_workers()
+        self.metrics = metrics.start(self.config)
         threading.Thread(target=self._keep_tokens_fresh, name="oauth2-refresh", daemon=True).start()
         jobs = schedule.Scheduler()
         jobs.every(10).seconds.do(self._update_status)
@@ -350,6 +353,8 @@ class Service:
             self.stopping.wait(0.25)
         self.notifier.stopping()
         self._stop_workers()
+        if self.metrics is not None:
+            self.metrics.close()
         self.guard.release()
         log.info("aftercare stopped")
         return self.exit_code
