@@ -30,8 +30,8 @@ from .config import Config, Inbox
 from .loop import Loop
 from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP
 from .mail.oauth2 import GrantRefused, TokenSource
-from .mail.smtp import (MessageTooLarge, PermanentFailure, SmtpLoginRefused, SmtpSender, SmtpTokenUnavailable,
-                        TemporaryFailure)
+from .mail.smtp import (MessageTooLarge, PermanentFailure, SmtpCertificateRefused, SmtpLoginRefused, SmtpSender,
+                        SmtpTokenUnavailable, TemporaryFailure)
 from .store import files, outbox
 from .store.database import DATABASE_ERRORS, describe_error, reset_connection
 from .trouble import Troubles, troubles as process_troubles
@@ -181,11 +181,14 @@ class Dispatcher(Loop):
             self.troubles.report(source, cause, "no OAuth2 token for SMTP; the outbox waits",
                                  retry_in=round(delay, 1), waiting=len(ids), case_mailbox=inbox.name)
         else:
-            hint = ("the SMTP server refused the OAuth2 token: check the scope (SMTP.Send, https://mail.google.com/) "
+            hint = ("renew the SMTP server's certificate or install its CA on this host"
+                    if isinstance(exc, SmtpCertificateRefused) else
+                    "the SMTP server refused the OAuth2 token: check the scope (SMTP.Send, https://mail.google.com/) "
                     "and that SMTP AUTH is enabled for the mailbox" if inbox.smtp.auth == "oauth2" else
                     "the SMTP server refused the login: check smtp.username and the password, then reload")
             self.troubles.report(source, exc, "send failed; will retry", retry_in=round(delay, 1),
-                                 waiting=len(ids), hint=hint, case_mailbox=inbox.name)
+                                 waiting=len(ids), hint=hint, case_mailbox=inbox.name, kind="permanent",
+                                 repeat_every=DEAD_GRANT_REPEAT_SECONDS)
 
     def _login_accepted(self, inbox: Inbox) -> None:
         if self.waits.pop(inbox.name, None) is not None:

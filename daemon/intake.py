@@ -20,7 +20,7 @@ from .casework import QUARANTINE_AFTER_FAILURES, Casework
 from .config import MailboxConfig
 from .loop import Loop
 from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP, AuthenticationRefused, EdgeError
-from .mail.imap import Mailbox, MailboxError, mailbox_key
+from .mail.imap import Mailbox, MailboxCertificateRefused, MailboxError, MailboxMissing, mailbox_key
 from .mail.oauth2 import GrantRefused, TokenError, TokenStoreError
 from .mail.parse import parse
 from .store.database import DATABASE_ERRORS, describe_error, probe_write, reset_connection
@@ -32,7 +32,8 @@ log = structlog.get_logger("aftercare.intake")
 RECONNECT_CAP = timedelta(minutes=5)
 UNREACHABLE_REPORT_AFTER = 3  # failed reconnects in a row before an unreachable mailbox shows in STATUS
 UNREACHABLE_ALERT_AFTER = timedelta(minutes=10)  # ... and before its escalation addresses are emailed
-DEAD_GRANT_REPEAT_SECONDS = 3600.0  # a dead OAuth2 grant is logged once, then once an hour
+PERMANENT_REPEAT_SECONDS = 3600.0  # a failure only a person can end is logged once, then once an hour
+DEAD_GRANT_REPEAT_SECONDS = PERMANENT_REPEAT_SECONDS
 TOKEN_CHANGE_CHECK_SECONDS = 2.0  # how often a refused login looks for a new refresh token file or secret
 
 
@@ -71,6 +72,7 @@ class Intake(Loop):
         self.mailbox_key = mailbox_key(config)
         self.log = log
         self.processed = 0
+        self.last_sync_at: datetime | None = None  # the folder last read in full or in part (aftercare status)
 
     # --- the loop -----------------------------------------------------------
 
@@ -96,13 +98,14 @@ class Intake(Loop):
                 # then read the folder afresh.
                 mailbox.close()
                 self._wait_for_database(exc)
-            except AuthenticationRefused as exc:
-                # Permanent until someone fixes the password or token: said once, loudly, then retried
-                # on a slow schedule (a reload with new credentials restarts intake at once, and a new
-                # refresh token file or client secret is noticed within seconds).
+            except (AuthenticationRefused, MailboxMissing, MailboxCertificateRefused) as exc:
+                # Permanent until someone fixes the password, token, folder or certificate: said once, loudly,
+                # then once an hour, emailed once per outage, and retried on a slow schedule (a reload with
+                # new credentials restarts intake at once, and a new refresh token file or client secret is
+                # noticed within seconds).
                 refusals += 1
                 delay = backoff(refusals, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP)
-                self._login_refused(exc, delay)
+                self._permanent_failure(exc, delay)
                 self.synced.set()
                 down_since = down_since or self.clock()
                 if not alerted and not isinstance(exc, TokenStoreError):
@@ -138,22 +141,35 @@ class Intake(Loop):
                 mailbox.close()
         self.log.info("intake stopped")
 
-    def _login_refused(self, exc: AuthenticationRefused, delay: timedelta) -> None:
+    def _permanent_failure(self, exc: BaseException, delay: timedelta) -> None:
         retry_in = round(delay.total_seconds())
-        if isinstance(exc, TokenStoreError):
+        if isinstance(exc, MailboxMissing):
+            self.troubles.report(self.login_source, exc, "the watched folder does not exist; intake waits",
+                                 retry_in=retry_in, kind="permanent", repeat_every=PERMANENT_REPEAT_SECONDS,
+                                 hint="create the folder or correct mailbox.folder, then reload")
+        elif isinstance(exc, MailboxCertificateRefused):
+            self.troubles.report(self.login_source, exc, "the IMAP server's certificate is not trusted; intake waits",
+                                 retry_in=retry_in, kind="permanent", repeat_every=PERMANENT_REPEAT_SECONDS,
+                                 hint="renew the server's certificate or install its CA on this host "
+                                      "(never switch verification off)")
+        elif isinstance(exc, TokenStoreError):
             self.troubles.report(self.login_source, exc, "the rotated OAuth2 refresh token cannot be stored; intake waits",
-                                 retry_in=retry_in, hint="make the token store writable for the service's user "
+                                 retry_in=retry_in, kind="permanent", repeat_every=PERMANENT_REPEAT_SECONDS,
+                                 hint="make the token store writable for the service's user "
                                                          "(mailbox.oauth2.token_store)")
         elif isinstance(exc, GrantRefused):
             self.troubles.report(self.login_source, exc, "OAuth2 grant for the mailbox refused; intake waits",
-                                 retry_in=retry_in, hint=exc.hint, repeat_every=DEAD_GRANT_REPEAT_SECONDS)
+                                 retry_in=retry_in, hint=exc.hint, kind="permanent",
+                                 repeat_every=PERMANENT_REPEAT_SECONDS)
         elif self.config.auth == "oauth2":
             self.troubles.report(self.login_source, exc, "mailbox login refused", retry_in=retry_in,
+                                 kind="permanent", repeat_every=PERMANENT_REPEAT_SECONDS,
                                  hint="the IMAP server refused the OAuth2 token: check the scope "
                                       "(IMAP.AccessAsUser.All, https://mail.google.com/), mailbox.username "
                                       "and that IMAP is enabled for the mailbox")
         else:
             self.troubles.report(self.login_source, exc, "mailbox login refused", retry_in=retry_in,
+                                 kind="permanent", repeat_every=PERMANENT_REPEAT_SECONDS,
                                  hint="check mailbox.username and the password, then reload")
 
     def _sleep_unless_token_changed(self, seconds: float, token_source) -> None:
@@ -213,6 +229,7 @@ class Intake(Loop):
             self.beat()
             full = time.monotonic() >= full_scan_due
             last_uid = self.sync(mailbox, after=0 if full else last_uid)
+            self.last_sync_at = self.clock()
             if full:
                 full_scan_due = time.monotonic() + poll
             self.synced.set()

@@ -7,6 +7,7 @@ a bug here, not through a careless message elsewhere.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Iterable
 
@@ -61,6 +62,27 @@ redactor = SecretRedactor()
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
+#: syslog priorities (sd-daemon(3)): what ``journalctl -p`` filters on.
+PRIORITIES = {"debug": 7, "info": 6, "warning": 4, "warn": 4, "error": 3, "exception": 3, "critical": 2}
+
+
+def writes_to_journal(stream) -> bool:
+    """Whether ``stream`` is the journal stream systemd connected us to ($JOURNAL_STREAM is its
+    device:inode, see systemd.exec(5)); a redirected stderr under systemd is not."""
+    found = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        device, inode = (int(part) for part in found.split(":"))
+        st = os.fstat(stream.fileno())
+    except (ValueError, OSError, AttributeError):
+        return False
+    return (st.st_dev, st.st_ino) == (device, inode)
+
+
+def journal_priority_prefix(logger, method_name: str, rendered: str) -> str:
+    """``<N>`` before the line: journald reads it as the line's PRIORITY and strips it, so ``journalctl -p err``
+    shows exactly the errors (the "SyslogLevelPrefix" convention; no binding to libsystemd needed)."""
+    return f"<{PRIORITIES.get(method_name, 6)}>{rendered}"
+
 
 def setup_logging(fmt: str = "auto", level: str = "info", secrets: Iterable[str] = (), stream=None) -> None:
     """Configure structlog once for the process. ``fmt`` is json, console or auto (console on a TTY)."""
@@ -80,6 +102,8 @@ def setup_logging(fmt: str = "auto", level: str = "info", secrets: Iterable[str]
         redactor,
         renderer,
     ]
+    if writes_to_journal(stream):
+        processors.append(journal_priority_prefix)
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),

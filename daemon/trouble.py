@@ -1,13 +1,17 @@
-"""What is failing right now: said once loudly, then at most once a minute, and shown in STATUS.
+"""What is failing right now: said once loudly, then at most once a minute (an hour), and shown in STATUS.
 
 A database or server that is away makes every loop fail the same way several
 times a second. Logging each failure would fill the journal (an outage of a
 day is gigabytes) and hide the one line that matters. So each distinct error
 (its type and first line of text) is logged once with its traceback when it
 first appears, then at most once per ``repeat_every`` with a count of what
-was held back, and once more when it stops ("recovered"). The loops report
-here and back off with the one backoff; ``service.py`` shows ``summary()`` in
-systemd's STATUS while anything is failing.
+was held back, and once more when it stops ("recovered"). A failure is
+``transient`` (it ends by itself: a server away, a 4xx) or ``permanent`` (only
+a person can end it: a refused login, a missing folder, an untrusted
+certificate); permanent ones are repeated once an hour, not once a minute.
+The loops report here and back off with the one backoff; ``service.py`` shows
+``summary()`` in systemd's STATUS while anything is failing and stores
+``snapshot()`` for ``aftercare status``.
 """
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ class _Failing:
     held_back: int = 0
     count: int = 0
     repeat_every: float | None = None
+    kind: str = "transient"
+    since_wall: float = 0.0  # time.time() when it began: for people and the database
 
 
 def error_key(exc: BaseException) -> tuple[str, str]:
@@ -43,22 +49,25 @@ def error_key(exc: BaseException) -> tuple[str, str]:
 
 class Troubles:
     def __init__(self, clock: Callable[[], float] = time.monotonic,
-                 repeat_every: float = REPEAT_EVERY_SECONDS) -> None:
+                 repeat_every: float = REPEAT_EVERY_SECONDS, wall_clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
+        self.wall_clock = wall_clock
         self.repeat_every = repeat_every
         self._lock = threading.Lock()
         self._by_source: dict[str, str] = {}  # source -> key of the error it last reported
         self._failing: dict[str, _Failing] = {}
 
     def report(self, source: str, exc: BaseException, event: str, *, describe: str = "",
-               repeat_every: float | None = None, **fields) -> bool:
+               repeat_every: float | None = None, kind: str = "", **fields) -> bool:
         """Note that ``source`` failed with ``exc``; log it if this error is new or not said for a minute.
 
         ``event`` is the log line's text ("database unavailable; the outbox waits"), ``describe`` an
         operator's reading of the cause (which database, full disk...). ``repeat_every`` overrides the
-        minute for errors that only a person can end (a dead OAuth2 grant: once an hour). Returns whether
+        minute for errors that only a person can end (a dead OAuth2 grant: once an hour). ``kind`` is
+        ``permanent`` or ``transient`` (default: the exception's own ``permanent`` flag). Returns whether
         it was logged.
         """
+        kind = kind or ("permanent" if getattr(exc, "permanent", False) else "transient")
         key, text = error_key(exc)
         now = self.clock()
         with self._lock:
@@ -69,7 +78,8 @@ class Troubles:
             failing = self._failing.get(key)
             first = failing is None
             if first:
-                failing = self._failing[key] = _Failing(key, describe or text, now, now, repeat_every=repeat_every)
+                failing = self._failing[key] = _Failing(key, describe or text, now, now, repeat_every=repeat_every,
+                                                        kind=kind, since_wall=self.wall_clock())
             failing.sources.add(source)
             failing.count += 1
             if not first and now - failing.last_logged < (failing.repeat_every or self.repeat_every):
@@ -79,10 +89,10 @@ class Troubles:
             since = now - failing.since
         if first:
             log.error(event, source=source, error=f"{type(exc).__name__}: {exc}", cause=describe or None,
-                      exc_info=exc, **fields)
+                      failure=kind, exc_info=exc, **fields)
         else:
-            log.error(event, source=source, error=key, cause=describe or None, still_failing_for=round(since),
-                      repeats_not_logged=held_back, **fields)
+            log.error(event, source=source, error=key, cause=describe or None, failure=kind,
+                      still_failing_for=round(since), repeats_not_logged=held_back, **fields)
         return True
 
     def clear(self, source: str, event: str = "recovered", **fields) -> None:
@@ -110,6 +120,19 @@ class Troubles:
     def active(self) -> bool:
         with self._lock:
             return bool(self._failing)
+
+    def failing(self, source: str) -> dict | None:
+        """What ``source`` fails with now (``error``, ``kind``, ``since`` as a Unix time), or None."""
+        with self._lock:
+            key = self._by_source.get(source)
+            f = self._failing.get(key) if key else None
+            return None if f is None else {"error": f.text, "kind": f.kind, "since": f.since_wall}
+
+    def snapshot(self) -> list[dict]:
+        """Everything failing now, oldest first: for ``aftercare status``."""
+        with self._lock:
+            return [{"sources": sorted(f.sources), "error": f.text, "kind": f.kind, "since": f.since_wall,
+                     "failures": f.count} for f in sorted(self._failing.values(), key=lambda f: f.since)]
 
     def summary(self) -> str:
         """For STATUS: what fails, where, and for how long; empty while all is well."""

@@ -42,6 +42,18 @@ class MailboxProtocolError(MailboxError, ProtocolError):
     """The IMAP server refused a command or answered outside the protocol."""
 
 
+class MailboxMissing(MailboxError):
+    """The watched folder does not exist: permanent until someone creates it or fixes mailbox.folder."""
+
+    permanent = True
+
+
+class MailboxCertificateRefused(MailboxUnreachable):
+    """The server's TLS certificate was not trusted: permanent until the certificate or the CA store is fixed."""
+
+    permanent = True
+
+
 @dataclass(frozen=True)
 class ImapSettings:
     """The mailbox to watch, as this edge needs it (the configuration builds it: ``MailboxConfig.imap``)."""
@@ -112,7 +124,13 @@ class Mailbox:
                         client.subscribe_folder(name)
                     except IMAPClientError:
                         pass
+            if not client.folder_exists(cfg.folder):
+                raise MailboxMissing(f"the folder {cfg.folder!r} does not exist in {cfg.username}@{cfg.host} "
+                                     "(mailbox.folder)")
             info = client.select_folder(cfg.folder)
+        except MailboxMissing:
+            self.close()
+            raise
         except LoginError as exc:
             self.close()
             how = f" ({cfg.mechanism} token)" if cfg.auth == "oauth2" else ""
@@ -120,6 +138,10 @@ class Mailbox:
         except TokenError:
             self.close()  # no token to log in with: the loop says why (the grant, the endpoint)
             raise
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            raise MailboxCertificateRefused(f"the TLS certificate of {cfg.host}:{cfg.port} is not trusted: "
+                                            f"{exc.verify_message or _describe(exc)}") from None
         except (OSError, ssl.SSLError) as exc:
             self.close()
             raise MailboxUnreachable(_describe(exc)) from None

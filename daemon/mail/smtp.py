@@ -40,6 +40,11 @@ class SmtpLoginRefused(TemporaryFailure, AuthenticationRefused):
     """The SMTP server refused our login: no email is to blame; all wait until the login works."""
 
 
+class SmtpCertificateRefused(SmtpLoginRefused):
+    """The SMTP server's TLS certificate is not trusted: like a refused login, no email is to blame and only
+    a person can end it (a renewed certificate, the CA installed)."""
+
+
 class SmtpTokenUnavailable(TemporaryFailure):
     """No OAuth2 access token could be had; ``cause`` is the TokenError (a dead grant is permanent)."""
 
@@ -102,6 +107,9 @@ class SmtpSender:
                                    f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except TokenError as exc:
             raise SmtpTokenUnavailable(exc) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise SmtpCertificateRefused(f"cannot connect to SMTP {cfg.host}:{cfg.port}: the TLS certificate is "
+                                         f"not trusted: {exc.verify_message or exc}") from None
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
             raise TemporaryFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port}: {_describe(exc)}") from None
         return conn
