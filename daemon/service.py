@@ -6,9 +6,12 @@ SIGHUP: reload the configuration and templates; keep the old ones if the new fai
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
+import socket
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -27,7 +30,7 @@ from .mail.imap import Mailbox, MailboxError
 from .mail.oauth2 import TokenError
 from .mail.smtp import SmtpSender
 from .log import redactor, setup_logging
-from .store import discounts, outbox
+from .store import discounts, health, outbox
 from .store.database import (DATABASE_ERRORS, DatabaseUnavailable, GuardLost, InstanceGuard, describe_error,
                              open_database, probe_write, redact_url, reset_connection)
 from .systemd import Notifier
@@ -35,6 +38,7 @@ from .samples import validate_templates
 from .templates import Templates
 from .timers import Timers
 from .tokens import TokenSources
+from .version import version
 from .trouble import troubles
 
 log = structlog.get_logger("aftercare.service")
@@ -98,6 +102,7 @@ class Service:
         self._status_failures = 0
         self._status_retry_at = 0.0
         self.metrics = None
+        self.started_at = utcnow()
 
     # --- workers ------------------------------------------------------------
 
@@ -237,6 +242,7 @@ class Service:
             return f"{failing or 'database unavailable'}; {line}"
         try:
             counts = outbox.counts()
+            health.record(self._health(utcnow()), utcnow())
         except DATABASE_ERRORS as exc:
             reset_connection()
             self._status_failures += 1
@@ -250,6 +256,34 @@ class Service:
         line += (f"; outbox {counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed, "
                  f"{counts.get('held', 0)} held")
         return f"{failing}; {line}" if failing else line
+
+    def _health(self, now, stopped: bool = False) -> list[health.Health]:
+        """What ``aftercare status`` shows: this daemon, each mailbox's intake and SMTP login, as seen now."""
+        def failing(*sources: str) -> dict | None:
+            return next((f for f in (self.troubles.failing(s) for s in sources) if f), None)
+
+        def row(name: str, found: dict | None, last_ok_at=None) -> health.Health:
+            if found is None:
+                return health.Health(name, True, last_ok_at=last_ok_at)
+            return health.Health(name, False, found["error"], found["kind"],
+                                 datetime.fromtimestamp(found["since"], timezone.utc).replace(tzinfo=None),
+                                 last_ok_at=last_ok_at)
+
+        problems = [dict(p, since=datetime.fromtimestamp(p["since"], timezone.utc).replace(tzinfo=None).isoformat()
+                         + "Z") for p in self.troubles.snapshot()]
+        rows = [health.Health("daemon", not problems and not stopped, info={
+            "version": version(), "host": socket.gethostname(), "pid": os.getpid(),
+            "started_at": self.started_at.isoformat() + "Z", "heartbeat_at": now.isoformat() + "Z",
+            "stopped_at": now.isoformat() + "Z" if stopped else None, "problems": problems,
+            "mailboxes": [i.name for i in self.config.inboxes]})]
+        for inbox in self.config.inboxes:
+            worker = self._worker(_intake_name(inbox.name))
+            intake = worker.current if worker else None
+            suffix = "" if inbox.name == "default" else f":{inbox.name}"
+            rows.append(row(f"mailbox:{inbox.name}", failing(f"imap-login{suffix}", f"intake{suffix}"),
+                            getattr(intake, "last_sync_at", None)))
+            rows.append(row(f"smtp:{inbox.name}", failing(f"smtp-login{suffix}")))
+        return rows
 
     def _update_status(self) -> None:
         self.notifier.status(self._status_line())
@@ -320,6 +354,7 @@ class Service:
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
         self._start_workers()
+        self.started_at = utcnow()
         self.metrics = metrics.start(self.config)
         threading.Thread(target=self._keep_tokens_fresh, name="oauth2-refresh", daemon=True).start()
         jobs = schedule.Scheduler()
@@ -334,6 +369,7 @@ class Service:
                 self.ready = True
                 self.notifier.ready("mailbox synced; watching for mail")
                 log.info("ready: mailbox synced")
+                self._update_status()  # the first health rows now, not 10 s later
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 self.reload()
@@ -353,6 +389,10 @@ class Service:
             self.stopping.wait(0.25)
         self.notifier.stopping()
         self._stop_workers()
+        try:
+            health.record(self._health(utcnow(), stopped=True)[:1], utcnow())
+        except DATABASE_ERRORS:
+            reset_connection()  # the status shows the last heartbeat instead
         if self.metrics is not None:
             self.metrics.close()
         self.guard.release()

@@ -8,6 +8,7 @@ import sys
 from ..config import ConfigError
 from ..store.database import AlreadyRunning, DatabaseMissing, DatabaseUnavailable
 from ..templates import TemplateProblem
+from ..version import version
 from . import cases, outbox, package, report, setup, status
 
 
@@ -27,15 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (setup, status, cases, outbox, report, package):
         module.register(sub, add)
     return p
-
-
-def version() -> str:
-    """The installed package's version (pyproject.toml), or the source tree's when not installed."""
-    from importlib.metadata import PackageNotFoundError, version as installed
-    try:
-        return installed("aftercare")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

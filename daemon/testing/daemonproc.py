@@ -65,7 +65,9 @@ first_response_due = "{first_response_due}"
 
 
 class DaemonProcess:
-    def __init__(self, config_path: Path, log_path: Path, env: dict[str, str] | None = None):
+    def __init__(self, config_path: Path, log_path: Path, env: dict[str, str] | None = None, output=None):
+        """``output``: where stdout and stderr go instead of ``log_path`` (a journald stream socket)."""
+        self.output = output
         self.config_path = config_path
         self.log_path = log_path
         self.env = env or {}
@@ -79,7 +81,8 @@ class DaemonProcess:
         env.update({"PYTHONUNBUFFERED": "1", **self.env})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "aftercare", "--config", str(self.config_path), "run", "--log-format", "json"],
-            stdout=self._log_file, stderr=subprocess.STDOUT, env=env,
+            stdout=self.output.fileno() if self.output is not None else self._log_file, stderr=subprocess.STDOUT,
+            env=env,
         )
         return self
 

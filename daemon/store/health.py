@@ -1,0 +1,43 @@
+"""What each part of the running service last did, kept in ``component_state`` for people who ask later.
+
+The daemon writes a row for itself (``daemon``: version, host, pid, when it started, its heartbeat, what
+fails now), one per mailbox (``mailbox:<name>``: the last successful read of its folder, its error if any)
+and one per mailbox's SMTP login (``smtp:<name>``). ``aftercare status`` and the metrics endpoint read
+them, so the state survives the daemon: stopped or crashed, the rows say what it last saw and when.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .models import ComponentState, database
+
+
+@dataclass(frozen=True)
+class Health:
+    name: str
+    ok: bool
+    error: str = ""
+    error_kind: str = ""  # transient, permanent
+    failing_since: datetime | None = None
+    last_ok_at: datetime | None = None  # None: keep what the row says (a restart has not synced yet)
+    info: dict = field(default_factory=dict)
+
+
+def record(rows: list[Health], now: datetime) -> None:
+    """Upsert the rows in one short transaction; a row's ``last_ok_at`` is never set back to nothing."""
+    with database.atomic():
+        for h in rows:
+            values = {"ok": h.ok, "error": h.error[:2000], "error_kind": h.error_kind,
+                      "failing_since": h.failing_since, "updated_at": now, "info": h.info}
+            update = dict(values)
+            if h.last_ok_at is not None:
+                values["last_ok_at"] = update["last_ok_at"] = h.last_ok_at
+            (ComponentState.insert(name=h.name, **values)
+             .on_conflict(conflict_target=[ComponentState.name],
+                          update={getattr(ComponentState, k): v for k, v in update.items()})
+             .execute())
+
+
+def read_all() -> dict[str, ComponentState]:
+    return {row.name: row for row in ComponentState.select()}
