@@ -137,3 +137,21 @@ def test_a_postgresql_database_without_aftercare_tables_is_an_error_not_an_empty
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "no Aftercare tables in" in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_missing_folder_is_permanent_said_once_emailed_once_and_shown_failing(sqlite_stack):
+    s = sqlite_stack
+    config = s.write_config()
+    config.write_text(config.read_text().replace('timeout = "10s"', 'timeout = "10s"\nfolder = "Complaints"', 1))
+    s.daemon = DaemonProcess(config, s.tmp / "daemon.log").start()
+    code, st = _wait_status(s, lambda st: st["mailboxes"][0]["ok"] is False)
+    wait_for_n(s, lambda m: b"Action needed: Aftercare cannot read the mailbox" in m.data, 1, timeout=20)
+    time.sleep(6)
+    s.daemon.stop()
+    assert code == 1 and st["mailboxes"][0]["error_kind"] == "permanent"
+    assert "the folder 'Complaints' does not exist" in st["mailboxes"][0]["error"]
+    errors = [l for l in s.daemon.log_lines() if l.get("level") == "error"]
+    assert [l["event"] for l in errors] == ["the watched folder does not exist; intake waits"], errors
+    assert errors[0]["failure"] == "permanent" and "mailbox.folder" in errors[0]["hint"]
+    assert not [l for l in s.daemon.log_lines() if l.get("event") == "mailbox connection lost; reconnecting"]
+    assert len(s.smtp.messages) == 1
