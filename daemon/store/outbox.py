@@ -3,7 +3,8 @@
 States: ``pending`` (waiting, maybe for a retry time) -> ``sending`` (claimed by
 the dispatcher) -> ``sent``; or ``failed`` (refused for good), ``held`` (kept
 back by the loop limit, never sent automatically), ``bounced`` (a delivery
-report came back).
+report came back), ``cancelled`` (by an operator, store/outbox_admin.py: never
+claimed, never sent).
 
 A claim names its holder (``holder_id()``: host, process, a random tag) and
 lasts until ``claim_until`` (renewed while the holder works). Only the holder
@@ -35,6 +36,7 @@ from .prepared import Prepared, param
 
 PENDING, SENDING, SENT = OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT
 FAILED, HELD, BOUNCED = OutboxStatus.FAILED, OutboxStatus.HELD, OutboxStatus.BOUNCED
+CANCELLED = OutboxStatus.CANCELLED
 
 #: How long a claim stands without renewal. The dispatcher renews its claims
 #: every few seconds while it holds rows; only a holder that stopped renewing
@@ -77,14 +79,15 @@ _RECENT_AUTOMATED: dict[tuple[str, ...], Prepared] = {}
 
 
 def recent_automated_count(recipient: str, since: datetime, kinds: tuple[str, ...]) -> int:
-    """Automatic answers of ``kinds`` stored for ``recipient`` since ``since`` (held ones not counted)."""
+    """Automatic answers of ``kinds`` stored for ``recipient`` since ``since`` (held and cancelled ones, never
+    sent, not counted)."""
     query = _RECENT_AUTOMATED.get(kinds)
     if query is None:
         query = _RECENT_AUTOMATED[kinds] = Prepared(lambda: (
             Message.select(fn.COUNT(Message.id))
             .where((Message.direction == "out") & (Message.automated == True)  # noqa: E712
                    & (Message.recipient == param("recipient")) & (Message.created_at >= param("since"))
-                   & Message.kind.in_(list(kinds)) & (Message.status != HELD))))
+                   & Message.kind.in_(list(kinds)) & Message.status.not_in([HELD, CANCELLED]))))
     return query.first(recipient=recipient, since=since)[0]
 
 
