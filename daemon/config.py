@@ -355,6 +355,19 @@ class LogConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MetricsConfig:
+    """[metrics]: the Prometheus endpoint, read at the next start (not at a reload)."""
+
+    listen: str = key(str, "", 'host:port to serve Prometheus metrics on: "127.0.0.1:9464", "[::1]:9464"; '
+                               "empty: no endpoint", check=values.listen_problem)
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """(host, port) to listen on, or None: no endpoint."""
+        return values.listen_address(self.listen) if self.listen else None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The whole file; its sections are read in this order."""
 
@@ -370,6 +383,7 @@ class Config:
     extras: ExtrasConfig = table(ExtrasConfig)
     templates: TemplatesConfig = table(TemplatesConfig)
     log: LogConfig = table(LogConfig)
+    metrics: MetricsConfig = table(MetricsConfig)
     inboxes: tuple[Inbox, ...] = computed(lambda s: build_inboxes(s), default=())
 
     def conflict(self) -> tuple[str, str] | None:
@@ -572,6 +586,9 @@ def config_warnings(config: Config, raw: dict) -> list[str]:
     if "from-header" in config.staff.verify:
         out.append(f"{config.path}: staff.verify: \"from-header\" trusts the From header alone, which anyone can "
                    "forge: a stranger could send commands and messages to customers as your staff")
+    if config.metrics.address is not None and not values.is_loopback(config.metrics.address[0]):
+        out.append(f"{config.path}: metrics.listen: {config.metrics.listen} can be reached from other hosts and "
+                   "the endpoint asks for no login: let a firewall keep it to your Prometheus")
     return out
 
 

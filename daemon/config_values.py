@@ -1,12 +1,15 @@
 """What some of the operator's values mean: timezones, working hours, send windows, rating words, the
-staff verification methods and where the database lies. Each function is a key's ``parse`` (the value as
-written -> the attribute) or ``resolve`` (the same, with the config file and the other keys at hand); it
-raises ``Invalid`` with the reason, and the reader adds the file and the key.
+staff verification methods, where the database lies and the metrics endpoint's address. Each function is
+a key's ``parse`` (the value as written -> the attribute), ``resolve`` (the same, with the config file and
+the other keys at hand) or ``check``; it raises ``Invalid`` with the reason (a check returns it), and the
+reader adds the file and the key.
 """
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
+import re
 from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
@@ -184,3 +187,52 @@ def secret_file_path(attr: str) -> Callable[[Scope], Path | None]:
             return None
         return Path(value) if Path(value).is_absolute() else scope.file.parent / value
     return path
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+_LISTEN_EXAMPLE = 'write host:port, e.g. "127.0.0.1:9464", "[::1]:9464" or "0.0.0.0:9464" (every interface)'
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:9464"``, ``"[::1]:9464"``, ``"localhost:9464"`` -> (host, port); an IPv6 address goes
+    in brackets, and the host is never left out (listening on every interface is written, not implied)."""
+    if "://" in value or "/" in value:
+        raise Invalid(f"{value!r}: an address to listen on, not a URL (any path serves the metrics); "
+                      + _LISTEN_EXAMPLE)
+    host, colon, port = value.rpartition(":")
+    if not colon or not host:
+        raise Invalid(f"{value!r}: {_LISTEN_EXAMPLE}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise Invalid(f"{value!r}: {host!r} in brackets is not an IPv6 address") from None
+    elif ":" in host:
+        raise Invalid(f'{value!r}: an IPv6 address goes in brackets, e.g. "[::1]:9464"')
+    elif not _HOST_NAME.fullmatch(host):
+        raise Invalid(f"{value!r}: {host!r} is not a host name or an IP address; {_LISTEN_EXAMPLE}")
+    if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
+        raise Invalid(f"{value!r}: the port must be a number from 1 to 65535, got {port!r}")
+    return host, int(port)
+
+
+def listen_problem(value: str) -> str | None:
+    """The check of ``[metrics] listen``: empty (no endpoint) or what ``listen_address`` takes."""
+    if not value:
+        return None
+    try:
+        listen_address(value)
+    except Invalid as exc:
+        return exc.reason
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    """Only this host can reach ``host`` (for check-config's word on an endpoint without a login)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: where it points may change
+        return False

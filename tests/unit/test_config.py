@@ -221,3 +221,61 @@ def test_a_section_built_in_code_has_the_defaults_of_one_left_out_of_the_file(tm
     c = load_config(write(tmp_path, GOOD))
     assert (c.outbox, c.schedule, c.satisfaction, c.extras, c.templates, c.log) == (
         OutboxConfig(), ScheduleConfig(), SatisfactionConfig(), ExtrasConfig(), TemplatesConfig(), LogConfig())
+
+
+@pytest.mark.parametrize("listen,address", [
+    ("127.0.0.1:9464", ("127.0.0.1", 9464)),
+    ("[::1]:9464", ("::1", 9464)),
+    ("0.0.0.0:1", ("0.0.0.0", 1)),
+    ("metrics.example.internal:65535", ("metrics.example.internal", 65535)),
+])
+def test_metrics_listen_takes_host_and_port(tmp_path, listen, address):
+    c = load_config(write(tmp_path, with_key(GOOD, "metrics", f'listen = "{listen}"')))
+    assert c.metrics.listen == listen and c.metrics.address == address
+
+
+def test_no_metrics_endpoint_unless_listen_is_set(tmp_path):
+    for text in (GOOD, with_key(GOOD, "metrics", 'listen = ""')):
+        c = load_config(write(tmp_path, text))
+        assert c.metrics.listen == "" and c.metrics.address is None
+
+
+@pytest.mark.parametrize("listen,reason", [
+    ("9464", 'write host:port, e.g. "127.0.0.1:9464"'),
+    (":9464", 'write host:port, e.g. "127.0.0.1:9464"'),  # every interface is written out, never implied
+    ("127.0.0.1", 'write host:port'),
+    ("127.0.0.1:", "the port must be a number from 1 to 65535, got ''"),
+    ("127.0.0.1:0", "the port must be a number from 1 to 65535, got '0'"),
+    ("127.0.0.1:65536", "the port must be a number from 1 to 65535, got '65536'"),
+    ("127.0.0.1:http", "the port must be a number from 1 to 65535, got 'http'"),
+    ("::1:9464", 'an IPv6 address goes in brackets, e.g. "[::1]:9464"'),
+    ("[localhost]:9464", "'localhost' in brackets is not an IPv6 address"),
+    ("http://127.0.0.1:9464/metrics", "an address to listen on, not a URL"),
+    ("my host:9464", "'my host' is not a host name or an IP address"),
+])
+def test_a_bad_metrics_listen_names_file_key_and_reason(tmp_path, listen, reason):
+    path = write(tmp_path, with_key(GOOD, "metrics", f'listen = "{listen}"'))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.file == str(path) and err.value.key == "metrics.listen"
+    assert err.value.reason.startswith(f"{listen!r}: ") and reason in err.value.reason
+
+
+def test_metrics_listen_must_be_a_string(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, with_key(GOOD, "metrics", "listen = 9464")))
+    assert err.value.key == "metrics.listen" and err.value.reason == "expected a string, got 9464"
+
+
+def test_check_config_warns_of_a_metrics_endpoint_other_hosts_can_reach(tmp_path):
+    from aftercare.config import config_warnings
+    said = {}
+    for listen in ("127.0.0.1:9464", "[::1]:9464", "localhost:9464", "0.0.0.0:9464", "[::]:9464",
+                   "metrics.example.internal:9464"):
+        c = load_config(write(tmp_path, with_key(GOOD, "metrics", f'listen = "{listen}"')))
+        said[listen] = [w for w in config_warnings(c, load_raw(c.path)) if "metrics.listen" in w]
+    reachable = ("0.0.0.0:9464", "[::]:9464", "metrics.example.internal:9464")
+    assert {listen: len(w) for listen, w in said.items()} == {listen: int(listen in reachable) for listen in said}
+    assert said["0.0.0.0:9464"] == [f"{tmp_path / 'config.toml'}: metrics.listen: 0.0.0.0:9464 can be reached from "
+                                    "other hosts and the endpoint asks for no login: let a firewall keep it to your "
+                                    "Prometheus"]
