@@ -26,12 +26,35 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 class TemplateProblem(Exception):
     """A template that cannot be compiled or rendered, with file and line."""
+
+
+def located(exc: BaseException, fallback: Path | str | None = None) -> str:
+    """``<file>, line <n>: <what>`` for an error raised by compiling or rendering a template.
+
+    A syntax error carries its file and line. A runtime error does not, but Jinja rewrites its traceback so
+    that each frame of template code names the template's file and line (its globals hold
+    ``__jinja_exception__``): the innermost such frame is where the template went wrong, an included one too.
+    """
+    what = exc.message if isinstance(exc, TemplateSyntaxError) and exc.message else str(exc)
+    if not isinstance(exc, TemplateError):
+        what = f"{type(exc).__name__}: {what}"
+    filename, line = None, None
+    if isinstance(exc, TemplateSyntaxError):
+        filename, line = exc.filename, exc.lineno
+    tb = exc.__traceback__
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+    if not filename or filename.startswith("<"):
+        filename = str(fallback) if fallback else "a template"
+    return f"{filename}, line {line}: {what}" if line else f"{filename}: {what}"
 
 
 @dataclass(frozen=True)
@@ -146,28 +169,34 @@ class Templates:
             raise TemplateProblem(f"{path}: cannot read: {exc.strerror}") from None
         head, sep, body = source.partition("\n\n")
         if not head.lower().startswith("subject:") or "\n" in head.strip("\n"):
-            raise TemplateProblem(f"{path}:1: a template starts with one 'Subject:' line, then a blank line, then the text")
+            raise TemplateProblem(f"{path}, line 1: a template starts with one 'Subject:' line, then a blank line, "
+                                  "then the text")
         try:
-            subject = self.env.from_string(head.split(":", 1)[1])
+            subject = self._from_source(head.split(":", 1)[1], f"{name}.txt", path)
             # Pad with newlines so that errors in the body report the file's own line numbers.
-            text = self.env.from_string("\n" * (head.count("\n") + 2) + body)
+            text = self._from_source("\n" * (head.count("\n") + 2) + body, f"{name}.txt", path)
         except TemplateSyntaxError as exc:
-            raise TemplateProblem(f"{path}:{exc.lineno}: {exc.message}") from None
+            raise TemplateProblem(located(exc, path)) from None
         html = None
         html_path = self.source_of(f"{name}.html")
         if html_path is not None:
             try:
                 html = self.env.get_template(f"{name}.html")
             except TemplateSyntaxError as exc:
-                raise TemplateProblem(f"{html_path}:{exc.lineno}: {exc.message}") from None
+                raise TemplateProblem(located(exc, html_path)) from None
             except (UnicodeDecodeError, OSError) as exc:
                 raise TemplateProblem(f"{html_path}: cannot read as UTF-8 text: {exc}") from None
         self._cache[name] = (subject, text, html)
         return self._cache[name]
 
-    def undeclared(self, name: str) -> set[str]:
-        """Top-level variables the template (subject, text and HTML) reads from its context."""
-        found: set[str] = set()
+    def _from_source(self, source: str, name: str, path: Path) -> Template:
+        """A template compiled from part of a file, under the file's name: errors name the file and line."""
+        code = self.env.compile(source, name=name, filename=str(path))
+        return self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
+
+    def _analysable(self, name: str) -> list[tuple[Path, str]]:
+        """Each file of a template with its source as Jinja reads it, lines where the file has them."""
+        out = []
         for filename in (f"{name}.txt", f"{name}.html"):
             path = self.source_of(filename)
             if path is None:
@@ -175,9 +204,24 @@ class Templates:
             source = path.read_text(encoding="utf-8").replace("\r\n", "\n")
             if filename.endswith(".txt"):
                 head, _, body = source.partition("\n\n")
-                source = head.split(":", 1)[1] + "\n" + body
+                source = head.split(":", 1)[1] + "\n\n" + body
+            out.append((path, source))
+        return out
+
+    def undeclared(self, name: str) -> set[str]:
+        """Top-level variables the template (subject, text and HTML) reads from its context."""
+        found: set[str] = set()
+        for _, source in self._analysable(name):
             found |= meta.find_undeclared_variables(self.env.parse(source))
         return found - set(self.env.globals)
+
+    def where_used(self, name: str, variable: str) -> str:
+        """``<file>, line <n>``: the first place the template reads the top-level ``variable``."""
+        for path, source in self._analysable(name):
+            for node in self.env.parse(source).find_all(nodes.Name):
+                if node.name == variable and node.ctx == "load":
+                    return f"{path}, line {node.lineno}"
+        return str(self.source_of(f"{name}.txt"))
 
     def render(self, name: str, context: dict[str, Any]) -> RenderedEmail:
         subject, text, html = self._compiled(name)
@@ -187,5 +231,5 @@ class Templates:
                 text=text.render(context).strip("\n") + "\n",
                 html=html.render(context) if html is not None else None,
             )
-        except TemplateError as exc:
-            raise TemplateProblem(f"{self.source_of(name + '.txt')}: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # a filter given the wrong type too: the file and line say where
+            raise TemplateProblem(located(exc, self.source_of(name + ".txt"))) from None

@@ -1,65 +1,166 @@
 """``aftercare cases``: list, show, attachments."""
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ..cases.states import CaseStatus
 from .common import load as _load, open_db as _open_db, read_case as _read_case
 
 
 def cmd_cases_list(args) -> int:
+    from ..clock import utcnow
     from ..store.views import case_summaries
     config = _load(args)
     _open_db(config)
-    rows = case_summaries(status=args.status, mailbox=args.mailbox)
+    now = utcnow()
+    rows = case_summaries(status=args.status, mailbox=args.mailbox, owner=args.owner, older_than=args.older_than,
+                          overdue=args.overdue, now=now)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return 0
     if not rows:
-        print("no cases" + (f" with status {args.status}" if args.status else "")
-              + (f" in mailbox {args.mailbox}" if args.mailbox else ""))
+        from ..durations import format_duration
+        filters = [f"with status {args.status}" if args.status else "",
+                   f"in mailbox {args.mailbox}" if args.mailbox else "", f"owned by {args.owner}" if args.owner else "",
+                   f"opened more than {format_duration(args.older_than)} ago" if args.older_than is not None else ""]
+        print(" ".join(["no overdue cases" if args.overdue else "no cases", *filter(None, filters)]))
         return 0
     width = min(max(len("mailbox"), *(len(r["mailbox"]) for r in rows)), 20)
-    print(f"{'case':>6}  {'status':<9} {'mailbox':<{width}} {'owner':<28} {'customer':<32} subject")
+    print(f"{'case':>6}  {'status':<9} {'mailbox':<{width}} {'age':>6} {'late':<4} {'owner':<28} {'customer':<28} "
+          "subject")
     for r in rows:
-        print(f"{r['id']:>6}  {r['status']:<9} {r['mailbox'][:width]:<{width}} {r['owner'][:28]:<28} "
-              f"{r['customer'][:32]:<32} {r['subject'][:60]}")
+        age = _age(now - _parse(r["created_at"]))
+        late = "yes" if r.get("overdue") else ""
+        print(f"{r['id']:>6}  {r['status']:<9} {r['mailbox'][:width]:<{width}} {age:>6} {late:<4} "
+              f"{r['owner'][:28]:<28} {r['customer'][:28]:<28} {r['subject'][:60]}")
     return 0
+
+
+def _parse(iso: str) -> datetime:
+    """A view's ISO UTC time (``...Z``) back to the naive UTC the store keeps."""
+    return datetime.fromisoformat(iso.removesuffix("Z"))
+
+
+def _age(delta: timedelta) -> str:
+    """The two largest units of a duration, as in ``3d4h`` or ``25m``: enough to compare ages at a glance."""
+    from ..durations import format_duration
+    text = format_duration(delta)
+    parts = re.findall(r"\d+[dhms]", text)
+    return "".join(parts[:2])
+
+
+def _local(iso: str | None, zone: ZoneInfo) -> str:
+    """A view's ISO UTC time as ``2026-12-06 14:03`` in the configured zone (named once, in the header)."""
+    if not iso:
+        return "-"
+    return _parse(iso).replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def cmd_cases_show(args) -> int:
     from ..store.views import case_detail
-    detail = _read_case(args, case_detail)
+    config = _load(args)
+    _open_db(config)
+    detail = case_detail(args.case)
     if detail is None:
+        print(f"no case #{args.case}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(detail, indent=2, ensure_ascii=False, default=str))
         return 0
-    print(f"Case #{detail['id']}  {detail['status']}  owner {detail['owner']}")
-    address = detail.get("mailbox_address")
-    print(f"mailbox:  {detail['mailbox']}" + (f" ({address})" if address else ""))
-    print(f"customer: {detail['customer_name']} <{detail['customer']}>".replace(" <", " <") if detail['customer_name']
-          else f"customer: {detail['customer']}")
-    print(f"subject:  {detail['subject']}")
-    for key in ("created_at", "first_response_due_at", "first_response_at", "resolved_at", "closed_at"):
-        if detail.get(key):
-            print(f"{key.replace('_', ' ')}: {detail[key]}")
-    if detail["plan"]:
-        print("plan:")
-        for step in detail["plan"]:
-            state = f"done {step['done_at']}" if step["done_at"] else f"due {step['due_at']}"
-            print(f"  {step['number']}. {step['text']}  ({state})")
-    if detail.get("cause"):
-        print(f"cause: {detail['cause']}")
-    print("messages:")
-    for m in detail["messages"]:
-        arrow = "<-" if m["direction"] == "in" else "->"
-        state = f" [{m['status']}]" if m.get("status") else ""
-        print(f"  {m['time']} {arrow} {m['kind']:<15} {m['from'] if m['direction'] == 'in' else ', '.join(m['to'])}"
-              f"  {m['subject'][:60]}{state}")
+    for line in show_lines(detail, ZoneInfo(config.schedule.timezone)):
+        print(line)
     return 0
+
+
+def show_lines(d: dict, zone: ZoneInfo) -> list[str]:
+    """``cases show``: what the JSON holds, in words, times in ``zone``."""
+    abbreviations: list[str] = []  # of the times shown: "CET", or "CET/CEST" across a change of clocks
+
+    def at(iso):
+        if iso:
+            name = _parse(iso).replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Z")
+            if name not in abbreviations:
+                abbreviations.append(name)
+        return _local(iso, zone)
+
+    out: list[str] = []
+
+    def field(label: str, value) -> None:
+        out.append(f"{label + ':':<9} {value}")
+
+    field("owner", d["owner"])
+    address = d.get("mailbox_address")
+    field("mailbox", d["mailbox"] + (f" ({address})" if address else ""))
+    field("customer", f"{d['customer_name']} <{d['customer']}>" if d["customer_name"] else d["customer"])
+    field("subject", d["subject"])
+    field("opened", at(d["created_at"]))
+    field("changed", at(d["updated_at"]))
+    answered = f"first one given {at(d['first_response_at'])}" if d["first_response_at"] else "none given yet"
+    if d["first_response_due_at"]:
+        answered += f" (due {at(d['first_response_due_at'])})"
+    field("response", answered)
+    if d["resolved_at"]:
+        field("resolved", at(d["resolved_at"]))
+    if d["closed_at"]:
+        field("closed", at(d["closed_at"]))
+    field("reopened", {0: "never", 1: "once"}.get(d["reopened_count"], f"{d['reopened_count']} times"))
+    field("cause", d["cause"] or "-")
+    field("extra", d["extra"] or "the configured default")
+    if d["checkin_sent_at"]:
+        field("check-in", f"sent {at(d['checkin_sent_at'])}")
+    field("discount", d["discount_code"] or "-")
+    field("apology", "sent" if d.get("apology_sent") else "-")
+    rating = d["rating"]
+    if rating:
+        comment = f": {rating['comment']!r}" if rating["comment"] else " (no comment)"
+        field("rating", f"{rating['score']}/5 on {at(rating['at'])}{comment}")
+    else:
+        field("rating", "-")
+    if d["outbox"]:
+        field("outbox", ", ".join(f"{n} {status}" for status, n in sorted(d["outbox"].items())))
+    if d["plan"]:
+        out.append("plan:")
+        for step in d["plan"]:
+            state = f"done {at(step['done_at'])}" if step["done_at"] else f"due {at(step['due_at'])}"
+            out.append(f"  {step['number']}. {step['text']}  ({state})")
+    waiting = [t for t in d["timers"] if t["state"] == "waiting"]
+    if waiting:
+        out.append("timers waiting:")
+        out += [f"  {at(t['due_at'])}  {t['kind']}" for t in waiting]
+    if d["notes"]:
+        out.append("notes:")
+        for n in d["notes"]:
+            kind = "internal reply" if n["internal"] else "note"
+            text = "\n      ".join(n["text"].splitlines())
+            out.append(f"  {at(n['time'])} {n['from']} ({kind}): {text}")
+    if d["events"]:
+        out.append("events:")
+        for e in d["events"]:
+            out.append(f"  {at(e['time'])} {e['actor']}: {e['action']}" + (f" ({e['detail']})" if e["detail"] else ""))
+    out.append("messages:")
+    for m in d["messages"]:
+        arrow = "<-" if m["direction"] == "in" else "->"
+        who = m["from"] if m["direction"] == "in" else ", ".join(m["to"])
+        state = f" [{m['status']}]" if m.get("status") else ""
+        out.append(f"  {at(m['time'])} {arrow} {m['kind']:<15} {who}  {m['subject'][:60]}{state}")
+        if m["direction"] == "out" and (m["attempts"] or m["sent_at"] or m["last_error"]):
+            tries = f"{m['attempts']} attempt{'s' if m['attempts'] != 1 else ''}"
+            sent = f", sent {at(m['sent_at'])}" if m["sent_at"] else ""
+            error = f", last error: {m['last_error']}" if m["last_error"] else ""
+            out.append(f"       {tries}{sent}{error}")
+        if m.get("note"):
+            out.append(f"       note: {m['note']}")
+        if m.get("attachments"):
+            names = ", ".join(a.get("filename") or "(unnamed)" for a in m["attachments"])
+            out.append(f"       files: {names}")
+    shown = "/".join(a for a in abbreviations if a != zone.key)
+    return [f"Case #{d['id']}  {d['status']}  (times in {zone.key}{', ' + shown if shown else ''})", *out]
 
 
 def cmd_cases_attachments(args) -> int:
@@ -133,6 +234,23 @@ def _size(n: int) -> str:
 
 
 
+def _owner(text: str) -> str:
+    """An owner is an address: "Jane <jane@example.com>" means jane@example.com; a word without @ is a typo."""
+    from email.utils import parseaddr
+    address = parseaddr(text)[1].strip()
+    if "@" not in address:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an email address, e.g. jane@example.com")
+    return address
+
+
+def _duration(text: str) -> timedelta:
+    from ..durations import DurationError, parse_duration
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(sub, add) -> None:
     cases = add(sub, "cases", help="look at cases")
     csub = cases.add_subparsers(dest="cases_command", required=True)
@@ -141,6 +259,12 @@ def register(sub, add) -> None:
     lst.add_argument("--status", choices=[s.value for s in CaseStatus],
                      help="only cases with this status (open, resolved, closed)")
     lst.add_argument("--mailbox", metavar="NAME", help="only cases that came in by this mailbox")
+    lst.add_argument("--owner", metavar="ADDRESS", type=_owner,
+                     help="only cases this staff member owns (any letter case)")
+    lst.add_argument("--older-than", metavar="DURATION", type=_duration,
+                     help='only cases opened longer ago than this, e.g. "3d", "12h", "1d12h"')
+    lst.add_argument("--overdue", action="store_true",
+                     help="only open cases whose first response or a plan step is past due")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_cases_list)
     show = add(csub, "show", help="one case with its messages")

@@ -15,20 +15,80 @@ def cmd_run(args) -> int:
 
 
 def cmd_check_config(args) -> int:
+    """A few lines by default (what was checked, what is wrong); ``--verbose`` adds each template's variables."""
+    from ..database_check import check_database
+    from ..samples import validate_templates
+    from ..templates import TemplateProblem
     path = config_path_from(args.config)
     config = load_config(path)
-    for warning in config_warnings(config, load_raw(config.path)):
-        print(f"warning: {warning}")
-    from ..samples import validate_templates
-    variables = validate_templates(config, Templates(config.templates.directory, config.schedule.timezone))
-    print(f"{config.path}: configuration is valid")
-    print(f"templates: {len(variables)} compiled and rendered with sample data")
-    for name, names in variables.items():
-        print(f"  {name}: {', '.join(names)}")
-    if args.offline:
-        return 0
-    from ..online_check import check_online
-    return 0 if check_online(config) else 1
+    width = _width()
+
+    def out(line: str) -> None:
+        _say(line, sys.stdout, width)
+
+    def err(line: str) -> None:
+        _say(line, sys.stderr, width)
+
+    ok = True
+    out(f"{config.path}: configuration is valid")
+    for line in setup_summary(config):
+        out(line)
+    database = check_database(config.database.url)
+    for line in database.lines:
+        out(line)
+    for problem in database.problems:
+        err(problem)
+    ok &= database.ok
+    try:
+        variables = validate_templates(config, Templates(config.templates.directory, config.schedule.timezone))
+    except TemplateProblem as exc:
+        err(f"template error: {exc}")
+        ok = False
+    else:
+        more = "" if args.verbose else " (--verbose lists what each may use)"
+        out(f"templates: {len(variables)} compiled and rendered with sample data{more}")
+        if args.verbose:
+            for name, names in variables.items():
+                print(f"  {name}: {', '.join(names)}")  # one line each, whatever its length: made for grep
+    prefix = f"{config.path}: "
+    for warning in [*config_warnings(config, load_raw(config.path)), *database.warnings]:
+        out(f"warning: {warning.removeprefix(prefix)}")  # the file is named on the first line
+    if not args.offline:
+        from ..online_check import check_online
+        ok &= check_online(config, out=out, err=err)
+    return 0 if ok else 1
+
+
+def setup_summary(config) -> list[str]:
+    """One line per mailbox and one per SMTP server: where the service will read and send."""
+    lines = []
+    for inbox in config.inboxes:
+        label = "" if len(config.inboxes) == 1 else f" {inbox.name}"
+        mb, smtp = inbox.mailbox, inbox.smtp_sending
+        login = "OAuth2" if mb.auth == "oauth2" else "password"
+        lines.append(f"mailbox{label}: {mb.username} at {mb.host}:{mb.port} ({mb.security}, {login}), "
+                     f"folder {mb.folder}")
+        who = f" as {smtp.username}" if smtp.username else ""
+        lines.append(f"smtp{label}: {smtp.host}:{smtp.port} ({smtp.security}){who}, from {inbox.smtp.from_addr_spec}")
+    return lines
+
+
+def _width() -> int | None:
+    """Lines fold at 100 columns (or a narrower terminal's width) on a terminal; a pipe gets one line per
+    message, so that grep finds each whole."""
+    import shutil
+    if not sys.stdout.isatty():
+        return None
+    return min(100, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _say(line: str, stream, width: int | None) -> None:
+    import textwrap
+    if width is None or len(line) <= width:
+        print(line, file=stream)
+        return
+    print("\n".join(textwrap.wrap(line, width, subsequent_indent="    ", break_long_words=False,
+                                   break_on_hyphens=False)), file=stream)
 
 
 def cmd_render(args) -> int:
@@ -73,8 +133,13 @@ def register(sub, add) -> None:
     run.add_argument("--log-format", choices=("auto", "json", "console"), default="auto")
     run.set_defaults(func=cmd_run)
 
-    check = add(sub, "check-config", help="validate the configuration and templates, try the servers")
-    check.add_argument("--offline", action="store_true", help="do not log in to IMAP and SMTP")
+    check = add(sub, "check-config", help="validate the configuration, the templates and the database; "
+                                          "log in to the servers")
+    check.add_argument("--offline", action="store_true",
+                       help="do not log in to IMAP and SMTP (the database is still checked: it is local to the "
+                            "service)")
+    check.add_argument("--verbose", "-v", action="store_true",
+                       help="also list the variables each template may use")
     check.set_defaults(func=cmd_check_config)
 
     render = add(sub, "render", help="show an email template rendered with sample data or a case")

@@ -65,7 +65,7 @@ def test_customer_text_is_data_never_template_source(config):
 def test_a_syntax_error_names_the_file_and_line(tmp_path):
     (tmp_path / "staff").mkdir()
     (tmp_path / "staff" / "new_case.txt").write_text("Subject: x\n\nline 3\nline 4 {% if %}\n")
-    with pytest.raises(TemplateProblem, match=r"staff/new_case.txt:4:"):
+    with pytest.raises(TemplateProblem, match=r"staff/new_case.txt, line 4: "):
         Templates(tmp_path).compile_all()
 
 
@@ -88,3 +88,47 @@ def test_the_sandbox_refuses_attribute_escapes(tmp_path):
     (tmp_path / "staff" / "new_case.txt").write_text("Subject: x\n\n{{ ''.__class__.__mro__ }}\n")
     with pytest.raises(TemplateProblem):
         Templates(tmp_path).render("staff/new_case", {})
+
+
+def test_a_render_error_names_the_file_and_the_line_it_is_on(tmp_path):
+    """At send time the error says which file and line went wrong, not just which email: a missing attribute,
+    a filter given the wrong type, a mistake in an included part, a syntax error found only then."""
+    (tmp_path / "staff").mkdir()
+    (tmp_path / "staff" / "new_case.txt").write_text(
+        "Subject: Case {{ case.id }}\n\nHello,\n\n{% if case %}\n\n  {{ case.nonexistent.attr }}\n{% endif %}\n")
+    t = Templates(tmp_path)
+    with pytest.raises(TemplateProblem) as caught:
+        t.render("staff/new_case", {"case": {"id": 7}})
+    assert str(caught.value) == (f"{tmp_path}/staff/new_case.txt, line 7: 'dict object' has no attribute "
+                                 "'nonexistent'")
+    with pytest.raises(TemplateProblem, match=r"new_case.txt, line 1: 'case' is undefined$"):
+        t.render("staff/new_case", {})  # the subject is line 1
+    (tmp_path / "staff" / "sized.txt").write_text("Subject: x\n\n\n{{ size | filesize }}\n")
+    with pytest.raises(TemplateProblem, match=r"sized.txt, line 4: ValueError: invalid literal for int\(\)"):
+        t.render("staff/sized", {"size": "big"})
+    (tmp_path / "staff" / "_part.txt").write_text("first\nsecond {{ missing_part }}\n")
+    (tmp_path / "staff" / "outer.txt").write_text("Subject: x\n\n{% include 'staff/_part.txt' %}\n")
+    with pytest.raises(TemplateProblem, match=r"staff/_part.txt, line 2: 'missing_part' is undefined$"):
+        t.render("staff/outer", {})
+    (tmp_path / "staff" / "_part.txt").write_text("first\n\nthird {% if %}\n")
+    with pytest.raises(TemplateProblem, match=r"staff/_part.txt, line 3: Expected an expression"):
+        Templates(tmp_path).render("staff/outer", {})
+
+
+def test_an_html_alternative_names_its_own_file_and_line(tmp_path):
+    (tmp_path / "staff").mkdir()
+    (tmp_path / "staff" / "new_case.txt").write_text("Subject: x\n\nfine {{ name }}\n")
+    (tmp_path / "staff" / "new_case.html").write_text("<p>\n{{ name }}\n{{ name.first.letter }}\n</p>\n")
+    with pytest.raises(TemplateProblem, match=r"staff/new_case.html, line 3: 'str object' has no attribute"):
+        Templates(tmp_path).render("staff/new_case", {"name": "Maria"})
+    (tmp_path / "staff" / "new_case.html").write_text("<p>\n\n{% for %}\n")
+    with pytest.raises(TemplateProblem, match=r"staff/new_case.html, line 3: "):
+        Templates(tmp_path).compile_all()
+
+
+def test_a_variable_no_email_has_is_named_with_the_line_that_uses_it(tmp_path):
+    (tmp_path / "staff").mkdir()
+    (tmp_path / "staff" / "new_case.txt").write_text("Subject: {{ case.ref }}\n\nHello\n\n{{ costumer.name }}\n")
+    t = Templates(tmp_path)
+    assert t.where_used("staff/new_case", "costumer") == f"{tmp_path}/staff/new_case.txt, line 5"
+    assert t.where_used("staff/new_case", "case") == f"{tmp_path}/staff/new_case.txt, line 1"
