@@ -208,6 +208,9 @@ class Service:
         if new.database != self.config.database:
             log.warning("database.url changed: takes effect at the next restart")
             new = dataclasses.replace(new, database=self.config.database)
+        if new.metrics != self.config.metrics:
+            log.warning("metrics.listen changed: takes effect at the next restart")
+            new = dataclasses.replace(new, metrics=self.config.metrics)
         restart = (new.inboxes != self.config.inboxes or new.smtp != self.config.smtp
                    or new.outbox != self.config.outbox)
         old_log = self.config.log
@@ -353,9 +356,9 @@ class Service:
             raise DatabaseUnavailable(describe_error(self.config.database.url, exc)) from exc
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
+        self.metrics = metrics.start(self.config)  # a port in use stops the start before any work begins
         self._start_workers()
         self.started_at = utcnow()
-        self.metrics = metrics.start(self.config)
         threading.Thread(target=self._keep_tokens_fresh, name="oauth2-refresh", daemon=True).start()
         jobs = schedule.Scheduler()
         jobs.every(10).seconds.do(self._update_status)

@@ -59,6 +59,9 @@ def test_a_complaint_and_its_acknowledgment_show_in_a_scrape(stack):
     assert got[("aftercare_acknowledgment_latency_seconds_bucket", (("le", "10.0"),))] == 1.0
     assert got[("aftercare_timers_due", ())] == 0.0
     assert got[("aftercare_timers_waiting", ())] >= 1.0  # the first-response promise, 24 h away
+    assert got[("aftercare_mailbox_up", (("mailbox", "default"),))] == 1.0  # the daemon's component_state
+    assert got[("aftercare_mailbox_error_permanent", (("mailbox", "default"),))] == 0.0
+    assert got[("aftercare_mailbox_last_sync_timestamp_seconds", (("mailbox", "default"),))] > time.time() - 60
 
     assert stack.daemon.stop() == 0  # the endpoint closes with the daemon
     try:
