@@ -177,9 +177,9 @@ def validate_templates(config: Config, templates: Templates) -> dict[str, list[s
         if name not in contexts:
             raise TemplateProblem(f"{templates.source_of(name + '.txt')}: Aftercare sends no email named {name!r}; "
                                   f"known: {', '.join(sorted(contexts))}")
-        unknown = templates.undeclared(name) - set(contexts[name])
+        unknown = sorted(templates.undeclared(name) - set(contexts[name]))
         if unknown:
-            raise TemplateProblem(f"{templates.source_of(name + '.txt')}: uses {', '.join(sorted(unknown))}, which "
+            raise TemplateProblem(f"{templates.where_used(name, unknown[0])}: uses {', '.join(unknown)}, which "
                                   f"this email does not have; it may use: {', '.join(sorted(contexts[name]))}")
     for out in sample_outgoing(config):
         templates.render(out.template, out.context)
