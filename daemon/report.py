@@ -2,8 +2,12 @@
 
 ``build_report`` reads the database into one JSON-ready dict (times as ISO text
 with ``Z``, durations in seconds); ``render_text`` and ``render_html`` present
-it. Only cases created at or after ``since`` count, and everything else (plan
-steps, ratings, causes, codes) is taken from those cases.
+it. Only cases created at or after ``since`` and before ``until`` count (of
+``owner`` and ``mailbox`` when given), and everything else (plan steps, ratings,
+causes, codes) is taken from those cases. A date as ``since`` or ``until`` is a
+local day in the report's timezone (``schedule.timezone``), ``until`` included;
+a datetime without a zone is UTC, and ``until`` as a datetime is excluded. The
+JSON keeps UTC; text and HTML show local times with the zone named.
 
 Figures:
 
@@ -12,6 +16,8 @@ Figures:
   ``first_response_at - created_at``; to resolution: ``resolved_at - created_at``.
   Each as count, median (even count: mean of the middle two) and 90th
   percentile (nearest rank); a negative difference (clock skew) counts as 0.
+* satisfaction by week: local ISO weeks of ``rated_at`` (``created_at`` when
+  unknown), each with the Monday it starts (``starts``).
 * plan steps: share on time = steps done by their due time / steps that are
   done or overdue at ``now`` (null when there are none).
 * root causes (``#cause``) ranked by count, then name; spellings that differ
@@ -21,20 +27,24 @@ Figures:
 * mailboxes: a row per mailbox the cases came in by: cases, open now, median
   time to first staff reply, share resolved (resolved or closed now), ratings.
   With ``mailbox`` every figure counts only that mailbox's cases.
+* owners, the share answered within the promise, volume per week and the open
+  cases with what is overdue on them: see ``report_owners``.
 """
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
 from peewee import fn
 
 from .cases.states import CaseStatus, Direction, MessageKind, OutboxStatus
-from .clock import utcnow
+from .report_owners import (CaseRow, StepRow, by_owner, local, open_cases, volume_by_week, week_label, week_start,
+                            within_promise)
 from .store.models import Case, DiscountCode, Message, PlanStep
 from .templates import bundled_directory
 
@@ -49,11 +59,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value is not None else None
 
 
-def _naive_utc(value: datetime | date | None) -> datetime | None:
+def _naive_utc(value: datetime | date | None, tz: ZoneInfo = ZoneInfo("UTC"), next_day: bool = False
+               ) -> datetime | None:
+    """A bound as naive UTC: a date is local midnight in ``tz`` (of the day after, with ``next_day``)."""
     if value is None:
         return None
     if not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day)
+        day = value + timedelta(days=1) if next_day else value
+        return datetime.combine(day, time(0), tz).astimezone(timezone.utc).replace(tzinfo=None)
     if value.tzinfo is not None:
         return value.astimezone(timezone.utc).replace(tzinfo=None)
     return value
@@ -94,11 +107,6 @@ def _timing(pairs: Iterable[tuple[datetime, datetime]]) -> dict:
     return {"count": len(values), "median_seconds": median(values), "p90_seconds": percentile(values, 90)}
 
 
-def _week(value: datetime) -> str:
-    year, week, _ = value.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def _by_mailbox(cases) -> list[dict]:
     """One row per mailbox, by name, from (mailbox, status, created_at, first_response_at, rating_score) rows."""
     rows: dict[str, dict] = {}
@@ -118,15 +126,24 @@ def _by_mailbox(cases) -> list[dict]:
 
 
 def build_report(since: datetime | date | None = None, now: datetime | None = None,
-                 mailbox: str | None = None) -> dict:
-    """The report over the cases created at or after ``since`` (all when None), as of ``now`` (naive UTC),
-    of ``mailbox`` only when given."""
-    now = _naive_utc(now) or utcnow()
-    since = _naive_utc(since)
+                 mailbox: str | None = None, *, until: datetime | date | None = None, owner: str | None = None,
+                 tz: ZoneInfo | str = "UTC") -> dict:
+    """The report over the cases created in [``since``, ``until``) (open-ended when None), as of ``now``,
+    of ``mailbox`` and ``owner`` only when given; weeks and dates in ``tz``."""
+    if now is None:
+        raise TypeError("build_report needs now: the report is as of a time its caller chooses")
+    tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+    now = _naive_utc(now)
+    since = _naive_utc(since, tz)
+    until = _naive_utc(until, tz, next_day=True)
 
     def in_range(query):
         if mailbox is not None:
             query = query.where(Case.mailbox == mailbox)
+        if owner is not None:
+            query = query.where(fn.LOWER(Case.owner) == owner.strip().lower())
+        if until is not None:
+            query = query.where(Case.created_at < until)
         return query.where(Case.created_at >= since) if since is not None else query
 
     # Cases by status.
@@ -168,10 +185,10 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
             distribution[str(score)] += n
     count = sum(distribution.values())
     total = sum(int(k) * n for k, n in distribution.items())
-    weeks: dict[str, list[int]] = defaultdict(list)
+    weeks: dict[date, list[int]] = defaultdict(list)
     for rated_at, created_at, score in rated.select(Case.rated_at, Case.created_at, Case.rating_score).tuples():
         if 1 <= score <= 5:
-            weeks[_week(rated_at or created_at)].append(score)
+            weeks[week_start(rated_at or created_at, tz)].append(score)
     latest_comments = (rated.select(Case.id, Case.rating_score, Case.rating_comment, Case.rated_at)
                        .where(Case.rating_comment != "")
                        .order_by(fn.COALESCE(Case.rated_at, Case.created_at).desc(), Case.id.desc())
@@ -182,8 +199,8 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
         "count": count,
         "average": round(total / count, 2) if count else None,
         "distribution": distribution,
-        "by_week": [{"week": w, "count": len(s), "average": round(sum(s) / len(s), 2)}
-                    for w, s in sorted(weeks.items())],
+        "by_week": [{"week": week_label(w), "starts": w.isoformat(), "count": len(s),
+                     "average": round(sum(s) / len(s), 2)} for w, s in sorted(weeks.items())],
         "comments": comments,
     }
 
@@ -218,10 +235,21 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
              for (code, case_id), at in sorted(issued.items(), key=lambda kv: (kv[1] is None, kv[1] or datetime.min,
                                                                                kv[0][1], kv[0][0]))]
 
+    # The work: owners, promises, volume, what is late now.
+    rows = [CaseRow(*t) for t in in_range(Case.select(
+        Case.id, Case.owner, Case.status, Case.subject, Case.mailbox, Case.created_at, Case.first_response_due_at,
+        Case.first_response_at, Case.resolved_at, Case.closed_at, Case.rating_score).order_by(Case.id)).tuples()]
+    step_rows = [StepRow(*t) for t in in_range(
+        PlanStep.select(PlanStep.case, PlanStep.number, PlanStep.text, PlanStep.due_at, PlanStep.done_at)
+        .join(Case, on=(PlanStep.case == Case.id))).tuples()]
+
     return {
         "generated_at": _iso(now),
         "since": _iso(since),
+        "period": {"since": _iso(since), "until": _iso(until)},
+        "timezone": tz.key,
         "mailbox": mailbox,
+        "owner": owner,
         "cases": {"total": sum(by_status.values()), "by_status": by_status},
         "mailboxes": _by_mailbox(in_range(Case.select(Case.mailbox, Case.status, Case.created_at,
                                                       Case.first_response_at, Case.rating_score))),
@@ -233,6 +261,10 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
         "causes": causes,
         "reopened": {"count": len(reopened), "cases": reopened},
         "discount_codes": {"issued": len(codes), "codes": codes},
+        "within_promise": within_promise(rows, now),
+        "owners": by_owner(rows, step_rows, now),
+        "volume_by_week": volume_by_week(rows, tz, now, since, until),
+        "open_cases": open_cases(rows, step_rows, now),
     }
 
 
@@ -243,6 +275,7 @@ TIMINGS = (
     ("time_to_first_reply", "First staff reply"),
     ("time_to_resolution", "Resolution"),
 )
+MAX_OPEN_CASES_IN_TEXT = 50
 
 
 def human_duration(seconds: float | None) -> str:
@@ -262,11 +295,27 @@ def human_duration(seconds: float | None) -> str:
     return f"{d}d {h}h" if h else f"{d}d"
 
 
-def human_time(iso: str | None) -> str:
-    """``2026-03-05T10:00:00Z`` as ``2026-03-05 10:00 UTC``."""
+def _zone(report: dict) -> ZoneInfo:
+    return ZoneInfo(report.get("timezone") or "UTC")
+
+
+def _parse_iso(iso: str) -> datetime:
+    """The report's ``...Z`` text back to naive UTC."""
+    return datetime.fromisoformat(iso.removesuffix("Z"))
+
+
+def human_time(iso: str | None, tz: ZoneInfo | None = None) -> str:
+    """``2026-03-05T10:00:00Z`` as local time with the zone's abbreviation: ``2026-03-05 11:00 CET``."""
     if not iso:
         return "–"
-    return iso[:16].replace("T", " ") + " UTC"
+    at = local(_parse_iso(iso), tz or ZoneInfo("UTC"))
+    return f"{at:%Y-%m-%d %H:%M} {at.tzname()}"
+
+
+def human_day(iso_date: str) -> str:
+    """``2026-03-02`` as ``2 Mar 2026``: the Monday a week starts, for people rather than ISO week numbers."""
+    d = date.fromisoformat(iso_date)
+    return f"{d.day} {d:%b %Y}"
 
 
 def _percent(share: float | None) -> str:
@@ -278,24 +327,70 @@ def _average(value: float | None) -> str:
 
 
 def _period(report: dict) -> str:
-    since, mailbox = report.get("since"), report.get("mailbox")
-    period = f"cases created since {human_time(since)}" if since else "all cases"
-    return period + (f" in mailbox {mailbox}" if mailbox else "")
+    tz = _zone(report)
+    period = report.get("period") or {"since": report.get("since"), "until": None}
+    since, until = period.get("since"), period.get("until")
+    if since and until:
+        text = f"cases created from {human_time(since, tz)} until {human_time(until, tz)}"
+    elif since:
+        text = f"cases created since {human_time(since, tz)}"
+    elif until:
+        text = f"cases created before {human_time(until, tz)}"
+    else:
+        text = "all cases"
+    if report.get("owner"):
+        text += f" of {report['owner']}"
+    return text + (f" in mailbox {report['mailbox']}" if report.get("mailbox") else "")
+
+
+def promise_summary(w: dict) -> str:
+    """``67% (2 of 3; 1 late, 0 unanswered past due)`` and what was left out."""
+    if not w["judged"]:
+        text = "– (no case with a due reply yet)"
+    else:
+        text = (f"{_percent(w['share'])} ({w['within']} of {w['judged']}; {w['late']} answered late, "
+                f"{w['unanswered_past_due']} unanswered past due)")
+    left_out = [f"{w['not_yet_due']} not yet due"] if w["not_yet_due"] else []
+    left_out += [f"{w['without_promise']} without a due time"] if w["without_promise"] else []
+    return text + (f"; left out: {', '.join(left_out)}" if left_out else "")
+
+
+def overdue_text(item: dict, tz: ZoneInfo, as_of: str | None = None) -> str:
+    """One overdue thing on an open case, as a manager reads it: what, when it was due, how long ago."""
+    due = human_time(item["due_at"], tz)
+    if as_of:
+        late = _parse_iso(as_of) - _parse_iso(item["due_at"])
+        due += f", {human_duration(late.total_seconds())} ago"
+    if item["what"] == "first_response":
+        return f"first reply was due {due}"
+    return f"step {item['step']} “{item['text']}” was due {due}"
 
 
 # --- text -------------------------------------------------------------------------------------------------------
 
 
 def render_text(report: dict) -> str:
-    """The report for a terminal."""
+    """The report for a terminal, times in the report's timezone."""
+    tz = _zone(report)
     out: list[str] = []
     add = out.append
-    add(f"Aftercare report: {_period(report)} (as of {human_time(report.get('generated_at'))})")
+    add(f"Aftercare report: {_period(report)} (as of {human_time(report.get('generated_at'), tz)}; "
+        f"times in {tz.key})")
     add("")
     cases = report["cases"]
     statuses = ", ".join(f"{s} {n}" for s, n in cases["by_status"].items())
     add(f"Cases: {cases['total']} ({statuses})")
+    add(f"First reply within the promise: {promise_summary(report['within_promise'])}")
     add("")
+    if report["owners"]:
+        width = min(max(8, *(len(o["owner"]) for o in report["owners"])), 40)
+        add(f"{'By owner':<{width + 2}}{'cases':>7}{'open':>7}  {'1st reply':>10}{'in promise':>12}"
+            f"{'steps on time':>15}  rating")
+        for o in report["owners"]:
+            add(f"  {o['owner']:<{width}}{o['cases']:>7}{o['open']:>7}  "
+                f"{human_duration(o['median_first_reply_seconds']):>10}{_percent(o['within_promise_share']):>12}"
+                f"{_percent(o['steps_on_time_share']):>15}  {_average(o['average_rating'])} ({o['ratings']})")
+        add("")
     if report["mailboxes"]:
         width = min(max(8, *(len(m["mailbox"]) for m in report["mailboxes"])), 30)
         add(f"{'By mailbox':<{width + 2}}{'cases':>7}{'open':>7}  {'1st reply':>10}{'resolved':>10}  rating")
@@ -309,6 +404,22 @@ def render_text(report: dict) -> str:
         t = report[key]
         add(f"  {label:<20}{t['count']:>7}  {human_duration(t['median_seconds']):>10}  "
             f"{human_duration(t['p90_seconds']):>10}")
+    add("")
+    if report["volume_by_week"]:
+        add(f"{'Volume per week':<30}{'opened':>8}{'resolved':>10}")
+        for w in report["volume_by_week"]:
+            add(f"  {w['week'] + ' (from ' + human_day(w['starts']) + ')':<28}{w['opened']:>8}{w['resolved']:>10}")
+        add("")
+    opened = report["open_cases"]
+    late = sum(1 for c in opened if c["overdue"])
+    add(f"Open cases: {len(opened)}, {late} with something overdue" if opened else "Open cases: none")
+    for c in opened[:MAX_OPEN_CASES_IN_TEXT]:
+        add(f"  #{c['id']} {c['owner']}: {' '.join(c['subject'].split()) or '(no subject)'}"
+            + ("" if c["overdue"] else " (nothing overdue)"))
+        for item in c["overdue"]:
+            add(f"      {overdue_text(item, tz, report.get('generated_at'))}")
+    if len(opened) > MAX_OPEN_CASES_IN_TEXT:
+        add(f"  … and {len(opened) - MAX_OPEN_CASES_IN_TEXT} more (--json or --html lists them all)")
     add("")
     p = report["plan_steps"]
     add(f"Plan steps: {p['total']} in all, {p['done']} done, {p['done_on_time']} on time, {p['overdue']} overdue; "
@@ -341,7 +452,7 @@ def render_text(report: dict) -> str:
     add(f"Discount codes issued: {d['issued']}")
     width = min(max((len(c["code"]) for c in d["codes"]), default=0), 40)
     for c in d["codes"]:
-        add(f"  {c['code']:<{width}}  case #{c['case_id']:<5} {human_time(c['issued_at'])}")
+        add(f"  {c['code']:<{width}}  case #{c['case_id']:<5} {human_time(c['issued_at'], tz)}")
     return "\n".join(out) + "\n"
 
 
@@ -349,12 +460,16 @@ def render_text(report: dict) -> str:
 
 
 def render_html(report: dict) -> str:
-    """One self-contained HTML file: inline CSS and SVG, no scripts, nothing fetched."""
+    """One self-contained HTML file: inline CSS and SVG, no scripts, nothing fetched; local times."""
     from .report_charts import charts  # it draws with this module's helpers
+    tz = _zone(report)
     env = Environment(loader=FileSystemLoader(str(Path(bundled_directory()) / "report")), autoescape=True)
     env.filters["duration"] = human_duration
-    env.filters["when"] = human_time
+    env.filters["when"] = lambda iso: human_time(iso, tz)
+    env.filters["day"] = human_day
     env.filters["percent"] = _percent
     env.filters["average"] = _average
+    env.filters["overdue"] = lambda item: overdue_text(item, tz, report.get("generated_at"))
     template = env.get_template("report.html")
-    return template.render(report=report, charts=charts(report), period=_period(report), timings=TIMINGS)
+    return template.render(report=report, charts=charts(report), period=_period(report), timings=TIMINGS,
+                           zone=tz.key, promise=promise_summary(report["within_promise"]))

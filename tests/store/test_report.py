@@ -14,8 +14,8 @@ H, D = timedelta(hours=1), timedelta(days=1)
 M = timedelta(minutes=1)
 
 
-def make_case(created_at, status="open", **kw):
-    return Case.create(status=status, customer_address="maria@example.net", owner="jane@example.com",
+def make_case(created_at, status="open", owner="jane@example.com", **kw):
+    return Case.create(status=status, customer_address="maria@example.net", owner=owner,
                        created_at=created_at, updated_at=created_at, **kw)
 
 
@@ -89,8 +89,8 @@ def test_figures_for_the_cases_since_a_date(cases):
     sat = r["satisfaction"]
     assert (sat["count"], sat["average"]) == (4, 3.5)
     assert sat["distribution"] == {"1": 1, "2": 0, "3": 0, "4": 2, "5": 1}
-    assert sat["by_week"] == [{"week": "2026-W10", "count": 2, "average": 3.0},
-                              {"week": "2026-W11", "count": 2, "average": 4.0}]
+    assert sat["by_week"] == [{"week": "2026-W10", "starts": "2026-03-02", "count": 2, "average": 3.0},
+                              {"week": "2026-W11", "starts": "2026-03-09", "count": 2, "average": 4.0}]
     assert [(c["case_id"], c["score"], c["comment"]) for c in sat["comments"]] == [
         (c2.id, 1, "<b>still broken</b>"), (c1.id, 5, "Lovely")]
     assert r["causes"] == [{"cause": "Courier damage", "count": 2}, {"cause": "Wrong size", "count": 2},
@@ -112,7 +112,8 @@ def test_without_since_every_case_counts(cases):
     assert r["time_to_resolution"] == {"count": 5, "median_seconds": 86400, "p90_seconds": 432000}
     assert r["plan_steps"] == {"total": 6, "done": 4, "done_on_time": 3, "overdue": 1, "share_on_time": 0.6}
     assert (r["satisfaction"]["count"], r["satisfaction"]["average"]) == (5, 3.2)
-    assert r["satisfaction"]["by_week"][0] == {"week": "2026-W02", "count": 1, "average": 2.0}
+    assert r["satisfaction"]["by_week"][0] == {"week": "2026-W02", "starts": "2026-01-05", "count": 1,
+                                               "average": 2.0}
     assert r["causes"][-1] == {"cause": "Old cause", "count": 1}
     assert r["reopened"] == {"count": 3, "cases": [c2.id, c4.id, c6.id]}
     assert [c["code"] for c in r["discount_codes"]["codes"]] == ["OLD-1", "THANKS15", "SAVE-A"]
@@ -143,7 +144,7 @@ def test_an_empty_database_gives_an_empty_report(db):
 def test_the_html_is_one_self_contained_file_with_charts_and_escaped_text(cases):
     html = render_html(build_report(since=T0, now=NOW))
     assert html.startswith("<!DOCTYPE html>")
-    assert html.count("<svg") == 4  # satisfaction over time, ratings, causes, response times
+    assert html.count("<svg") == 3  # satisfaction over time, response times, volume; the bars are HTML
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html and "<link" not in html and " src=" not in html and "@import" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -173,3 +174,213 @@ def test_median_and_nearest_rank_percentile():
     assert median([3, 1, 2]) == 2 and median([4, 1, 3, 2]) == 2.5
     assert percentile(list(range(1, 11)), 90) == 9 and percentile(list(range(1, 12)), 90) == 10
     assert percentile([7], 90) == 7 and percentile([5, 1], 90) == 5 and percentile([5, 1], 50) == 1
+
+
+# --- the manager's view: owners, promises kept, volume per week, open cases, local times ---------------------
+
+BERLIN = "Europe/Berlin"  # CET (UTC+1) throughout March 2026 until the 29th
+LONG_SUBJECT = "<i>Refund</i> never arrived"
+
+
+@pytest.fixture
+def team(db):
+    """Two owners. Every case but the oldest promised a first reply within 24 hours."""
+    def case(owner, created_at, status="open", answered_after=None, promise=True, **kw):
+        return make_case(created_at, status, owner=owner,
+                         first_response_due_at=created_at + 24 * H if promise else None,
+                         first_response_at=created_at + answered_after if answered_after is not None else None,
+                         **kw)
+
+    # 23:30 UTC on Sunday 1 March is 00:30 on Monday 2 March in Berlin: week 10 there, week 9 in UTC.
+    j1 = case("jane@example.com", datetime(2026, 3, 1, 23, 30), "resolved", 2 * H,
+              resolved_at=datetime(2026, 3, 3, 10), rating_score=5, subject="Kettle broken")
+    step(j1, 1, datetime(2026, 3, 5), datetime(2026, 3, 4))  # on time
+    j2 = case("jane@example.com", datetime(2026, 3, 3, 9), "open", 24 * H, subject="Late parcel")  # just in time
+    PlanStep.create(case=j2, number=1, text="replace the kettle", due_at=datetime(2026, 3, 10, 8),
+                    created_at=j2.created_at)  # overdue at NOW
+    step(j2, 2, datetime(2026, 3, 25))  # not due yet
+    j3 = case("jane@example.com", datetime(2026, 3, 10, 9), "closed", 27 * H,  # 3 hours late
+              closed_at=datetime(2026, 3, 12, 9), rating_score=2, subject="Wrong colour")  # closed, never resolved
+    s1 = case("Sam@Example.com", datetime(2026, 3, 10, 10), subject=LONG_SUBJECT)  # never answered: missed
+    step(s1, 1, datetime(2026, 3, 15, 10))  # overdue
+    step(s1, 2, datetime(2026, 3, 12), datetime(2026, 3, 13))  # done late
+    s2 = case("sam@example.com", datetime(2026, 3, 20, 8), subject="Scratched lid")  # not due yet: left out
+    s3 = case("sam@example.com", datetime(2026, 2, 16, 9), "resolved", H, promise=False,
+              resolved_at=datetime(2026, 2, 17, 9), rating_score=4, subject="Old one")  # no promise recorded
+    return {"j1": j1, "j2": j2, "j3": j3, "s1": s1, "s2": s2, "s3": s3}
+
+
+JANE = {"owner": "jane@example.com", "cases": 3, "open": 1, "median_first_reply_seconds": 86400,
+        "within_promise_share": 0.6667, "promises_kept": 2, "promises_judged": 3,
+        "steps_on_time_share": 0.5, "steps_on_time": 1, "steps_judged": 2, "ratings": 2, "average_rating": 3.5}
+SAM = {"owner": "sam@example.com", "cases": 3, "open": 2, "median_first_reply_seconds": 3600,
+       "within_promise_share": 0.0, "promises_kept": 0, "promises_judged": 1,
+       "steps_on_time_share": 0.0, "steps_on_time": 0, "steps_judged": 2, "ratings": 1, "average_rating": 4.0}
+
+
+def test_owners_promises_volume_and_open_cases(team):
+    t = team
+    r = build_report(now=NOW, tz=BERLIN)
+    assert json.loads(json.dumps(r)) == r
+    assert (r["timezone"], r["period"], r["owner"]) == (BERLIN, {"since": None, "until": None}, None)
+    assert r["owners"] == [JANE, SAM]
+    assert r["within_promise"] == {"share": 0.5, "judged": 4, "within": 2, "late": 1, "unanswered_past_due": 1,
+                                   "not_yet_due": 1, "without_promise": 1}
+    # Local weeks from the oldest case to the week of NOW; a quiet week shows as zeros; a case closed without
+    # being resolved counts as resolved the week it was closed.
+    assert r["volume_by_week"] == [
+        {"week": "2026-W08", "starts": "2026-02-16", "opened": 1, "resolved": 1},
+        {"week": "2026-W09", "starts": "2026-02-23", "opened": 0, "resolved": 0},
+        {"week": "2026-W10", "starts": "2026-03-02", "opened": 2, "resolved": 1},
+        {"week": "2026-W11", "starts": "2026-03-09", "opened": 2, "resolved": 1},
+        {"week": "2026-W12", "starts": "2026-03-16", "opened": 1, "resolved": 0},
+    ]
+    assert r["open_cases"] == [
+        {"id": t["j2"].id, "owner": "jane@example.com", "subject": "Late parcel", "mailbox": "default",
+         "created_at": "2026-03-03T09:00:00Z", "overdue": [
+             {"what": "plan_step", "step": 1, "text": "replace the kettle", "due_at": "2026-03-10T08:00:00Z"}]},
+        {"id": t["s1"].id, "owner": "Sam@Example.com", "subject": LONG_SUBJECT, "mailbox": "default",
+         "created_at": "2026-03-10T10:00:00Z", "overdue": [
+             {"what": "first_response", "due_at": "2026-03-11T10:00:00Z"},
+             {"what": "plan_step", "step": 1, "text": "step 1", "due_at": "2026-03-15T10:00:00Z"}]},
+        {"id": t["s2"].id, "owner": "sam@example.com", "subject": "Scratched lid", "mailbox": "default",
+         "created_at": "2026-03-20T08:00:00Z", "overdue": []},
+    ]
+    # The same cases in UTC: the Sunday-night case falls in week 9.
+    in_utc = build_report(now=NOW)
+    assert [(w["week"], w["opened"]) for w in in_utc["volume_by_week"][1:3]] == [("2026-W09", 1), ("2026-W10", 1)]
+
+
+def test_a_promise_is_judged_once_it_falls_due(team):
+    """At the due time itself an unanswered case is not yet late; a moment after, it is."""
+    s2_due = team["s2"].first_response_due_at
+    assert build_report(now=s2_due, tz=BERLIN)["within_promise"]["not_yet_due"] == 1
+    later = build_report(now=s2_due + timedelta(seconds=1), tz=BERLIN)
+    assert later["within_promise"] | {"share": None} == {"share": None, "judged": 5, "within": 2, "late": 1,
+                                                         "unanswered_past_due": 2, "not_yet_due": 0,
+                                                         "without_promise": 1}
+    assert later["within_promise"]["share"] == 0.4
+    assert later["open_cases"][-1]["overdue"] == [{"what": "first_response", "due_at": "2026-03-21T08:00:00Z"}]
+
+
+def test_since_and_until_are_local_days_and_until_is_included(team):
+    t = team
+    r = build_report(since=date(2026, 3, 2), until=date(2026, 3, 10), now=NOW, tz=BERLIN)
+    # Berlin's 2 March starts at 23:00 UTC on the 1st; its 10 March ends at 23:00 UTC.
+    assert r["period"] == {"since": "2026-03-01T23:00:00Z", "until": "2026-03-10T23:00:00Z"}
+    assert r["since"] == "2026-03-01T23:00:00Z"
+    assert r["cases"]["total"] == 4  # j1 (00:30 local on the 2nd), j2, j3 and s1 (both on the 10th)
+    assert [o["cases"] for o in r["owners"]] == [3, 1]
+    assert [c["id"] for c in r["open_cases"]] == [t["j2"].id, t["s1"].id]
+    assert r["volume_by_week"] == [
+        {"week": "2026-W10", "starts": "2026-03-02", "opened": 2, "resolved": 1},
+        {"week": "2026-W11", "starts": "2026-03-09", "opened": 2, "resolved": 1},
+    ]
+    assert build_report(since=date(2026, 3, 2), until=date(2026, 3, 10), now=NOW)["cases"]["total"] == 3  # UTC
+    # A datetime bound is UTC and excludes its own instant.
+    assert build_report(until=datetime(2026, 3, 10, 9), now=NOW, tz=BERLIN)["cases"]["total"] == 3
+    assert build_report(until=datetime(2026, 3, 10, 9, 0, 1), now=NOW, tz=BERLIN)["cases"]["total"] == 4
+    # A period with nothing in it still shows its weeks, as zeros.
+    empty = build_report(since=date(2026, 3, 23), until=date(2026, 3, 31), now=datetime(2026, 4, 2), tz=BERLIN)
+    assert (empty["cases"]["total"], empty["open_cases"], empty["owners"]) == (0, [], [])
+    assert [(w["week"], w["opened"]) for w in empty["volume_by_week"]] == [("2026-W13", 0), ("2026-W14", 0)]
+
+
+def test_the_owner_filter_ignores_case_and_cuts_every_figure(team):
+    t = team
+    sam = build_report(owner="SAM@example.com", now=NOW, tz=BERLIN)
+    assert (sam["owner"], sam["cases"]["total"], sam["owners"]) == ("SAM@example.com", 3, [SAM])
+    assert sam["within_promise"]["judged"] == 1 and sam["within_promise"]["share"] == 0.0
+    assert sam["plan_steps"] | {"share_on_time": None} == {"total": 2, "done": 1, "done_on_time": 0, "overdue": 1,
+                                                           "share_on_time": None}
+    assert [c["id"] for c in sam["open_cases"]] == [t["s1"].id, t["s2"].id]
+    jane = build_report(owner="jane@example.com", now=NOW, tz=BERLIN, since=date(2026, 3, 4))
+    assert (jane["cases"]["total"], jane["owners"][0]["cases"]) == (1, 1)
+    assert build_report(owner="nobody@example.com", now=NOW)["owners"] == []
+
+
+def test_without_now_there_is_no_report(db):
+    with pytest.raises(TypeError):
+        build_report()
+
+
+def test_text_shows_owners_volume_and_overdue_cases_in_local_time(team):
+    t = team
+    text = render_text(build_report(now=NOW, tz=BERLIN))
+    assert "(as of 2026-03-20 13:00 CET; times in Europe/Berlin)" in text
+    assert ("First reply within the promise: 50% (2 of 4; 1 answered late, 1 unanswered past due); "
+            "left out: 1 not yet due, 1 without a due time") in text
+    rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith("  ")}
+    assert rows["jane@example.com"] == ["3", "1", "1d", "67%", "50%", "3.50", "(2)"]
+    assert rows["sam@example.com"] == ["3", "2", "1h", "0%", "0%", "4.00", "(1)"]
+    assert rows["2026-W10"] == ["(from", "2", "Mar", "2026)", "2", "1"]
+    assert rows["2026-W09"][-2:] == ["0", "0"]
+    assert "Open cases: 3, 2 with something overdue" in text
+    lines = text.splitlines()
+    s1 = lines.index(f"  #{t['s1'].id} Sam@Example.com: {LONG_SUBJECT}")
+    assert lines[s1 + 1:s1 + 3] == ["      first reply was due 2026-03-11 11:00 CET, 9d 2h ago",
+                                    "      step 1 “step 1” was due 2026-03-15 11:00 CET, 5d 2h ago"]
+    assert f"  #{t['s2'].id} sam@example.com: Scratched lid (nothing overdue)" in lines
+    period = render_text(build_report(since=date(2026, 3, 2), until=date(2026, 3, 10), owner="jane@example.com",
+                                      now=NOW, tz=BERLIN))
+    assert period.startswith("Aftercare report: cases created from 2026-03-02 00:00 CET until 2026-03-11 00:00 CET "
+                             "of jane@example.com (as of")
+
+
+def test_html_shows_owners_volume_and_open_cases_in_local_time(team):
+    html = render_html(build_report(now=NOW, tz=BERLIN))
+    assert "Times in Europe/Berlin." in html and "2026-03-20 13:00 CET" in html and " UTC" not in html
+    owners = html[html.index('<section id="owners">'):]
+    owners = owners[:owners.index("</section>")]
+    assert "<td>jane@example.com</td>" in owners and "<td>sam@example.com</td>" in owners
+    assert "67% <small>(2/3)</small>" in owners and "50% <small>(1/2)</small>" in owners
+    volume = html[html.index('<section id="volume">'):]
+    assert 'aria-label="Cases opened and resolved per week"' in volume
+    assert "<td>2026-W10</td><td>2 Mar 2026</td>\n      <td class=\"num\">2</td><td class=\"num\">1</td>" in volume
+    open_cases = html[html.index('<section id="open-cases">'):]
+    assert "Open cases: 3, 2 with something overdue" in open_cases
+    assert "&lt;i&gt;Refund&lt;/i&gt; never arrived" in open_cases and "<i>Refund" not in html
+    assert "<li>first reply was due 2026-03-11 11:00 CET, 9d 2h ago</li>" in open_cases
+    assert "<li>step 1 “replace the kettle” was due 2026-03-10 09:00 CET, 10d 4h ago</li>" in open_cases
+
+
+def test_charts_keep_their_size_and_long_labels_whole(cases):
+    from aftercare.report_charts import bar_list
+    html = render_html(build_report(since=T0, now=NOW))
+    for svg in html.split("<svg")[1:]:
+        head = svg[:svg.index(">")]
+        assert ' width="' in head and ' height="' in head and "100%" not in head
+        sizes = [int(s.split('"')[0]) for s in svg.split('font-size="')[1:]]
+        assert sizes and min(sizes) >= 12
+    label = "Courier lost the parcel and the replacement arrived with the wrong plug for the country " * 2
+    bars = bar_list([(label, 3, "3"), ("Short", 1, "1")], "causes")
+    assert f'<span class="bar-label">{label}</span>' in bars and "…" not in bars
+
+
+def test_local_times_name_their_zone():
+    from zoneinfo import ZoneInfo
+
+    from aftercare.report import human_time
+    assert human_time("2026-03-05T10:00:00Z") == "2026-03-05 10:00 UTC"
+    assert human_time("2026-03-05T10:00:00Z", ZoneInfo(BERLIN)) == "2026-03-05 11:00 CET"
+    assert human_time("2026-07-01T10:00:00.250000Z", ZoneInfo(BERLIN)) == "2026-07-01 12:00 CEST"
+    assert human_time(None, ZoneInfo(BERLIN)) == "–"
+
+
+def test_the_command_takes_since_until_and_owner_in_the_configured_timezone(team, make_config):
+    from aftercare.testing.daemonproc import run_cli
+    config = make_config().path
+    config.write_text(config.read_text() + f'[schedule]\ntimezone = "{BERLIN}"\n')
+    out = run_cli(config, "report", "--since", "2026-03-02", "--until", "2026-03-10", "--owner", "jane@example.com",
+                  "--json")
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert (r["timezone"], r["owner"], r["cases"]["total"]) == (BERLIN, "jane@example.com", 3)
+    assert r["period"] == {"since": "2026-03-01T23:00:00Z", "until": "2026-03-10T23:00:00Z"}
+    assert [o["owner"] for o in r["owners"]] == ["jane@example.com"]
+    text = run_cli(config, "report", "--owner", "sam@example.com")
+    assert "times in Europe/Berlin" in text.stdout and "Open cases: 2, " in text.stdout  # as of the real clock
+    backwards = run_cli(config, "report", "--since", "2026-03-10", "--until", "2026-03-02")
+    assert backwards.returncode == 2 and "--until 2026-03-02 is before --since 2026-03-10" in backwards.stderr
+    bad = run_cli(config, "report", "--until", "10 March")
+    assert bad.returncode == 2 and "--until: '10 March' is not a date (YYYY-MM-DD)" in bad.stderr
