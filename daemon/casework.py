@@ -246,7 +246,7 @@ class Casework:
             repository.record_inbound(mail, case.id, MessageKind.RATING, now, f"rating {reading.rating.score}")
             return case.id, self._apply_rating(case, view, reading.rating, now)
         repository.record_inbound(mail, case.id, MessageKind.CUSTOMER, now, reason)
-        repository.apply_change(case, transitions.customer_reply(view, reading.not_fixed, now))
+        repository.apply_change(case, transitions.customer_reply(view, reading.not_fixed, now, self.policy_for(view)))
         if reading.not_fixed:
             # "It still does not work" (even in a reply that reads like a good rating): the case is open again
             # and the owner hears why.
@@ -266,7 +266,8 @@ class Casework:
             apology = aftercare.wants("apology", "low_rating", case.extra, self.aftercare.extras)
         result = aftercare.on_rating(view, rating, now, self.policy_for(view), self.aftercare, discount_code=code,
                                      apology=apology)
-        repository.apply_change(case, transitions.rated(view, rating, result.status, apology, now, self.aftercare))
+        repository.apply_change(case, transitions.rated(view, rating, result.status, apology, now, self.aftercare,
+                                                        self.policy_for(view)))
         log.info("rating recorded", case_id=case.id, score=rating.score, status=case.status)
         return self.enqueue_all(result.emails, case, now)
 
@@ -307,7 +308,8 @@ class Casework:
                                        "internal" if parsed.internal else ""]))
         repository.record_inbound(mail, case.id, MessageKind.STAFF, now, note)
         repository.apply_plan(case, outcome, now)
-        repository.apply_change(case, transitions.staff_reply(view, outcome, now, self.aftercare))
+        repository.apply_change(case, transitions.staff_reply(view, outcome, now, self.aftercare,
+                                                              self.policy_for(view)))
         queued = self.enqueue_all(outcome.emails, case, now)
         log.info("staff reply applied", case_id=case.id, message_id=mail.message_id, relayed=outcome.relayed,
                  commands=[c.name for c in parsed.commands], status=case.status, owner=case.owner,

@@ -17,6 +17,7 @@ import structlog
 
 from .cases import aftercare, plan, reminders, transitions
 from .cases.states import TimerKind
+from .mail.quoting import new_text
 from .store import repository
 from .store.models import Case, database
 from .store.repository import case_view
@@ -55,7 +56,8 @@ def fire_due(work: Casework, now: datetime, limit: int = 100) -> int:
             steps = repository.plan_steps(case.id)
             number = repository.step_number(timer.step_id)
             step = next((s for s in steps if number is not None and s.number == number), None)
-            emails = plan.on_timer(timer.kind, case_view(case), step, steps, now, work.policy_for(case))
+            reopening = _reopening(case, timer.due_at) if timer.kind in plan.REOPEN_TIMERS else plan.Reopening()
+            emails = plan.on_timer(timer.kind, case_view(case), step, steps, now, work.policy_for(case), reopening)
             decided += [reminders.Decided(case.id, e) for e in emails]
             log.info("timer fired", case_id=case.id, kind=timer.kind, step=step.number if step else None,
                      emails=len(emails))
@@ -66,6 +68,13 @@ def fire_due(work: Casework, now: datetime, limit: int = 100) -> int:
             log.info("reminders and escalations gathered", emails=len(decided), sent_as=len(gathered),
                      digests=sum(1 for d in gathered if d.case_id is None))
     return fired
+
+
+def _reopening(case: Case, due_at: datetime) -> plan.Reopening:
+    """What the escalation of a reopened case tells of why it reopened: its rating, its conversation (the new
+    text of each message, as the rules read it when it came in); and when the answer was due."""
+    history = [{**h, "text": new_text(h["text"])} for h in repository.history(case)]
+    return plan.Reopening(due_at, case.rating_score, case.rating_comment, history)
 
 
 def _fire_aftercare(work: Casework, kind: TimerKind, case: Case, now: datetime) -> int:

@@ -80,6 +80,10 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
     out += plan.on_timer("first_response", case, None, steps, now + timedelta(days=1), policy)
     out += plan.on_timer("step_reminder", case, steps[0], steps, steps[0].due_at - timedelta(hours=2), policy)
     out += plan.on_timer("step_escalation", case, steps[0], steps, steps[0].due_at + timedelta(days=1), policy)
+    owed = now + timedelta(days=8) + policy.first_response_due  # a low rating reopened it; nobody answered
+    out += plan.on_timer("reopened_low_rating", CaseView(**{**case.__dict__, "status": "open", "reopened_count": 1}),
+                         None, steps, owed, policy,
+                         plan.Reopening(owed, 2, "The new kettle is fine but it took three weeks."))
     out += lifecycle.on_suspicious(case, reply, "no valid reply token", now, policy)
     # A reply on a closed case with files: the words go, the progress email does not, nor a program (blocked)
     # nor a file over the size budget.

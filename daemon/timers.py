@@ -1,6 +1,6 @@
 """Time passes: reminders and escalations fall due.
 
-The timers are rows in the database (set when a case opens or a plan step is
+The timers are rows in the database (set when a case opens or reopens, or a plan step is
 agreed), so a restart loses and repeats nothing: each fires in the same
 transaction that records it fired and stores the emails it sends. This module
 is the loop that runs the passes; what a pass does is firing.py.

@@ -19,10 +19,15 @@ from zoneinfo import ZoneInfo
 from ..addresses import writable_address
 from ..inbound import Attachment, InboundMail
 from .calendar import BusinessHours
-from .commands import CommandError, ParsedReply, resolve_when
+from .commands import CommandError, ParsedReply, parse_reply, resolve_when
 from .lifecycle import AUTO_GENERATED, Outgoing, Policy, context, message_context, person_name
 from .routing import CaseView
 from .states import CaseStatus, MessageKind, TimerKind
+
+# The timers of a reopened case's owed answer, one kind per reason it reopened (states.TimerKind).
+REOPEN_TIMERS = (TimerKind.REOPENED_LOW_RATING, TimerKind.REOPENED_NOT_FIXED, TimerKind.REOPENED_BY_STAFF)
+REOPEN_REASONS = {TimerKind.REOPENED_LOW_RATING: "low_rating", TimerKind.REOPENED_NOT_FIXED: "not_fixed",
+                  TimerKind.REOPENED_BY_STAFF: "staff"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class StaffOutcome:
     timers: list[TimerSpec] = field(default_factory=list)
     cancel_steps: list[int] = field(default_factory=list)  # their timers
     cancel_first_response: bool = False
+    answered: bool = False  # something of the reply reached the customer: it keeps a reopened case's promise too
     relayed: bool = False  # the staff member's words went to the customer
     reopened: bool = False
     # What of the reply did not reach the customer, and why: {"item": message | attachments | plan | progress |
@@ -254,8 +260,10 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
         if blocked and own_files:
             out.withheld.append({"item": "attachments", "reason": blocked,
                                  "files": [f.filename or "(unnamed)" for f in own_files]})
-    if case.first_response_at is None and any(e.to == case.customer_address for e in out.emails):
-        # Whatever staff sent the customer (words, a plan, progress) keeps the first-response promise.
+    # Whatever staff sent the customer (words, a plan, progress) keeps the promise of an answer: the first
+    # one (stamped once, for the report) and a reopened case's.
+    out.answered = any(e.to == case.customer_address for e in out.emails)
+    if case.first_response_at is None and out.answered:
         out.first_response_at = now
         out.cancel_first_response = True
     if out.owner:
@@ -287,24 +295,69 @@ def customer_unreachable(address: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Reopening:
+    """What is known of why a case is open again, beyond the reason its timer's kind names."""
+
+    due_at: datetime | None = None  # when the answer was due: its timer's time (a working moment)
+    rating_score: int | None = None  # the low rating: the case's own, kept until the next check-in
+    rating_comment: str = ""
+    # The case's conversation (time, who, text: its new text only), oldest first: the customer's latest words
+    # and who typed #reopen are read from it.
+    history: Sequence[dict[str, Any]] = ()
+
+
+def reopen_context(kind: TimerKind, case: CaseView, reopening: Reopening, policy: Policy) -> dict[str, Any]:
+    """``reopen`` as the escalation templates see it: why the case is open again, in the words of whoever
+    reopened it, so that the email does not read like a brand-new case.
+
+    reason: low_rating (``rating``: score and comment), not_fixed (``words``: the customer's latest message)
+    or staff (``by``: who typed #reopen, None when no reply of theirs says so, as for a new step on a
+    resolved case); due_at: when the answer was due; count: how many times the case has been reopened."""
+    reason = REOPEN_REASONS[kind]
+    rating = ({"score": reopening.rating_score, "comment": reopening.rating_comment}
+              if reason == "low_rating" and reopening.rating_score is not None else None)
+    words = ""
+    if reason == "not_fixed":
+        words = next((h["text"] for h in reversed(reopening.history)
+                      if h["who"].lower() == case.customer_address and h["text"].strip()), "")
+    by = None
+    if reason == "staff":
+        who = next((h["who"].lower() for h in reversed(reopening.history)
+                    if h["who"].lower() in policy.staff_addresses and _says_reopen(h["text"])), "")
+        by = {"name": person_name(who, policy.staff_names), "address": who} if who else None
+    return {"reason": reason, "due_at": reopening.due_at, "count": case.reopened_count, "rating": rating,
+            "words": words, "by": by}
+
+
+def _says_reopen(text: str) -> bool:
+    try:
+        return any(c.name == "reopen" for c in parse_reply(text).commands)
+    except CommandError:
+        return False  # refused, so it reopened nothing
+
+
 def on_timer(kind: TimerKind, case: CaseView, step: StepView | None, steps: Sequence[StepView], now: datetime,
-             policy: Policy) -> list[Outgoing]:
-    """A timer fell due: remind or escalate, unless the promise was already kept."""
+             policy: Policy, reopening: Reopening = Reopening()) -> list[Outgoing]:
+    """A timer fell due: remind or escalate, unless the promise was already kept. ``reopening``: what is known
+    of why the case is open again, for a reopened case's timer."""
     if case.status != CaseStatus.OPEN:
         return []
     plan = plan_context(steps, now)
     owner_name = person_name(case.owner, policy.staff_names)
-    if kind == TimerKind.FIRST_RESPONSE:
-        if case.first_response_at is not None:
+    if kind == TimerKind.FIRST_RESPONSE or kind in REOPEN_TIMERS:
+        # A reopened case's timer is cancelled by the answer (and by a resolve or close): due, it is unanswered.
+        if kind == TimerKind.FIRST_RESPONSE and case.first_response_at is not None:
             return []
-        ctx = context(case, policy, now, plan=plan, reason=TimerKind.FIRST_RESPONSE, step=None)
+        reopen = reopen_context(kind, case, reopening, policy) if kind in REOPEN_TIMERS else None
+        ctx = context(case, policy, now, plan=plan, reason=kind, step=None, reopen=reopen)
         return [Outgoing(MessageKind.ESCALATION, "staff/escalation", a, person_name(a, policy.staff_names), ctx,
                          AUTO_GENERATED, "staff") for a in _with_owner(policy.escalation_to, case.owner)]
     if step is None or step.done_at is not None:
         return []
     if kind == TimerKind.STEP_REMINDER and now >= step.due_at:
         return []  # fired late (the daemon was down): the overdue reminder says it better
-    ctx = context(case, policy, now, plan=plan, step=step.as_dict(now), reason=kind)
+    ctx = context(case, policy, now, plan=plan, step=step.as_dict(now), reason=kind, reopen=None)
     if kind in (TimerKind.STEP_REMINDER, TimerKind.STEP_OVERDUE):
         return [Outgoing(MessageKind.REMINDER, "staff/reminder", case.owner, owner_name, ctx, AUTO_GENERATED, "staff")]
     if kind == TimerKind.STEP_ESCALATION:

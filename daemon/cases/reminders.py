@@ -6,7 +6,8 @@ can find dozens of overdue steps at once, and staff should get one email
 listing them, not dozens in a second. So, per pass:
 
 * the reminders (a step due soon, or overdue) to one person become one email,
-  and so do the escalations (no first reply in time, a step long overdue);
+  and so do the escalations (no answer in time to a new or a reopened case,
+  a step long overdue);
 * one item alone keeps its own email exactly as when nothing is gathered
   (same template, same thread, its case's reply address);
 * several become a digest (``staff/reminder_digest``, ``staff/escalation_digest``)
@@ -94,9 +95,11 @@ def item(ctx: dict[str, Any]) -> dict[str, Any]:
     """One line of a digest, from the context of the email it replaces."""
     step = ctx.get("step")
     reason = ctx["reason"]
-    due = step["due_at"] if step else ctx["case"].get("first_response_due_at")
+    reopen = ctx.get("reopen")
+    due = step["due_at"] if step else reopen["due_at"] if reopen else ctx["case"].get("first_response_due_at")
     return {
-        "reason": reason,  # step_reminder, step_overdue, step_escalation, first_response
+        "reason": reason,  # step_reminder, step_overdue, step_escalation, first_response, reopened_*
+        "reopen": reopen,  # why a reopened case is open again (plan.reopen_context), else None
         "case": {k: ctx["case"][k] for k in ("id", "ref", "subject")},
         "customer": {"name": ctx["customer"]["name"], "address": ctx["customer"]["address"]},
         "owner": {"name": ctx["owner"]["name"], "address": ctx["owner"]["address"]},

@@ -88,6 +88,11 @@ class TimerKind(enum.StrEnum):
     FOLLOWUP = "followup"  # aftercare, after resolving
     CHECKIN = "checkin"
     CHECKIN_CLOSE = "checkin_close"  # no rating in time: the case closes
+    # A reopened case owes the customer an answer, as a new one does: no staff answer by the promised time,
+    # escalate. The kind says why it reopened, so that the escalation can say it (plan.REOPEN_TIMERS).
+    REOPENED_LOW_RATING = "reopened_low_rating"  # a rating at or below satisfaction.reopen_at_or_below
+    REOPENED_NOT_FIXED = "reopened_not_fixed"  # the customer wrote that it still does not work
+    REOPENED_BY_STAFF = "reopened_by_staff"  # #reopen, or a new step on a resolved case, with nothing sent
 
 
 class TimerState(enum.StrEnum):

@@ -6,6 +6,13 @@ Each rule has one home: every way a case opens again (a low rating, "it is
 still not fixed", ``#reopen``, a new step on a resolved case) goes through
 ``reopen``, and every change of status re-plans the aftercare through
 ``status_change``.
+
+A reopened case owes the customer an answer, as a new one does (``answer_owed``):
+a timer, due when the configured promise runs out and named for why the case
+reopened, escalates it unless a staff answer reaches the customer first. The
+promise is held by that timer alone: ``first_response_due_at`` and
+``first_response_at`` keep the original complaint's promise and first answer, which
+the report measures.
 """
 from __future__ import annotations
 
@@ -14,7 +21,8 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from .aftercare import AFTERCARE_TIMERS, AftercarePolicy, timers_on_resolve
-from .plan import StaffOutcome, TimerSpec
+from .lifecycle import Policy
+from .plan import REOPEN_TIMERS, StaffOutcome, TimerSpec, working
 from .ratings import Rating
 from .routing import CaseView
 from .states import CaseStatus, TimerKind
@@ -36,37 +44,59 @@ class CaseChange:
                           self.timers + later.timers)
 
 
-def reopen(case: CaseView) -> CaseChange:
-    """The case is open again: counted, its resolution and closing forgotten, its aftercare cancelled."""
-    return CaseChange({"status": CaseStatus.OPEN, "reopened_count": case.reopened_count + 1,
-                       "resolved_at": None, "closed_at": None}, cancel=AFTERCARE_TIMERS)
+def reopen(case: CaseView, why: TimerKind | None, now: datetime, rules: Policy) -> CaseChange:
+    """The case is open again: counted, its resolution and closing forgotten, its aftercare cancelled, and an
+    answer owed to the customer for ``why`` (a ``REOPEN_TIMERS`` kind; None when whoever reopened it
+    answered the customer at once)."""
+    change = CaseChange({"status": CaseStatus.OPEN, "reopened_count": case.reopened_count + 1,
+                         "resolved_at": None, "closed_at": None}, cancel=AFTERCARE_TIMERS)
+    return change.then(answer_owed(why, now, rules)) if why is not None else change
 
 
-def status_change(case: CaseView, status: CaseStatus, now: datetime, policy: AftercarePolicy) -> CaseChange:
-    """Any change of status re-plans the aftercare: cancelled on reopen or close, planned afresh on resolve."""
+def answer_owed(why: TimerKind, now: datetime, rules: Policy) -> CaseChange:
+    """The customer of a reopened case is owed an answer within the configured promise, as for a new case.
+
+    Its timer replaces any earlier one for the same answer (a first response never given included), so one
+    escalation says it, with the promise of this opening. The case's own columns are left to the original
+    complaint."""
+    return CaseChange(cancel=(TimerKind.FIRST_RESPONSE, *REOPEN_TIMERS),
+                      timers=(TimerSpec(why, working(now + rules.first_response_due, rules.business_hours)),))
+
+
+def status_change(case: CaseView, status: CaseStatus, now: datetime, policy: AftercarePolicy, rules: Policy,
+                  why: TimerKind | None) -> CaseChange:
+    """Any change of status re-plans the aftercare: cancelled on reopen or close, planned afresh on resolve.
+    Reopening owes the customer an answer (``why``: see ``reopen``); resolving or closing owes none."""
     if status == CaseStatus.OPEN:
-        return reopen(case)
+        return reopen(case, why, now, rules)
+    cancel = AFTERCARE_TIMERS + REOPEN_TIMERS
     if status == CaseStatus.RESOLVED:
-        return CaseChange({"status": status, "resolved_at": now}, cancel=AFTERCARE_TIMERS,
+        return CaseChange({"status": status, "resolved_at": now}, cancel=cancel,
                           timers=tuple(timers_on_resolve(now, policy)))
-    return CaseChange({"status": status, "closed_at": now}, cancel=AFTERCARE_TIMERS)
+    return CaseChange({"status": status, "closed_at": now}, cancel=cancel)
 
 
-def customer_reply(case: CaseView, not_fixed: bool, now: datetime) -> CaseChange:
-    """A reply touches the case; one that says it is still not fixed reopens it (the owner hears why)."""
-    change = reopen(case) if not_fixed else CaseChange()
+def customer_reply(case: CaseView, not_fixed: bool, now: datetime, rules: Policy) -> CaseChange:
+    """A reply touches the case; one that says it is still not fixed reopens it (the owner hears why), and
+    staff owe the customer an answer."""
+    change = reopen(case, TimerKind.REOPENED_NOT_FIXED, now, rules) if not_fixed else CaseChange()
     return change.then(CaseChange({"updated_at": now}))
 
 
-def staff_reply(case: CaseView, outcome: StaffOutcome, now: datetime, policy: AftercarePolicy) -> CaseChange:
-    """What an applied staff reply changes on the case row and its timers (its plan steps are the store's)."""
+def staff_reply(case: CaseView, outcome: StaffOutcome, now: datetime, policy: AftercarePolicy,
+                rules: Policy) -> CaseChange:
+    """What an applied staff reply changes on the case row and its timers (its plan steps are the store's).
+    Anything it sent the customer answers them: a reopened case's timer is cancelled; a reply that reopens
+    the case without sending them anything owes them an answer."""
     fields: dict[str, Any] = {}
     if outcome.first_response_at:
         fields["first_response_at"] = outcome.first_response_at
-    change = CaseChange(fields, cancel=(TimerKind.FIRST_RESPONSE,) if outcome.cancel_first_response else (),
+    cancel = (TimerKind.FIRST_RESPONSE,) if outcome.cancel_first_response else ()
+    change = CaseChange(fields, cancel=cancel + (REOPEN_TIMERS if outcome.answered else ()),
                         timers=tuple(outcome.timers))
     if outcome.status:
-        change = change.then(status_change(case, outcome.status, now, policy))
+        why = None if outcome.answered else TimerKind.REOPENED_BY_STAFF
+        change = change.then(status_change(case, outcome.status, now, policy, rules, why))
     after: dict[str, Any] = {}
     if outcome.owner:
         after["owner"] = outcome.owner
@@ -78,12 +108,14 @@ def staff_reply(case: CaseView, outcome: StaffOutcome, now: datetime, policy: Af
 
 
 def rated(case: CaseView, rating: Rating, status: CaseStatus, apology: bool, now: datetime,
-          policy: AftercarePolicy) -> CaseChange:
-    """The rating is kept and the case moves to ``status`` (``aftercare.on_rating``: closed, or open again)."""
+          policy: AftercarePolicy, rules: Policy) -> CaseChange:
+    """The rating is kept and the case moves to ``status`` (``aftercare.on_rating``: closed, or open again
+    and owing the customer the answer to "what would make it right?")."""
     change = CaseChange({"rating_score": rating.score, "rating_comment": rating.comment[:4000], "rated_at": now},
                         cancel=AFTERCARE_TIMERS)
     after: dict[str, Any] = {"apology_sent": True} if apology else {}
-    return change.then(status_change(case, status, now, policy)).then(CaseChange({**after, "updated_at": now}))
+    return (change.then(status_change(case, status, now, policy, rules, TimerKind.REOPENED_LOW_RATING))
+            .then(CaseChange({**after, "updated_at": now})))
 
 
 def checkin_sent(apology: bool, now: datetime, policy: AftercarePolicy) -> CaseChange:
