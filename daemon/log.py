@@ -40,6 +40,10 @@ class SecretRedactor:
     def _sort(self) -> None:
         self.secrets = sorted(self._configured | set(self._remembered), key=len, reverse=True)
 
+    def clean(self, value):
+        """``value`` with every known secret replaced (for text that leaves the process other than by a log)."""
+        return self._clean(value)
+
     def _clean(self, value):
         if isinstance(value, str):
             for secret in self.secrets:

@@ -153,6 +153,8 @@ class DatabaseCollector:
                 .where(ComponentState.name.startswith(MAILBOX_PREFIX)).order_by(ComponentState.name))
         for name, ok, error_kind, last_ok_at in rows.tuples():
             mailbox = name[len(MAILBOX_PREFIX):]
+            if mailbox not in self.mailboxes:
+                continue  # removed from the configuration: its last state must not keep an alert firing
             up.add_metric([mailbox], 1 if ok else 0)
             permanent.add_metric([mailbox], 1 if not ok and error_kind == "permanent" else 0)
             if last_ok_at is not None:
@@ -227,7 +229,9 @@ def _closing_connection(app):
 
 
 def registry_for(config) -> CollectorRegistry:
-    """A registry of our own (not prometheus_client's global one): the database's figures and the process's."""
+    """A registry of our own (not prometheus_client's global one): the database's figures and the process's
+    (``process_*``, where /proc shows them: the shipped unit's ProcSubset=pid hides /proc/stat, and with it
+    these; the database's figures are unaffected)."""
     registry = CollectorRegistry()
     registry.register(DatabaseCollector(config.database.url, [inbox.name for inbox in config.inboxes]))
     ProcessCollector(registry=registry)

@@ -44,6 +44,7 @@ from .trouble import troubles
 log = structlog.get_logger("aftercare.service")
 
 STOP_JOIN_SECONDS = 8.0
+HEALTH_EVERY = 10.0  # seconds between heartbeats in component_state (store/service_status.py reads them)
 
 
 class Worker:
@@ -103,6 +104,7 @@ class Service:
         self._status_retry_at = 0.0
         self.metrics = None
         self.started_at = utcnow()
+        self._health_wake = threading.Event()
 
     # --- workers ------------------------------------------------------------
 
@@ -245,8 +247,7 @@ class Service:
             return f"{failing or 'database unavailable'}; {line}"
         try:
             counts = outbox.counts()
-            health.record(self._health(utcnow()), utcnow())
-        except DATABASE_ERRORS as exc:
+        except Exception as exc:  # never out of the main loop: signals and the watchdog depend on it
             reset_connection()
             self._status_failures += 1
             self._status_retry_at = time.monotonic() + backoff(self._status_failures,
@@ -268,12 +269,13 @@ class Service:
         def row(name: str, found: dict | None, last_ok_at=None) -> health.Health:
             if found is None:
                 return health.Health(name, True, last_ok_at=last_ok_at)
-            return health.Health(name, False, found["error"], found["kind"],
+            return health.Health(name, False, redactor.clean(found["error"]), found["kind"],
                                  datetime.fromtimestamp(found["since"], timezone.utc).replace(tzinfo=None),
                                  last_ok_at=last_ok_at)
 
-        problems = [dict(p, since=datetime.fromtimestamp(p["since"], timezone.utc).replace(tzinfo=None).isoformat()
-                         + "Z") for p in self.troubles.snapshot()]
+        problems = [dict(p, error=redactor.clean(p["error"]),
+                         since=datetime.fromtimestamp(p["since"], timezone.utc).replace(tzinfo=None).isoformat() + "Z")
+                    for p in self.troubles.snapshot()]
         rows = [health.Health("daemon", not problems and not stopped, info={
             "version": version(), "host": socket.gethostname(), "pid": os.getpid(),
             "started_at": self.started_at.isoformat() + "Z", "heartbeat_at": now.isoformat() + "Z",
@@ -287,6 +289,36 @@ class Service:
                             getattr(intake, "last_sync_at", None)))
             rows.append(row(f"smtp:{inbox.name}", failing(f"smtp-login{suffix}")))
         return rows
+
+    def _keep_health(self) -> None:
+        """Its own thread: store what ``_health`` sees when it changes, and a heartbeat every HEALTH_EVERY s.
+
+        Not on the main thread, which must stay free for signals, reloads and the watchdog: on SQLite a write
+        waits its turn behind intake's transactions. Any failure here is said (once) and tried again; it
+        never stops the daemon.
+        """
+        said, written_at = None, 0.0
+        while not self.stopping.is_set():
+            self._health_wake.wait(1.0)
+            self._health_wake.clear()
+            if self.stopping.is_set():
+                return
+            try:
+                now = utcnow()
+                rows = self._health(now)
+                seen = [(r.name, r.ok, r.error, r.error_kind, r.failing_since) for r in rows] + \
+                    [rows[0].info["problems"]]
+                if seen == said and time.monotonic() - written_at < HEALTH_EVERY:
+                    continue
+                health.record(rows, now)
+                said, written_at = seen, time.monotonic()
+                self.troubles.clear("health")
+            except Exception as exc:  # the database away, or anything else: status shows an old heartbeat
+                reset_connection()
+                self.troubles.report("health", exc, "the service's state cannot be stored for aftercare status",
+                                     describe=describe_error(self.config.database.url, exc)
+                                     if isinstance(exc, DATABASE_ERRORS) else "")
+                self.stopping.wait(5.0)
 
     def _update_status(self) -> None:
         self.notifier.status(self._status_line())
@@ -360,6 +392,8 @@ class Service:
         self._start_workers()
         self.started_at = utcnow()
         threading.Thread(target=self._keep_tokens_fresh, name="oauth2-refresh", daemon=True).start()
+        health_thread = threading.Thread(target=self._keep_health, name="health", daemon=True)
+        health_thread.start()
         jobs = schedule.Scheduler()
         jobs.every(10).seconds.do(self._update_status)
         log.info("aftercare started", database=redact_url(self.config.database.url),
@@ -372,7 +406,7 @@ class Service:
                 self.ready = True
                 self.notifier.ready("mailbox synced; watching for mail")
                 log.info("ready: mailbox synced")
-                self._update_status()  # the first health rows now, not 10 s later
+                self._health_wake.set()  # the first health rows now, not at the next heartbeat
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 self.reload()
@@ -392,10 +426,12 @@ class Service:
             self.stopping.wait(0.25)
         self.notifier.stopping()
         self._stop_workers()
+        self._health_wake.set()
+        health_thread.join(5.0)
         try:
             health.record(self._health(utcnow(), stopped=True)[:1], utcnow())
-        except DATABASE_ERRORS:
-            reset_connection()  # the status shows the last heartbeat instead
+        except Exception:  # the database away or broken: the status shows the last heartbeat instead
+            reset_connection()
         if self.metrics is not None:
             self.metrics.close()
         self.guard.release()

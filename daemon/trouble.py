@@ -69,6 +69,10 @@ class Troubles:
         """
         kind = kind or ("permanent" if getattr(exc, "permanent", False) else "transient")
         key, text = error_key(exc)
+        if kind == "permanent":
+            # Servers put per-attempt details in the text (Office 365: a timestamp and request id in a 535):
+            # what stays the same while a person has not acted is where it fails and how.
+            key = f"{type(exc).__name__} ({source}, permanent)"
         now = self.clock()
         with self._lock:
             previous = self._by_source.get(source)
@@ -91,7 +95,7 @@ class Troubles:
             log.error(event, source=source, error=f"{type(exc).__name__}: {exc}", cause=describe or None,
                       failure=kind, exc_info=exc, **fields)
         else:
-            log.error(event, source=source, error=key, cause=describe or None, failure=kind,
+            log.error(event, source=source, error=f"{type(exc).__name__}: {text}", cause=describe or None, failure=kind,
                       still_failing_for=round(since), repeats_not_logged=held_back, **fields)
         return True
 

@@ -38,3 +38,12 @@ def _state_directory(tmp_path_factory, monkeypatch):
     (``config_values.state_directory``); a test about that resolution sets the variables itself."""
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     monkeypatch.setenv("AFTERCARE_STATE_DIRECTORY", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
+def _structlog_as_configured_by_nobody():
+    """A test that runs a command in-process (``cli.main``) configures structlog for the whole process (level,
+    stream): the next test on this worker starts from structlog's defaults again."""
+    yield
+    import structlog
+    structlog.reset_defaults()

@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "run":
+        # What the package logs while a command works (an outbox change, a token refreshed) goes to stderr
+        # and only when it matters: stdout is the command's answer, for people and for scripts.
+        from ..log import setup_logging
+        setup_logging("console", "warning", stream=sys.stderr)
     # Config path defaults only matter to subcommands that read one.
     try:
         code = args.func(args)
@@ -53,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except DatabaseUnavailable as exc:
         # The cause in one line (which file or server, and why), not a traceback; systemd restarts us.
-        print(f"not started: {exc}", file=sys.stderr)
+        print(f"{'not started' if args.command == 'run' else 'error'}: {exc}", file=sys.stderr)
         return 1
     except DatabaseMissing as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -71,8 +71,8 @@ def render(status: dict, now: datetime, zone: ZoneInfo) -> list[str]:
             lines.append(f"    SMTP FAILING ({m['smtp_error_kind']}): {m['smtp_error']}")
     o = status["outbox"]
     counts = o["counts"]
-    lines.append("outbox: " + ", ".join(f"{counts[k]} {k}" for k in ("pending", "sending", "held", "failed", "sent")
-                                        if counts.get(k) or k in ("pending", "failed")))
+    shown = ("pending", "sending", "held", "failed", "sent", "bounced", "cancelled")
+    lines.append("outbox: " + ", ".join(f"{counts[k]} {k}" for k in shown if counts.get(k) or k in ("pending", "failed")))
     for key in ("oldest_pending", "oldest_held", "oldest_failed"):
         e = o[key]
         if e:

@@ -45,6 +45,11 @@ class SmtpCertificateRefused(SmtpLoginRefused):
     a person can end it (a renewed certificate, the CA installed)."""
 
 
+class SmtpAuthUnavailable(SmtpLoginRefused):
+    """A username is configured but the server offers no AUTH (often: it wants STARTTLS first, or it is not a
+    submission port): no email is to blame, and it lasts until the configuration or the server changes."""
+
+
 class SmtpTokenUnavailable(TemporaryFailure):
     """No OAuth2 access token could be had; ``cause`` is the TokenError (a dead grant is permanent)."""
 
@@ -107,6 +112,9 @@ class SmtpSender:
                                    f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except TokenError as exc:
             raise SmtpTokenUnavailable(exc) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise SmtpAuthUnavailable(f"cannot connect to SMTP {cfg.host}:{cfg.port}: the server offers no login "
+                                      f"(AUTH): {exc}; check smtp.security (starttls?) and smtp.port") from None
         except ssl.SSLCertVerificationError as exc:
             raise SmtpCertificateRefused(f"cannot connect to SMTP {cfg.host}:{cfg.port}: the TLS certificate is "
                                          f"not trusted: {exc.verify_message or exc}") from None

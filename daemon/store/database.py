@@ -138,14 +138,25 @@ def open_existing(url: str) -> Database:
     """Connect the models to an Aftercare database that exists, for a command that must not create one.
 
     A missing SQLite file, or a PostgreSQL database without Aftercare's tables, is ``DatabaseMissing``
-    naming where it looked (a mistyped path must not answer "no cases"); a server that does not answer is
-    ``DatabaseUnavailable``. A schema older than this code is brought up to date, as the service would.
+    naming where it looked (a mistyped path must not answer "no cases"); a file this user may not read, or a
+    server that does not answer, is ``DatabaseUnavailable``. The schema is never changed from here: one at
+    another version than this code's is refused (the service migrates it when it starts), so a command
+    typed during an upgrade cannot change the tables under the daemon still running the old code.
     """
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
-        if path not in ("", ":memory:") and not Path(path).is_file():
-            raise DatabaseMissing(f"no Aftercare database at {path} (database.url in the configuration; "
-                                  "the service creates it when it first starts)")
+        if path not in ("", ":memory:"):
+            try:
+                found_file = Path(path).is_file()
+                if found_file:
+                    with open(path, "rb"):
+                        pass
+            except PermissionError:
+                raise DatabaseUnavailable(f"database {path}: this user may not read it (run the command as the "
+                                          "service's user: sudo -u aftercare aftercare ..., or as root)") from None
+            if not found_file:
+                raise DatabaseMissing(f"no Aftercare database at {path} (database.url in the configuration; "
+                                      "the service creates it when it first starts)")
     db = make_database(url, create=False)
     try:
         db.connect(reuse_if_open=True)
@@ -156,8 +167,16 @@ def open_existing(url: str) -> Database:
         db.close()
         raise DatabaseMissing(f"no Aftercare tables in {redact_url(url)} (database.url in the configuration; "
                               "the service creates them when it first starts)")
+    if found != SCHEMA_VERSION:
+        db.close()
+        where = url[len("sqlite:///"):] if url.startswith("sqlite:///") else redact_url(url)
+        if found > SCHEMA_VERSION:
+            raise DatabaseMissing(f"the database {where} is at schema version {found}, newer than this Aftercare "
+                                  f"({SCHEMA_VERSION}): use the Aftercare that the service runs")
+        raise DatabaseMissing(f"the database {where} is at schema version {found}; this Aftercare reads version "
+                              f"{SCHEMA_VERSION}: restart the service (systemctl restart aftercare), which "
+                              "upgrades it, then run the command again")
     database.initialize(db)
-    migrate(db)
     return db
 
 

@@ -8,8 +8,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from aftercare.testing.daemonproc import DaemonProcess
 from e2e_support import complaint, wait_for_n
 from journal_support import Journal, available as journal_unavailable
@@ -74,7 +72,7 @@ def test_a_wrong_password_is_one_error_in_the_journal_one_email_and_a_failing_st
         stream.close()  # the daemon holds its own copy, as under systemd
         code, st = _wait_status(s, lambda st: st["mailboxes"][0]["ok"] is False)
         wait_for_n(s, lambda m: "jane@example.com" in m.rcpt_tos, 1, timeout=20)  # the default owner
-        time.sleep(8)  # several slow retries' worth: none may add an error line or an email
+        time.sleep(8)  # the old reconnect loop retried every 1-8 s here; a refusal waits >= 15 s (hourly repeats: test_trouble)
         errors = journal.entries("aftercare", priority="err")
         everything = journal.entries("aftercare")
         s.daemon.stop()
@@ -155,3 +153,25 @@ def test_a_missing_folder_is_permanent_said_once_emailed_once_and_shown_failing(
     assert errors[0]["failure"] == "permanent" and "mailbox.folder" in errors[0]["hint"]
     assert not [l for l in s.daemon.log_lines() if l.get("event") == "mailbox connection lost; reconnecting"]
     assert len(s.smtp.messages) == 1
+
+
+def test_reading_commands_refuse_a_database_at_another_schema_version_and_never_migrate_it(tmp_path):
+    """A command typed during an upgrade must not change the tables under the daemon still running old code."""
+    from aftercare.store.database import make_database
+    from aftercare.store.migrations import migrate
+    from aftercare.testing.daemonproc import write_config
+    db = make_database(f"sqlite:///{tmp_path}/aftercare.db")
+    db.connect()
+    migrate(db, target=6)
+    db.close()
+    config = write_config(tmp_path / "config.toml", imap_port=1, smtp_port=1,
+                          database_url=f"sqlite:///{tmp_path}/aftercare.db")
+    for args in (["cases", "list"], ["status"], ["outbox", "list"]):
+        out = subprocess.run([sys.executable, "-m", "aftercare", "--config", str(config), *args],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1, out
+        assert "is at schema version 6; this Aftercare reads version 7: restart the service" in out.stderr
+    db = make_database(f"sqlite:///{tmp_path}/aftercare.db")
+    db.connect()
+    assert db.execute_sql("SELECT version FROM schema_version").fetchone()[0] == 6
+    db.close()

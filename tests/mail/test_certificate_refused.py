@@ -65,3 +65,13 @@ def test_smtp_says_the_certificate_is_not_trusted_and_that_it_is_permanent(tls_s
     with pytest.raises(SmtpCertificateRefused) as caught:
         SmtpSender(settings).check()
     assert caught.value.permanent and "certificate is not trusted" in str(caught.value)
+
+
+def test_smtp_with_a_username_but_no_auth_offered_is_permanent_not_a_retry_per_email():
+    from aftercare.mail.smtp import SmtpAuthUnavailable
+    from aftercare.testing.smtpsink import SmtpSink
+    with SmtpSink() as sink:  # a plain aiosmtpd: no AUTH in its EHLO
+        settings = SmtpSettings("127.0.0.1", sink.port, "none", "aftercare", _Secret(), timedelta(seconds=5))
+        with pytest.raises(SmtpAuthUnavailable) as caught:
+            SmtpSender(settings).check()
+    assert caught.value.permanent and "offers no login (AUTH)" in str(caught.value)

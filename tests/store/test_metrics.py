@@ -89,7 +89,7 @@ def test_figures_are_exact_for_known_rows(db):
         Timer.create(case=c1, kind="checkin", due_at=due_at, state=state)
     mailbox_state("mailbox:default", True, last_ok_at=NOW - 2 * S)
     mailbox_state("mailbox:billing", False, "permanent", last_ok_at=NOW - 3 * H)
-    mailbox_state("mailbox:returns", False, "transient")  # never read yet
+    mailbox_state("mailbox:returns", False, "transient")  # no longer configured: its last state is not shown
     mailbox_state("smtp:default", False, "transient")  # not a mailbox
     mailbox_state("daemon", True)
 
@@ -115,10 +115,8 @@ def test_figures_are_exact_for_known_rows(db):
         ("aftercare_timers_waiting", ()): 3.0,
         ("aftercare_mailbox_up", (("mailbox", "billing"),)): 0.0,
         ("aftercare_mailbox_up", (("mailbox", "default"),)): 1.0,
-        ("aftercare_mailbox_up", (("mailbox", "returns"),)): 0.0,
         ("aftercare_mailbox_error_permanent", (("mailbox", "billing"),)): 1.0,
         ("aftercare_mailbox_error_permanent", (("mailbox", "default"),)): 0.0,
-        ("aftercare_mailbox_error_permanent", (("mailbox", "returns"),)): 0.0,
         ("aftercare_mailbox_last_sync_timestamp_seconds", (("mailbox", "billing"),)): unix(NOW - 3 * H),
         ("aftercare_mailbox_last_sync_timestamp_seconds", (("mailbox", "default"),)): unix(NOW - 2 * S),
         ("aftercare_database_up", ()): 1.0,

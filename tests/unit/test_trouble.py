@@ -60,3 +60,22 @@ def test_a_new_error_is_said_at_once_and_a_source_that_never_failed_clears_silen
     assert [l["error"].split(": ", 1)[1] for l in lines] == ["connection refused",
                                                              "the database system is starting up"]
     assert t.summary().endswith("the database system is starting up")
+
+
+class _Refused(Exception):
+    permanent = True
+
+
+def test_a_permanent_failure_is_one_trouble_whatever_per_attempt_text_the_server_adds_and_repeats_hourly():
+    clock, wall = Clock(), Clock()
+    t = Troubles(clock=clock, wall_clock=wall)
+    with capture_logs() as lines:
+        for attempt in range(20):  # a retry every 15 minutes for five hours, each 535 with its own request id
+            t.report("imap-login", _Refused(f"535 5.7.3 Authentication unsuccessful [MW4PR0{attempt}CA0001.namprd]"),
+                     "mailbox login refused", repeat_every=3600)
+            clock.now += 900
+    assert len(lines) == 5 and all(l["failure"] == "permanent" for l in lines)
+    assert [l.get("repeats_not_logged") for l in lines] == [None, 3, 3, 3, 3]
+    (failing,) = t.snapshot()
+    assert failing["kind"] == "permanent" and failing["since"] == 1000.0 and failing["failures"] == 20
+    assert t.failing("imap-login")["kind"] == "permanent" and t.failing("smtp-login") is None
