@@ -45,7 +45,7 @@ from peewee import fn
 from .cases.states import CaseStatus, Direction, MessageKind, OutboxStatus
 from .report_owners import (CaseRow, StepRow, by_owner, local, open_cases, volume_by_week, week_label, week_start,
                             within_promise)
-from .store.models import Case, DiscountCode, Message, PlanStep
+from .store.models import Case, DiscountCode, Message, PlanStep, Timer
 from .templates import bundled_directory
 
 STATUSES = tuple(s.value for s in CaseStatus)
@@ -123,6 +123,21 @@ def _by_mailbox(cases) -> list[dict]:
              "ratings": len(r["scores"]),
              "average_rating": round(sum(r["scores"]) / len(r["scores"]), 2) if r["scores"] else None}
             for name, r in sorted(rows.items())]
+
+
+def _reopen_due(case_ids: list[int]) -> dict[int, datetime]:
+    """When each reopened case owes its answer: its waiting reopen timer (cases/plan.REOPEN_TIMERS)."""
+    from .cases.plan import REOPEN_TIMERS
+    from .cases.states import TimerState
+    if not case_ids:
+        return {}
+    due: dict[int, datetime] = {}
+    for start in range(0, len(case_ids), 500):
+        for t in Timer.select(Timer.case, Timer.due_at).where(
+                Timer.case.in_(case_ids[start:start + 500]) & (Timer.state == TimerState.WAITING)
+                & Timer.kind.in_([k.value for k in REOPEN_TIMERS])):
+            due[t.case_id] = min(t.due_at, due.get(t.case_id, t.due_at))
+    return due
 
 
 def build_report(since: datetime | date | None = None, now: datetime | None = None,
@@ -264,7 +279,7 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
         "within_promise": within_promise(rows, now),
         "owners": by_owner(rows, step_rows, now),
         "volume_by_week": volume_by_week(rows, tz, now, since, until),
-        "open_cases": open_cases(rows, step_rows, now),
+        "open_cases": open_cases(rows, step_rows, now, _reopen_due([r.id for r in rows])),
     }
 
 
@@ -363,6 +378,8 @@ def overdue_text(item: dict, tz: ZoneInfo, as_of: str | None = None) -> str:
         due += f", {human_duration(late.total_seconds())} ago"
     if item["what"] == "first_response":
         return f"first reply was due {due}"
+    if item["what"] == "reopened_answer":
+        return f"answer to the reopened case was due {due}"
     return f"step {item['step']} “{item['text']}” was due {due}"
 
 

@@ -171,8 +171,13 @@ def volume_by_week(cases: Iterable[CaseRow], tz: ZoneInfo, now: datetime, since:
     return out
 
 
-def open_cases(cases: Iterable[CaseRow], steps: Iterable[StepRow], now: datetime) -> list[dict]:
-    """Every open case with what is overdue on it; the longest overdue first, then the rest by number."""
+def open_cases(cases: Iterable[CaseRow], steps: Iterable[StepRow], now: datetime,
+               reopen_due: dict[int, datetime] | None = None) -> list[dict]:
+    """Every open case with what is overdue on it; the longest overdue first, then the rest by number.
+
+    ``reopen_due``: when each reopened case owes its answer (its waiting reopen timer): late, it is listed
+    as ``reopened_answer``."""
+    reopen_due = reopen_due or {}
     late_steps: dict[int, list[StepRow]] = {}
     for s in steps:
         if s.done_at is None and s.due_at < now:
@@ -185,6 +190,8 @@ def open_cases(cases: Iterable[CaseRow], steps: Iterable[StepRow], now: datetime
         if c.first_response_at is None and c.first_response_due_at is not None and c.first_response_due_at < now:
             overdue.append((c.first_response_due_at,
                             {"what": "first_response", "due_at": _iso(c.first_response_due_at)}))
+        if c.id in reopen_due and reopen_due[c.id] < now:
+            overdue.append((reopen_due[c.id], {"what": "reopened_answer", "due_at": _iso(reopen_due[c.id])}))
         for s in sorted(late_steps.get(c.id, []), key=lambda s: (s.due_at, s.number)):
             overdue.append((s.due_at, {"what": "plan_step", "step": s.number, "text": s.text,
                                        "due_at": _iso(s.due_at)}))

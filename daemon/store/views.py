@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from peewee import fn
 
 from ..cases.commands import CommandError, parse_reply
-from ..cases.states import CaseStatus, Direction, MessageKind
+from ..cases.plan import REOPEN_TIMERS
+from ..cases.states import CaseStatus, Direction, MessageKind, TimerState
 from ..mail.quoting import new_text
 from . import files
 from .models import Case, CaseEvent, Message, PlanStep, Timer
@@ -40,14 +41,22 @@ def case_summaries(status: str | None = None, mailbox: str | None = None, owner:
     if overdue:
         late_step = (PlanStep.select(PlanStep.id)
                      .where((PlanStep.case == Case.id) & PlanStep.done_at.is_null() & (PlanStep.due_at < now)))
+        late_reopen = (Timer.select(Timer.id)
+                       .where((Timer.case == Case.id) & (Timer.state == TimerState.WAITING)
+                              & Timer.kind.in_([k.value for k in REOPEN_TIMERS]) & (Timer.due_at < now)))
         q = q.where((Case.status == CaseStatus.OPEN.value)
                     & ((Case.first_response_at.is_null() & (Case.first_response_due_at < now))
-                       | fn.EXISTS(late_step)))
+                       | fn.EXISTS(late_step) | fn.EXISTS(late_reopen)))
     rows = list(q)
     late_steps = set()
     if now is not None and rows:
         late_steps = {s.case_id for s in PlanStep.select(PlanStep.case).distinct().where(
             PlanStep.done_at.is_null() & (PlanStep.due_at < now))}
+        # A reopened case owes its answer by its reopen timer (the case's first-response fields keep the
+        # original complaint's, for the report).
+        late_steps |= {t.case_id for t in Timer.select(Timer.case).distinct().where(
+            (Timer.state == TimerState.WAITING) & Timer.kind.in_([k.value for k in REOPEN_TIMERS])
+            & (Timer.due_at < now))}
     out = []
     for c in rows:
         row = {"id": c.id, "status": c.status, "mailbox": c.mailbox, "customer": c.customer_address,

@@ -181,3 +181,26 @@ def test_the_list_command_takes_the_filters_and_refuses_bad_ones(cases, make_con
         with pytest.raises(SystemExit) as exit_:
             main(["--config", path, "cases", "list", *bad])
         assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_a_reopened_case_whose_answer_is_late_is_overdue_in_cases_list_and_the_report(db):
+    """The reopen's promise lives in its timer (the case keeps the original first-response fields)."""
+    from datetime import datetime, timedelta
+
+    from aftercare.report import build_report
+    from aftercare.store.models import Case, Timer
+    from aftercare.store.views import case_summaries
+    now = datetime(2026, 3, 10, 12, 0)
+    common = dict(customer_address="c@example.net", owner="jane@example.com", updated_at=now,
+                  first_response_due_at=now - timedelta(days=9), first_response_at=now - timedelta(days=9, hours=2))
+    late = Case.create(status="open", subject="late", created_at=now - timedelta(days=10), reopened_count=1, **common)
+    waiting = Case.create(status="open", subject="waiting", created_at=now - timedelta(days=10), reopened_count=1,
+                          **common)
+    Timer.create(case=late, kind="reopened_low_rating", due_at=now - timedelta(hours=3))
+    Timer.create(case=waiting, kind="reopened_not_fixed", due_at=now + timedelta(hours=3))
+    Timer.create(case=waiting, kind="reopened_by_staff", due_at=now - timedelta(hours=5), state="cancelled")
+    assert [r["id"] for r in case_summaries(overdue=True, now=now)] == [late.id]
+    assert {r["id"]: r["overdue"] for r in case_summaries(now=now)} == {late.id: True, waiting.id: False}
+    report = build_report(now=now)
+    by_id = {c["id"]: c["overdue"] for c in report["open_cases"]}
+    assert by_id == {late.id: [{"what": "reopened_answer", "due_at": "2026-03-10T09:00:00Z"}], waiting.id: []}
