@@ -157,7 +157,8 @@ class Timer(BaseModel):
 
     case = ForeignKeyField(Case, backref="timers", on_delete="CASCADE")
     kind = CharField(max_length=40)  # TimerKind: first_response, step_reminder, step_overdue, step_escalation,
-    #                                             followup, checkin, checkin_close
+    #                                             followup, checkin, checkin_close, reopened_low_rating,
+    #                                             reopened_not_fixed, reopened_by_staff
     step = ForeignKeyField(PlanStep, null=True, on_delete="CASCADE")
     due_at = DateTimeField()
     state = CharField(max_length=10, default="waiting")  # TimerState: waiting, fired, cancelled
