@@ -45,7 +45,7 @@ from peewee import fn
 from .cases.states import CaseStatus, Direction, MessageKind, OutboxStatus
 from .report_owners import (CaseRow, StepRow, by_owner, local, open_cases, volume_by_week, week_label, week_start,
                             within_promise)
-from .store.models import Case, DiscountCode, Message, PlanStep, Timer
+from .store.models import Case, DiscountCode, Message, PlanStep
 from .templates import bundled_directory
 
 STATUSES = tuple(s.value for s in CaseStatus)
@@ -125,21 +125,6 @@ def _by_mailbox(cases) -> list[dict]:
             for name, r in sorted(rows.items())]
 
 
-def _reopen_due(case_ids: list[int]) -> dict[int, datetime]:
-    """When each reopened case owes its answer: its waiting reopen timer (cases/plan.REOPEN_TIMERS)."""
-    from .cases.plan import REOPEN_TIMERS
-    from .cases.states import TimerState
-    if not case_ids:
-        return {}
-    due: dict[int, datetime] = {}
-    for start in range(0, len(case_ids), 500):
-        for t in Timer.select(Timer.case, Timer.due_at).where(
-                Timer.case.in_(case_ids[start:start + 500]) & (Timer.state == TimerState.WAITING)
-                & Timer.kind.in_([k.value for k in REOPEN_TIMERS])):
-            due[t.case_id] = min(t.due_at, due.get(t.case_id, t.due_at))
-    return due
-
-
 def build_report(since: datetime | date | None = None, now: datetime | None = None,
                  mailbox: str | None = None, *, until: datetime | date | None = None, owner: str | None = None,
                  tz: ZoneInfo | str = "UTC") -> dict:
@@ -160,6 +145,22 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
         if until is not None:
             query = query.where(Case.created_at < until)
         return query.where(Case.created_at >= since) if since is not None else query
+
+    def settled_in_range():
+        """When cases of the mailbox and owner were resolved (or closed unresolved) within the period, whenever
+        they were opened: a week's "resolved" is work done that week, not the fate of its new cases."""
+        settled = fn.COALESCE(Case.resolved_at, Case.closed_at)
+        query = Case.select(settled).where(settled.is_null(False))
+        if mailbox is not None:
+            query = query.where(Case.mailbox == mailbox)
+        if owner is not None:
+            query = query.where(fn.LOWER(Case.owner) == owner.strip().lower())
+        if until is not None:
+            query = query.where(settled < until)
+        if since is not None:
+            query = query.where(settled >= since)
+        return [_naive_utc(at) if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+                for (at,) in query.tuples()]
 
     # Cases by status.
     by_status = {s: 0 for s in STATUSES}
@@ -253,7 +254,8 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
     # The work: owners, promises, volume, what is late now.
     rows = [CaseRow(*t) for t in in_range(Case.select(
         Case.id, Case.owner, Case.status, Case.subject, Case.mailbox, Case.created_at, Case.first_response_due_at,
-        Case.first_response_at, Case.resolved_at, Case.closed_at, Case.rating_score).order_by(Case.id)).tuples()]
+        Case.first_response_at, Case.resolved_at, Case.closed_at, Case.rating_score, Case.answer_due_at)
+        .order_by(Case.id)).tuples()]
     step_rows = [StepRow(*t) for t in in_range(
         PlanStep.select(PlanStep.case, PlanStep.number, PlanStep.text, PlanStep.due_at, PlanStep.done_at)
         .join(Case, on=(PlanStep.case == Case.id))).tuples()]
@@ -278,8 +280,8 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
         "discount_codes": {"issued": len(codes), "codes": codes},
         "within_promise": within_promise(rows, now),
         "owners": by_owner(rows, step_rows, now),
-        "volume_by_week": volume_by_week(rows, tz, now, since, until),
-        "open_cases": open_cases(rows, step_rows, now, _reopen_due([r.id for r in rows])),
+        "volume_by_week": volume_by_week(rows, tz, now, since, until, settled=settled_in_range()),
+        "open_cases": open_cases(rows, step_rows, now),
     }
 
 
@@ -333,6 +335,12 @@ def human_day(iso_date: str) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
+def _last_day(until_iso: str, tz: ZoneInfo) -> str:
+    """The report's exclusive end (local midnight after the last day) as the last day included: ``10 Mar 2026``."""
+    last = (local(_parse_iso(until_iso), tz) - timedelta(microseconds=1)).date()
+    return f"{last.day} {last:%b %Y}"
+
+
 def _percent(share: float | None) -> str:
     return "–" if share is None else f"{share * 100:.0f}%"
 
@@ -346,11 +354,11 @@ def _period(report: dict) -> str:
     period = report.get("period") or {"since": report.get("since"), "until": None}
     since, until = period.get("since"), period.get("until")
     if since and until:
-        text = f"cases created from {human_time(since, tz)} until {human_time(until, tz)}"
+        text = f"cases created from {human_time(since, tz)} through {_last_day(until, tz)}"
     elif since:
         text = f"cases created since {human_time(since, tz)}"
     elif until:
-        text = f"cases created before {human_time(until, tz)}"
+        text = f"cases created through {_last_day(until, tz)}"
     else:
         text = "all cases"
     if report.get("owner"):

@@ -40,6 +40,7 @@ class CaseRow(NamedTuple):
     resolved_at: datetime | None
     closed_at: datetime | None
     rating_score: int | None
+    answer_due_at: datetime | None = None  # a reopened case owes its answer by then
 
 
 class StepRow(NamedTuple):
@@ -143,17 +144,22 @@ def week_label(monday: date) -> str:
 
 
 def volume_by_week(cases: Iterable[CaseRow], tz: ZoneInfo, now: datetime, since: datetime | None = None,
-                   until: datetime | None = None) -> list[dict]:
-    """Cases opened and resolved per local week, every week of the span shown, quiet ones as zeros."""
+                   until: datetime | None = None, settled: Iterable[datetime] | None = None) -> list[dict]:
+    """Cases opened and resolved per local week, every week of the span shown, quiet ones as zeros.
+
+    ``settled``: when cases were resolved (or closed unresolved) within the period, whenever opened; without
+    it, the resolutions of ``cases`` count. A reopened case's earlier resolution is forgotten (its
+    ``resolved_at`` is cleared), so past weeks may lose one when a case reopens."""
     opened: dict[date, int] = {}
     resolved: dict[date, int] = {}
     for c in cases:
         w = week_start(c.created_at, tz)
         opened[w] = opened.get(w, 0) + 1
-        settled = c.resolved_at or c.closed_at
-        if settled is not None:
-            w = week_start(settled, tz)
-            resolved[w] = resolved.get(w, 0) + 1
+    if settled is None:
+        settled = [c.resolved_at or c.closed_at for c in cases if (c.resolved_at or c.closed_at) is not None]
+    for at in settled:
+        w = week_start(at, tz)
+        resolved[w] = resolved.get(w, 0) + 1
     weeks = set(opened) | set(resolved)
     if not weeks and since is None:
         return []
@@ -171,13 +177,11 @@ def volume_by_week(cases: Iterable[CaseRow], tz: ZoneInfo, now: datetime, since:
     return out
 
 
-def open_cases(cases: Iterable[CaseRow], steps: Iterable[StepRow], now: datetime,
-               reopen_due: dict[int, datetime] | None = None) -> list[dict]:
+def open_cases(cases: Iterable[CaseRow], steps: Iterable[StepRow], now: datetime) -> list[dict]:
     """Every open case with what is overdue on it; the longest overdue first, then the rest by number.
 
-    ``reopen_due``: when each reopened case owes its answer (its waiting reopen timer): late, it is listed
-    as ``reopened_answer``."""
-    reopen_due = reopen_due or {}
+    A reopened case owes one answer (``answer_due_at``): late, it is listed as ``reopened_answer``, and a
+    first response never given to the original complaint is not listed beside it (the answer owes both)."""
     late_steps: dict[int, list[StepRow]] = {}
     for s in steps:
         if s.done_at is None and s.due_at < now:
@@ -187,11 +191,12 @@ def open_cases(cases: Iterable[CaseRow], steps: Iterable[StepRow], now: datetime
         if c.status != CaseStatus.OPEN:
             continue
         overdue: list[tuple[datetime, dict]] = []
-        if c.first_response_at is None and c.first_response_due_at is not None and c.first_response_due_at < now:
+        if c.answer_due_at is not None:
+            if c.answer_due_at < now:
+                overdue.append((c.answer_due_at, {"what": "reopened_answer", "due_at": _iso(c.answer_due_at)}))
+        elif c.first_response_at is None and c.first_response_due_at is not None and c.first_response_due_at < now:
             overdue.append((c.first_response_due_at,
                             {"what": "first_response", "due_at": _iso(c.first_response_due_at)}))
-        if c.id in reopen_due and reopen_due[c.id] < now:
-            overdue.append((reopen_due[c.id], {"what": "reopened_answer", "due_at": _iso(reopen_due[c.id])}))
         for s in sorted(late_steps.get(c.id, []), key=lambda s: (s.due_at, s.number)):
             overdue.append((s.due_at, {"what": "plan_step", "step": s.number, "text": s.text,
                                        "due_at": _iso(s.due_at)}))

@@ -10,7 +10,8 @@ still not fixed", ``#reopen``, a new step on a resolved case) goes through
 A reopened case owes the customer an answer, as a new one does (``answer_owed``):
 a timer, due when the configured promise runs out and named for why the case
 reopened, escalates it unless a staff answer reaches the customer first. The
-promise is held by that timer alone: ``first_response_due_at`` and
+case's ``answer_due_at`` says the same for people (overdue lists) until the answer,
+a resolution or a closing clears it: ``first_response_due_at`` and
 ``first_response_at`` keep the original complaint's promise and first answer, which
 the report measures.
 """
@@ -59,8 +60,9 @@ def answer_owed(why: TimerKind, now: datetime, rules: Policy) -> CaseChange:
     Its timer replaces any earlier one for the same answer (a first response never given included), so one
     escalation says it, with the promise of this opening. The case's own columns are left to the original
     complaint."""
-    return CaseChange(cancel=(TimerKind.FIRST_RESPONSE, *REOPEN_TIMERS),
-                      timers=(TimerSpec(why, working(now + rules.first_response_due, rules.business_hours)),))
+    due = working(now + rules.first_response_due, rules.business_hours)
+    return CaseChange({"answer_due_at": due}, cancel=(TimerKind.FIRST_RESPONSE, *REOPEN_TIMERS),
+                      timers=(TimerSpec(why, due),))
 
 
 def status_change(case: CaseView, status: CaseStatus, now: datetime, policy: AftercarePolicy, rules: Policy,
@@ -71,9 +73,9 @@ def status_change(case: CaseView, status: CaseStatus, now: datetime, policy: Aft
         return reopen(case, why, now, rules)
     cancel = AFTERCARE_TIMERS + REOPEN_TIMERS
     if status == CaseStatus.RESOLVED:
-        return CaseChange({"status": status, "resolved_at": now}, cancel=cancel,
+        return CaseChange({"status": status, "resolved_at": now, "answer_due_at": None}, cancel=cancel,
                           timers=tuple(timers_on_resolve(now, policy)))
-    return CaseChange({"status": status, "closed_at": now}, cancel=cancel)
+    return CaseChange({"status": status, "closed_at": now, "answer_due_at": None}, cancel=cancel)
 
 
 def customer_reply(case: CaseView, not_fixed: bool, now: datetime, rules: Policy) -> CaseChange:
@@ -88,7 +90,7 @@ def staff_reply(case: CaseView, outcome: StaffOutcome, now: datetime, policy: Af
     """What an applied staff reply changes on the case row and its timers (its plan steps are the store's).
     Anything it sent the customer answers them: a reopened case's timer is cancelled; a reply that reopens
     the case without sending them anything owes them an answer."""
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {"answer_due_at": None} if outcome.answered else {}
     if outcome.first_response_at:
         fields["first_response_at"] = outcome.first_response_at
     cancel = (TimerKind.FIRST_RESPONSE,) if outcome.cancel_first_response else ()
@@ -130,4 +132,4 @@ def checkin_unanswered(case: CaseView, now: datetime) -> CaseChange | None:
     """``checkin_close`` fell due: a case still resolved and unrated closes; any other is left as it is."""
     if case.status != CaseStatus.RESOLVED or case.rating_score is not None:
         return None
-    return CaseChange({"status": CaseStatus.CLOSED, "closed_at": now, "updated_at": now})
+    return CaseChange({"status": CaseStatus.CLOSED, "closed_at": now, "answer_due_at": None, "updated_at": now})

@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         # and only when it matters: stdout is the command's answer, for people and for scripts.
         from ..log import setup_logging
         setup_logging("console", "warning", stream=sys.stderr)
+        if sys.stdout.isatty():
+            from .common import PrintableStdout
+            sys.stdout = PrintableStdout(sys.stdout)
     # Config path defaults only matter to subcommands that read one.
     try:
         code = args.func(args)

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..cases.states import CaseStatus
-from .common import load as _load, open_db as _open_db, read_case as _read_case
+from .common import owner_address, load as _load, open_db as _open_db, read_case as _read_case
 
 
 def cmd_cases_list(args) -> int:
@@ -234,15 +234,6 @@ def _size(n: int) -> str:
 
 
 
-def _owner(text: str) -> str:
-    """An owner is an address: "Jane <jane@example.com>" means jane@example.com; a word without @ is a typo."""
-    from email.utils import parseaddr
-    address = parseaddr(text)[1].strip()
-    if "@" not in address:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an email address, e.g. jane@example.com")
-    return address
-
-
 def _duration(text: str) -> timedelta:
     from ..durations import DurationError, parse_duration
     try:
@@ -259,7 +250,7 @@ def register(sub, add) -> None:
     lst.add_argument("--status", choices=[s.value for s in CaseStatus],
                      help="only cases with this status (open, resolved, closed)")
     lst.add_argument("--mailbox", metavar="NAME", help="only cases that came in by this mailbox")
-    lst.add_argument("--owner", metavar="ADDRESS", type=_owner,
+    lst.add_argument("--owner", metavar="ADDRESS", type=owner_address,
                      help="only cases this staff member owns (any letter case)")
     lst.add_argument("--older-than", metavar="DURATION", type=_duration,
                      help='only cases opened longer ago than this, e.g. "3d", "12h", "1d12h"')

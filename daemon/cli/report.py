@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import load as _load, open_db as _open_db
+from .common import load as _load, open_db as _open_db, owner_address
 
 
 def _day(option: str, value: str | None):
@@ -51,7 +51,7 @@ def register(sub, add) -> None:
                         help="only cases opened on or after this day (YYYY-MM-DD, in schedule.timezone)")
     report.add_argument("--until", metavar="DATE",
                         help="only cases opened on or before this day (YYYY-MM-DD, in schedule.timezone)")
-    report.add_argument("--owner", metavar="ADDRESS", help="only the cases this staff member owns")
+    report.add_argument("--owner", metavar="ADDRESS", type=owner_address, help="only the cases this staff member owns")
     report.add_argument("--mailbox", metavar="NAME", help="only cases that came in by this mailbox")
     report.add_argument("--json", action="store_true", help="the figures as JSON (times in UTC)")
     report.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with charts")

@@ -23,6 +23,7 @@ Version  Release    What changed
 5        (after)    several mailboxes: the case's mailbox, the mailbox an email goes out by
 6        (after)    attachment bytes, stored once each
 7        (after)    what each part of the service last did (status), and what operators did to a case
+8        (after)    a reopened case's owed answer; the customer's language; tone and priority
 =======  =========  =====================================================
 
 A fresh database goes through every step and ends with exactly the tables,
@@ -268,6 +269,25 @@ def v7_service_state_and_case_events(db: Database) -> None:
     )
 
 
+def v8_answers_language_tone(db: Database) -> None:
+    """Version 8: what a case owes and how its customer writes.
+
+    New columns on ``case``: ``answer_due_at`` (nullable: when a reopened case owes the customer an
+    answer; cleared by the answer, by resolving or closing), ``language`` VARCHAR(8) NOT NULL (ISO 639-1
+    code the customer is written to in; '' for existing rows: the configured default), ``priority``
+    VARCHAR(10) NOT NULL ('normal' for existing rows, or 'urgent'). New columns on ``message``: ``tone``
+    VARCHAR(10) NOT NULL ('' for existing rows and outgoing mail; calm, upset, angry, abusive for a
+    customer's message) and ``tone_signals`` TEXT NOT NULL (JSON list of what was found; '[]').
+    """
+    _alter(db, lambda m: [
+        m.add_column("case", "answer_due_at", DateTimeField(null=True)),
+        m.add_column("case", "language", CharField(max_length=8, default="")),
+        m.add_column("case", "priority", CharField(max_length=10, default="normal")),
+        m.add_column("message", "tone", CharField(max_length=10, default="")),
+        m.add_column("message", "tone_signals", TextField(default="[]")),
+    ])
+
+
 # Index i holds the step that brings the schema to version i + 1.
 MIGRATIONS: list[Callable[[Database], None]] = [
     v1_cases_and_messages,
@@ -277,6 +297,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     v5_several_mailboxes,
     v6_attachment_files,
     v7_service_state_and_case_events,
+    v8_answers_language_tone,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -88,6 +88,11 @@ class Case(BaseModel):
     # The mailbox the complaint came in by (its name), and the address its emails go From.
     mailbox = CharField(max_length=100, default="default", index=True)
     mailbox_address = CharField(max_length=320, default="")
+    # A reopened case owes the customer an answer by this time (cases/transitions.answer_owed); the
+    # first_response columns keep the original complaint's, for the report.
+    answer_due_at = DateTimeField(null=True)
+    language = CharField(max_length=8, default="")  # ISO 639-1; "" = [customer] default_language
+    priority = CharField(max_length=10, default="normal")  # normal, urgent (cases/tone.py)
 
 
 class Message(BaseModel):
@@ -119,6 +124,8 @@ class Message(BaseModel):
     claimed_by = CharField(max_length=200, null=True)
     claim_until = DateTimeField(null=True)
     mailbox = CharField(max_length=100, null=True)  # outgoing: whose address and SMTP server it goes by
+    tone = CharField(max_length=10, default="")  # a customer's message: calm, upset, angry, abusive
+    tone_signals = JsonText(default=list)  # what the tone was read from, for staff
 
     class Meta:
         indexes = ((("status", "next_attempt_at"), False), (("recipient", "automated", "created_at"), False))

@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 from peewee import fn
 
 from ..cases.commands import CommandError, parse_reply
-from ..cases.plan import REOPEN_TIMERS
-from ..cases.states import CaseStatus, Direction, MessageKind, TimerState
+from ..cases.states import CaseStatus, Direction, MessageKind
 from ..mail.quoting import new_text
 from . import files
 from .models import Case, CaseEvent, Message, PlanStep, Timer
@@ -23,8 +22,8 @@ def case_summaries(status: str | None = None, mailbox: str | None = None, owner:
     """Every case, or those matching every filter given, oldest first.
 
     ``owner`` matches in any letter case; ``older_than`` keeps cases opened longer than that before ``now``;
-    ``overdue`` keeps open cases whose first response is past due and not given, or with a plan step past
-    due and not done. ``now`` (naive UTC) is required by the last two: time is the caller's. Given ``now``,
+    ``overdue`` keeps open cases whose first response is past due and not given, reopened ones whose answer
+    is past due (``answer_due_at``), or with a plan step past due and not done. ``now`` (naive UTC) is required by the last two: time is the caller's. Given ``now``,
     each row says whether its case is ``overdue``.
     """
     if (older_than is not None or overdue) and now is None:
@@ -41,22 +40,14 @@ def case_summaries(status: str | None = None, mailbox: str | None = None, owner:
     if overdue:
         late_step = (PlanStep.select(PlanStep.id)
                      .where((PlanStep.case == Case.id) & PlanStep.done_at.is_null() & (PlanStep.due_at < now)))
-        late_reopen = (Timer.select(Timer.id)
-                       .where((Timer.case == Case.id) & (Timer.state == TimerState.WAITING)
-                              & Timer.kind.in_([k.value for k in REOPEN_TIMERS]) & (Timer.due_at < now)))
         q = q.where((Case.status == CaseStatus.OPEN.value)
                     & ((Case.first_response_at.is_null() & (Case.first_response_due_at < now))
-                       | fn.EXISTS(late_step) | fn.EXISTS(late_reopen)))
+                       | fn.EXISTS(late_step) | (Case.answer_due_at < now)))
     rows = list(q)
     late_steps = set()
     if now is not None and rows:
         late_steps = {s.case_id for s in PlanStep.select(PlanStep.case).distinct().where(
             PlanStep.done_at.is_null() & (PlanStep.due_at < now))}
-        # A reopened case owes its answer by its reopen timer (the case's first-response fields keep the
-        # original complaint's, for the report).
-        late_steps |= {t.case_id for t in Timer.select(Timer.case).distinct().where(
-            (Timer.state == TimerState.WAITING) & Timer.kind.in_([k.value for k in REOPEN_TIMERS])
-            & (Timer.due_at < now))}
     out = []
     for c in rows:
         row = {"id": c.id, "status": c.status, "mailbox": c.mailbox, "customer": c.customer_address,
@@ -64,7 +55,8 @@ def case_summaries(status: str | None = None, mailbox: str | None = None, owner:
                "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at)}
         if now is not None:
             row["overdue"] = c.status == CaseStatus.OPEN and (
-                c.id in late_steps or (c.first_response_at is None and c.first_response_due_at is not None
+                c.id in late_steps or (c.answer_due_at is not None and c.answer_due_at < now)
+                or (c.first_response_at is None and c.first_response_due_at is not None
                                        and c.first_response_due_at < now))
         out.append(row)
     return out

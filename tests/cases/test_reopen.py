@@ -61,6 +61,7 @@ class Desk:
             if t[2] == "waiting" and t[0] in change.cancel:
                 t[2] = "cancelled"
         known = set(CaseView.__dataclass_fields__)
+        self.fields = {**getattr(self, "fields", {}), **change.fields}  # every column, the case row's too
         self.case = replace(self.case, **{k: v for k, v in change.fields.items() if k in known})
         self.timers += [[t.kind, t.due_at, "waiting"] for t in change.timers]
 
@@ -132,6 +133,19 @@ def test_a_new_step_on_a_resolved_case_kept_internal_owes_an_answer_beside_the_s
 
 
 # --- the answer stops the timer, as do resolving and closing; restarts change nothing --------------------------
+
+
+@pytest.mark.parametrize("settle", ["Maria, I am so sorry. A technician will call you tomorrow morning.",
+                                    "#resolve\n#internal", "#close"])
+def test_the_owed_answer_is_on_the_case_until_answered_resolved_or_closed(settle):
+    """The timer fires once (the escalation); the case's answer_due_at keeps saying it is owed, for overdue lists."""
+    desk = Desk()
+    desk.rate(1, "Broke again.")
+    assert desk.fields["answer_due_at"] == NOW + timedelta(hours=24)
+    desk.staff("#note called the courier\n#internal")
+    assert desk.fields["answer_due_at"] == NOW + timedelta(hours=24)  # a note answers nobody
+    desk.staff(settle)
+    assert desk.fields["answer_due_at"] is None
 
 
 def test_the_owners_answer_cancels_the_timer_and_an_internal_note_does_not():

@@ -184,7 +184,8 @@ def test_the_list_command_takes_the_filters_and_refuses_bad_ones(cases, make_con
 
 
 def test_a_reopened_case_whose_answer_is_late_is_overdue_in_cases_list_and_the_report(db):
-    """The reopen's promise lives in its timer (the case keeps the original first-response fields)."""
+    """The reopen's promise is the case's answer_due_at; its timer has fired (the escalation went out), as the
+    running daemon leaves it, and the case stays overdue until the answer clears it."""
     from datetime import datetime, timedelta
 
     from aftercare.report import build_report
@@ -192,15 +193,24 @@ def test_a_reopened_case_whose_answer_is_late_is_overdue_in_cases_list_and_the_r
     from aftercare.store.views import case_summaries
     now = datetime(2026, 3, 10, 12, 0)
     common = dict(customer_address="c@example.net", owner="jane@example.com", updated_at=now,
-                  first_response_due_at=now - timedelta(days=9), first_response_at=now - timedelta(days=9, hours=2))
-    late = Case.create(status="open", subject="late", created_at=now - timedelta(days=10), reopened_count=1, **common)
-    waiting = Case.create(status="open", subject="waiting", created_at=now - timedelta(days=10), reopened_count=1,
+                  created_at=now - timedelta(days=10), reopened_count=1)
+    late = Case.create(status="open", subject="late", first_response_due_at=now - timedelta(days=9),
+                       first_response_at=now - timedelta(days=9, hours=2), answer_due_at=now - timedelta(hours=3),
+                       **common)
+    Timer.create(case=late, kind="reopened_low_rating", due_at=now - timedelta(hours=3), state="fired",
+                 fired_at=now - timedelta(hours=3))
+    waiting = Case.create(status="open", subject="waiting", first_response_due_at=now - timedelta(days=9),
+                          first_response_at=now - timedelta(days=9, hours=2), answer_due_at=now + timedelta(hours=3),
                           **common)
-    Timer.create(case=late, kind="reopened_low_rating", due_at=now - timedelta(hours=3))
-    Timer.create(case=waiting, kind="reopened_not_fixed", due_at=now + timedelta(hours=3))
-    Timer.create(case=waiting, kind="reopened_by_staff", due_at=now - timedelta(hours=5), state="cancelled")
-    assert [r["id"] for r in case_summaries(overdue=True, now=now)] == [late.id]
-    assert {r["id"]: r["overdue"] for r in case_summaries(now=now)} == {late.id: True, waiting.id: False}
+    # Never answered the first time, reopened, and late again: one answer is owed, listed once.
+    twice = Case.create(status="open", subject="twice", first_response_due_at=now - timedelta(days=9),
+                        answer_due_at=now - timedelta(hours=1), **common)
+    answered = Case.create(status="open", subject="answered", first_response_due_at=now - timedelta(days=9),
+                           first_response_at=now - timedelta(days=9, hours=2), **common)
+    assert [r["id"] for r in case_summaries(overdue=True, now=now)] == [late.id, twice.id]
+    assert {r["id"]: r["overdue"] for r in case_summaries(now=now)} == {
+        late.id: True, waiting.id: False, twice.id: True, answered.id: False}
     report = build_report(now=now)
     by_id = {c["id"]: c["overdue"] for c in report["open_cases"]}
-    assert by_id == {late.id: [{"what": "reopened_answer", "due_at": "2026-03-10T09:00:00Z"}], waiting.id: []}
+    assert by_id == {late.id: [{"what": "reopened_answer", "due_at": "2026-03-10T09:00:00Z"}], waiting.id: [],
+                     twice.id: [{"what": "reopened_answer", "due_at": "2026-03-10T11:00:00Z"}], answered.id: []}

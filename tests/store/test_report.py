@@ -272,10 +272,15 @@ def test_since_and_until_are_local_days_and_until_is_included(team):
     assert r["cases"]["total"] == 4  # j1 (00:30 local on the 2nd), j2, j3 and s1 (both on the 10th)
     assert [o["cases"] for o in r["owners"]] == [3, 1]
     assert [c["id"] for c in r["open_cases"]] == [t["j2"].id, t["s1"].id]
+    # Resolutions count in the week they happened, within the period: j3, closed on the 12th, is after it.
     assert r["volume_by_week"] == [
         {"week": "2026-W10", "starts": "2026-03-02", "opened": 2, "resolved": 1},
-        {"week": "2026-W11", "starts": "2026-03-09", "opened": 2, "resolved": 1},
+        {"week": "2026-W11", "starts": "2026-03-09", "opened": 2, "resolved": 0},
     ]
+    # ... and a case opened before the period but resolved within it counts there.
+    later = build_report(since=date(2026, 3, 3), until=date(2026, 3, 12), now=NOW, tz=BERLIN)
+    assert [(w["week"], w["opened"], w["resolved"]) for w in later["volume_by_week"]] == [
+        ("2026-W10", 1, 1), ("2026-W11", 2, 1)]  # j1 (opened 2 March, resolved the 3rd); j3 closed the 12th
     assert build_report(since=date(2026, 3, 2), until=date(2026, 3, 10), now=NOW)["cases"]["total"] == 3  # UTC
     # A datetime bound is UTC and excludes its own instant.
     assert build_report(until=datetime(2026, 3, 10, 9), now=NOW, tz=BERLIN)["cases"]["total"] == 3
@@ -323,7 +328,7 @@ def test_text_shows_owners_volume_and_overdue_cases_in_local_time(team):
     assert f"  #{t['s2'].id} sam@example.com: Scratched lid (nothing overdue)" in lines
     period = render_text(build_report(since=date(2026, 3, 2), until=date(2026, 3, 10), owner="jane@example.com",
                                       now=NOW, tz=BERLIN))
-    assert period.startswith("Aftercare report: cases created from 2026-03-02 00:00 CET until 2026-03-11 00:00 CET "
+    assert period.startswith("Aftercare report: cases created from 2026-03-02 00:00 CET through 10 Mar 2026 "
                              "of jane@example.com (as of")
 
 
