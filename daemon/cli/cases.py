@@ -20,7 +20,7 @@ def cmd_cases_list(args) -> int:
     _open_db(config)
     now = utcnow()
     rows = case_summaries(status=args.status, mailbox=args.mailbox, owner=args.owner, older_than=args.older_than,
-                          overdue=args.overdue, now=now)
+                          overdue=args.overdue, now=now, priority=args.priority)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return 0
@@ -28,16 +28,18 @@ def cmd_cases_list(args) -> int:
         from ..durations import format_duration
         filters = [f"with status {args.status}" if args.status else "",
                    f"in mailbox {args.mailbox}" if args.mailbox else "", f"owned by {args.owner}" if args.owner else "",
-                   f"opened more than {format_duration(args.older_than)} ago" if args.older_than is not None else ""]
+                   f"opened more than {format_duration(args.older_than)} ago" if args.older_than is not None else "",
+                   f"of priority {args.priority}" if args.priority else ""]
         print(" ".join(["no overdue cases" if args.overdue else "no cases", *filter(None, filters)]))
         return 0
     width = min(max(len("mailbox"), *(len(r["mailbox"]) for r in rows)), 20)
-    print(f"{'case':>6}  {'status':<9} {'mailbox':<{width}} {'age':>6} {'late':<4} {'owner':<28} {'customer':<28} "
-          "subject")
+    print(f"{'case':>6}  {'status':<9} {'mailbox':<{width}} {'age':>6} {'late':<4} {'urgent':<6} {'owner':<28} "
+          f"{'customer':<28} subject")
     for r in rows:
         age = _age(now - _parse(r["created_at"]))
         late = "yes" if r.get("overdue") else ""
-        print(f"{r['id']:>6}  {r['status']:<9} {r['mailbox'][:width]:<{width}} {age:>6} {late:<4} "
+        urgent = "yes" if r.get("priority") == "urgent" else ""
+        print(f"{r['id']:>6}  {r['status']:<9} {r['mailbox'][:width]:<{width}} {age:>6} {late:<4} {urgent:<6} "
               f"{r['owner'][:28]:<28} {r['customer'][:28]:<28} {r['subject'][:60]}")
     return 0
 
@@ -256,6 +258,9 @@ def register(sub, add) -> None:
                      help='only cases opened longer ago than this, e.g. "3d", "12h", "1d12h"')
     lst.add_argument("--overdue", action="store_true",
                      help="only open cases whose first response or a plan step is past due")
+    lst.add_argument("--priority", choices=("urgent", "normal"),
+                     help="only urgent cases (an angry or abusive message, or a repeated complaint) or normal ones; "
+                          "urgent cases are listed first either way")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_cases_list)
     show = add(csub, "show", help="one case with its messages")

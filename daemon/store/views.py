@@ -18,8 +18,8 @@ def _iso(value):
 
 def case_summaries(status: str | None = None, mailbox: str | None = None, owner: str | None = None,
                    older_than: timedelta | None = None, overdue: bool = False,
-                   now: datetime | None = None) -> list[dict]:
-    """Every case, or those matching every filter given, oldest first.
+                   now: datetime | None = None, priority: str | None = None) -> list[dict]:
+    """Every case, or those matching every filter given: urgent ones first, then oldest first.
 
     ``owner`` matches in any letter case; ``older_than`` keeps cases opened longer than that before ``now``;
     ``overdue`` keeps open cases whose first response is past due and not given, reopened ones whose answer
@@ -28,7 +28,9 @@ def case_summaries(status: str | None = None, mailbox: str | None = None, owner:
     """
     if (older_than is not None or overdue) and now is None:
         raise ValueError("older_than and overdue need now")
-    q = Case.select().order_by(Case.id)
+    q = Case.select().order_by(Case.priority != "urgent", Case.id)
+    if priority:
+        q = q.where(Case.priority == priority)
     if status:
         q = q.where(Case.status == status)
     if mailbox:
@@ -52,6 +54,7 @@ def case_summaries(status: str | None = None, mailbox: str | None = None, owner:
     for c in rows:
         row = {"id": c.id, "status": c.status, "mailbox": c.mailbox, "customer": c.customer_address,
                "customer_name": c.customer_name, "subject": c.subject, "owner": c.owner,
+               "priority": c.priority, "language": c.language,
                "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at)}
         if now is not None:
             row["overdue"] = c.status == CaseStatus.OPEN and (

@@ -214,3 +214,20 @@ def test_a_reopened_case_whose_answer_is_late_is_overdue_in_cases_list_and_the_r
     by_id = {c["id"]: c["overdue"] for c in report["open_cases"]}
     assert by_id == {late.id: [{"what": "reopened_answer", "due_at": "2026-03-10T09:00:00Z"}], waiting.id: [],
                      twice.id: [{"what": "reopened_answer", "due_at": "2026-03-10T11:00:00Z"}], answered.id: []}
+
+
+def test_urgent_cases_come_first_and_the_priority_filter_keeps_them(db):
+    from datetime import datetime, timedelta
+
+    from aftercare.store.models import Case
+    from aftercare.store.views import case_summaries
+    now = datetime(2026, 3, 10, 12, 0)
+    made = {}
+    for name, priority in (("old normal", "normal"), ("urgent one", "urgent"), ("new normal", "normal"),
+                           ("urgent two", "urgent")):
+        made[name] = Case.create(status="open", subject=name, customer_address="c@example.net",
+                                 owner="jane@example.com", created_at=now - timedelta(days=len(made)),
+                                 updated_at=now, priority=priority)
+    assert [r["subject"] for r in case_summaries()] == ["urgent one", "urgent two", "old normal", "new normal"]
+    assert [r["subject"] for r in case_summaries(priority="urgent")] == ["urgent one", "urgent two"]
+    assert [r["priority"] for r in case_summaries(priority="normal")] == ["normal", "normal"]
