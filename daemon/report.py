@@ -254,8 +254,10 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
     # The work: owners, promises, volume, what is late now.
     rows = [CaseRow(*t) for t in in_range(Case.select(
         Case.id, Case.owner, Case.status, Case.subject, Case.mailbox, Case.created_at, Case.first_response_due_at,
-        Case.first_response_at, Case.resolved_at, Case.closed_at, Case.rating_score, Case.answer_due_at)
-        .order_by(Case.id)).tuples()]
+        Case.first_response_at, Case.resolved_at, Case.closed_at, Case.rating_score, Case.answer_due_at,
+        Case.priority).order_by(Case.id)).tuples()]
+    tones = list(in_range(Message.select(Message.created_at, Message.tone).join(Case, on=(Message.case == Case.id))
+                          .where((Message.direction == Direction.IN) & (Message.tone != ""))).tuples())
     step_rows = [StepRow(*t) for t in in_range(
         PlanStep.select(PlanStep.case, PlanStep.number, PlanStep.text, PlanStep.due_at, PlanStep.done_at)
         .join(Case, on=(PlanStep.case == Case.id))).tuples()]
@@ -280,7 +282,7 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
         "discount_codes": {"issued": len(codes), "codes": codes},
         "within_promise": within_promise(rows, now),
         "owners": by_owner(rows, step_rows, now),
-        "volume_by_week": volume_by_week(rows, tz, now, since, until, settled=settled_in_range()),
+        "volume_by_week": volume_by_week(rows, tz, now, since, until, settled=settled_in_range(), tones=tones),
         "open_cases": open_cases(rows, step_rows, now),
     }
 
@@ -431,9 +433,11 @@ def render_text(report: dict) -> str:
             f"{human_duration(t['p90_seconds']):>10}")
     add("")
     if report["volume_by_week"]:
-        add(f"{'Volume per week':<30}{'opened':>8}{'resolved':>10}")
+        add(f"{'Volume per week':<30}{'opened':>8}{'resolved':>10}{'urgent':>8}   messages calm/upset/angry/abusive")
         for w in report["volume_by_week"]:
-            add(f"  {w['week'] + ' (from ' + human_day(w['starts']) + ')':<28}{w['opened']:>8}{w['resolved']:>10}")
+            tones = "/".join(str(w["tones"][k]) for k in ("calm", "upset", "angry", "abusive"))
+            add(f"  {w['week'] + ' (from ' + human_day(w['starts']) + ')':<28}{w['opened']:>8}{w['resolved']:>10}"
+                f"{w['urgent']:>8}   {tones}")
         add("")
     opened = report["open_cases"]
     late = sum(1 for c in opened if c["overdue"])

@@ -28,6 +28,9 @@ from zoneinfo import ZoneInfo
 from .cases.states import CaseStatus
 
 
+TONES = ("calm", "upset", "angry", "abusive")
+
+
 class CaseRow(NamedTuple):
     id: int
     owner: str
@@ -41,6 +44,7 @@ class CaseRow(NamedTuple):
     closed_at: datetime | None
     rating_score: int | None
     answer_due_at: datetime | None = None  # a reopened case owes its answer by then
+    priority: str = "normal"  # urgent: an angry or abusive message, or a repeated complaint (cases/tone.py)
 
 
 class StepRow(NamedTuple):
@@ -144,17 +148,28 @@ def week_label(monday: date) -> str:
 
 
 def volume_by_week(cases: Iterable[CaseRow], tz: ZoneInfo, now: datetime, since: datetime | None = None,
-                   until: datetime | None = None, settled: Iterable[datetime] | None = None) -> list[dict]:
+                   until: datetime | None = None, settled: Iterable[datetime] | None = None,
+                   tones: Iterable[tuple[datetime, str]] = ()) -> list[dict]:
     """Cases opened and resolved per local week, every week of the span shown, quiet ones as zeros.
 
     ``settled``: when cases were resolved (or closed unresolved) within the period, whenever opened; without
     it, the resolutions of ``cases`` count. A reopened case's earlier resolution is forgotten (its
-    ``resolved_at`` is cleared), so past weeks may lose one when a case reopens."""
+    ``resolved_at`` is cleared), so past weeks may lose one when a case reopens. Each week also counts its
+    new cases that are ``urgent`` and, from ``tones`` (when each customer message came and its tone), how
+    many messages read calm, upset, angry and abusive."""
     opened: dict[date, int] = {}
     resolved: dict[date, int] = {}
+    urgent: dict[date, int] = {}
+    by_tone: dict[date, dict[str, int]] = {}
     for c in cases:
         w = week_start(c.created_at, tz)
         opened[w] = opened.get(w, 0) + 1
+        if c.priority == "urgent":
+            urgent[w] = urgent.get(w, 0) + 1
+    for at, tone in tones:
+        counts = by_tone.setdefault(week_start(at, tz), dict.fromkeys(TONES, 0))
+        if tone in counts:
+            counts[tone] += 1
     if settled is None:
         settled = [c.resolved_at or c.closed_at for c in cases if (c.resolved_at or c.closed_at) is not None]
     for at in settled:
@@ -172,7 +187,8 @@ def volume_by_week(cases: Iterable[CaseRow], tz: ZoneInfo, now: datetime, since:
     out = []
     while monday <= end:
         out.append({"week": week_label(monday), "starts": monday.isoformat(),
-                    "opened": opened.get(monday, 0), "resolved": resolved.get(monday, 0)})
+                    "opened": opened.get(monday, 0), "resolved": resolved.get(monday, 0),
+                    "urgent": urgent.get(monday, 0), "tones": by_tone.get(monday, dict.fromkeys(TONES, 0))})
         monday += timedelta(days=7)
     return out
 

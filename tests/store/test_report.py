@@ -228,7 +228,7 @@ def test_owners_promises_volume_and_open_cases(team):
                                    "not_yet_due": 1, "without_promise": 1}
     # Local weeks from the oldest case to the week of NOW; a quiet week shows as zeros; a case closed without
     # being resolved counts as resolved the week it was closed.
-    assert r["volume_by_week"] == [
+    assert [{k: w[k] for k in ("week", "starts", "opened", "resolved")} for w in r["volume_by_week"]] == [
         {"week": "2026-W08", "starts": "2026-02-16", "opened": 1, "resolved": 1},
         {"week": "2026-W09", "starts": "2026-02-23", "opened": 0, "resolved": 0},
         {"week": "2026-W10", "starts": "2026-03-02", "opened": 2, "resolved": 1},
@@ -273,7 +273,7 @@ def test_since_and_until_are_local_days_and_until_is_included(team):
     assert [o["cases"] for o in r["owners"]] == [3, 1]
     assert [c["id"] for c in r["open_cases"]] == [t["j2"].id, t["s1"].id]
     # Resolutions count in the week they happened, within the period: j3, closed on the 12th, is after it.
-    assert r["volume_by_week"] == [
+    assert [{k: w[k] for k in ("week", "starts", "opened", "resolved")} for w in r["volume_by_week"]] == [
         {"week": "2026-W10", "starts": "2026-03-02", "opened": 2, "resolved": 1},
         {"week": "2026-W11", "starts": "2026-03-09", "opened": 2, "resolved": 0},
     ]
@@ -318,8 +318,8 @@ def test_text_shows_owners_volume_and_overdue_cases_in_local_time(team):
     rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith("  ")}
     assert rows["jane@example.com"] == ["3", "1", "1d", "67%", "50%", "3.50", "(2)"]
     assert rows["sam@example.com"] == ["3", "2", "1h", "0%", "0%", "4.00", "(1)"]
-    assert rows["2026-W10"] == ["(from", "2", "Mar", "2026)", "2", "1"]
-    assert rows["2026-W09"][-2:] == ["0", "0"]
+    assert rows["2026-W10"] == ["(from", "2", "Mar", "2026)", "2", "1", "0", "0/0/0/0"]
+    assert rows["2026-W09"][-4:] == ["0", "0", "0", "0/0/0/0"]
     assert "Open cases: 3, 2 with something overdue" in text
     lines = text.splitlines()
     s1 = lines.index(f"  #{t['s1'].id} Sam@Example.com: {LONG_SUBJECT}")
@@ -389,3 +389,24 @@ def test_the_command_takes_since_until_and_owner_in_the_configured_timezone(team
     assert backwards.returncode == 2 and "--until 2026-03-02 is before --since 2026-03-10" in backwards.stderr
     bad = run_cli(config, "report", "--until", "10 March")
     assert bad.returncode == 2 and "--until: '10 March' is not a date (YYYY-MM-DD)" in bad.stderr
+
+
+def test_each_week_counts_its_urgent_cases_and_the_tone_of_customers_messages(team):
+    t = team
+    Case.update(priority="urgent").where(Case.id.in_([t["j2"].id, t["s1"].id])).execute()
+    for case, at, tone in ((t["j2"], datetime(2026, 3, 3, 9), "angry"), (t["j2"], datetime(2026, 3, 4, 9), "upset"),
+                           (t["s1"], datetime(2026, 3, 10, 10), "abusive"), (t["j3"], datetime(2026, 3, 10, 9), "calm"),
+                           (t["j3"], datetime(2026, 3, 11, 9), "")):  # "": a message from before tones were read
+        Message.create(case=case, direction="in", kind="customer", created_at=at, tone=tone)
+    Message.create(case=t["j2"], direction="out", kind="acknowledgment", created_at=datetime(2026, 3, 3, 9),
+                   tone="")  # ours: never counted
+    weeks = {w["week"]: w for w in build_report(now=NOW, tz=BERLIN)["volume_by_week"]}
+    assert (weeks["2026-W10"]["urgent"], weeks["2026-W10"]["tones"]) == (
+        1, {"calm": 0, "upset": 1, "angry": 1, "abusive": 0})
+    assert (weeks["2026-W11"]["urgent"], weeks["2026-W11"]["tones"]) == (
+        1, {"calm": 1, "upset": 0, "angry": 0, "abusive": 1})
+    assert weeks["2026-W12"]["urgent"] == 0
+    text = render_text(build_report(now=NOW, tz=BERLIN))
+    assert "messages calm/upset/angry/abusive" in text
+    html = render_html(build_report(now=NOW, tz=BERLIN))
+    assert "<th class=\"num\">Abusive</th>" in html
