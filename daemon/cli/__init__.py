@@ -30,6 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _what_failed(exc: Exception, command: str) -> str:
+    if isinstance(exc, ConfigError):
+        return "configuration error"
+    if isinstance(exc, TemplateProblem):
+        return "template error"
+    if isinstance(exc, AlreadyRunning) or (isinstance(exc, DatabaseUnavailable) and command == "run"):
+        return "not started"
+    return "error"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command != "run":
@@ -50,21 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 1
-    except TemplateProblem as exc:
-        print(f"template error: {exc}", file=sys.stderr)
-        return 1
-    except AlreadyRunning as exc:
-        print(f"not started: {exc}", file=sys.stderr)
-        return 1
-    except DatabaseUnavailable as exc:
-        # The cause in one line (which file or server, and why), not a traceback; systemd restarts us.
-        print(f"{'not started' if args.command == 'run' else 'error'}: {exc}", file=sys.stderr)
-        return 1
-    except DatabaseMissing as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ConfigError, TemplateProblem, AlreadyRunning, DatabaseUnavailable, DatabaseMissing) as exc:
+        # The cause in one line (which file, key or server, and why), not a traceback; systemd restarts us.
+        print(f"{_what_failed(exc, args.command)}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
