@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .language import LocalDuration
 
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d{1,6})\s*([wdhms])")
@@ -49,8 +53,16 @@ def format_duration(delta: timedelta) -> str:
     return "".join(out)
 
 
-def humanize(delta: timedelta) -> str:
-    """Words a customer reads: ``24 hours``, ``2 days``, ``90 minutes``."""
+def humanize(delta: timedelta) -> "LocalDuration":
+    """Words a customer reads: ``24 hours``, ``2 days``, ``90 minutes``, in the language of the email they
+    are rendered into (a ``language.LocalDuration``: equal to the English text, printed in German in a
+    German email)."""
+    from .language import LocalDuration  # language.py imports this module for the English words
+    return LocalDuration(delta)
+
+
+def english_words(delta: timedelta) -> str:
+    """``humanize``'s English: the unit people say ("within 24 hours", not "within 1 day")."""
     seconds = int(delta.total_seconds())
     for size, one, many in ((86400, "day", "days"), (3600, "hour", "hours"), (60, "minute", "minutes")):
         if size == 86400 and seconds < 2 * 86400:

@@ -18,6 +18,17 @@ from .config import Config
 from .inbound import Attachment, DeliveryReport, InboundMail
 from .templates import TemplateProblem, Templates
 
+# What the triage of issue 17 tells staff about a new complaint, as staff/new_case and staff/urgent receive it:
+# an angry French customer whose language has templates; then a calm Italian one whose has none.
+SAMPLE_TRIAGE = {
+    "language": {"code": "fr", "name": "French", "templates": True},
+    "tone": {"level": "angry", "signals": ["threatens a chargeback", "writes in capitals"],
+             "advice": "Slow down, stay calm, and offer to talk by phone.", "senior_told": True},
+    "priority": "urgent",
+}
+SAMPLE_TRIAGE_CALM = {"language": {"code": "it", "name": "Italian", "templates": False}, "tone": None,
+                      "priority": "normal"}
+
 SAMPLE_TEXT = ("Hello,\n\nI ordered a kettle (order 10234) two weeks ago and it arrived with a cracked lid. "
                "I wrote last week and nobody answered. I would like a replacement before the weekend.\n\nMaria")
 
@@ -132,7 +143,27 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
         "IMAP", inbox.mailbox.username,
         "token endpoint login.microsoftonline.com refused: invalid_grant: AADSTS700082: The refresh token has expired",
         "run `aftercare oauth2 authorize`, then reload", now - timedelta(minutes=5), now, policy)
-    return out
+    return with_triage(out)
+
+
+def with_triage(out: list[lifecycle.Outgoing]) -> list[lifecycle.Outgoing]:
+    """The samples of issue 17's variables, whatever the case rules filled in: the acknowledgment both
+    without and with the offer of a call (``urgent``), the owner's notification with a tone and a
+    language and without, and ``staff/urgent`` (the notification's variables, for staff.escalation)."""
+    done: list[lifecycle.Outgoing] = []
+    for email in out:
+        if email.template == "customer/acknowledgment":
+            done += [dataclasses.replace(email, context={**email.context, "urgent": urgent}) for urgent in (False, True)]
+        elif email.template == "staff/new_case":
+            loud = dataclasses.replace(email, context={**email.context, **SAMPLE_TRIAGE})
+            done += [loud, dataclasses.replace(email, context={**email.context, **SAMPLE_TRIAGE_CALM})]
+            if not any(o.template == "staff/urgent" for o in out):
+                done.append(dataclasses.replace(loud, template="staff/urgent"))
+        elif email.template == "staff/urgent":
+            done.append(dataclasses.replace(email, context={**email.context, **SAMPLE_TRIAGE}))
+        else:
+            done.append(email)
+    return done
 
 
 def render_sample(config: Config, templates: Templates, name: str, case_id: int | None = None) -> str:
@@ -174,19 +205,27 @@ def validate_templates(config: Config, templates: Templates) -> dict[str, list[s
     Returns each template's name with the variables it may use. Raises TemplateProblem.
     """
     names = templates.compile_all()
+    variants = templates.variants()  # ("de", "customer/acknowledgment"), ...: each checked as its base is
+    samples = sample_outgoing(config)
     contexts: dict[str, dict] = {}
-    for out in sample_outgoing(config):
+    for out in samples:
         contexts.setdefault(out.template, {}).update(out.context)
-    for name in names:
+    for language, name in [(None, n) for n in names] + variants:
+        file = f"{language}/{name}" if language else name
         if name not in contexts:
-            raise TemplateProblem(f"{templates.source_of(name + '.txt')}: Aftercare sends no email named {name!r}; "
+            raise TemplateProblem(f"{templates.source_of(file + '.txt')}: Aftercare sends no email named {name!r}; "
                                   f"known: {', '.join(sorted(contexts))}")
-        unknown = sorted(templates.undeclared(name) - set(contexts[name]))
+        unknown = sorted(templates.undeclared(file) - set(contexts[name]))
         if unknown:
-            raise TemplateProblem(f"{templates.where_used(name, unknown[0])}: uses {', '.join(unknown)}, which "
+            raise TemplateProblem(f"{templates.where_used(file, unknown[0])}: uses {', '.join(unknown)}, which "
                                   f"this email does not have; it may use: {', '.join(sorted(contexts[name]))}")
-    for out in sample_outgoing(config):
+    languages: dict[str, list[str]] = {}
+    for language, name in variants:
+        languages.setdefault(name, []).append(language)
+    for out in samples:
         templates.render(out.template, out.context)
+        for language in languages.get(out.template, []):  # the variant that language gets
+            templates.render_file(f"{language}/{out.template}", out.context, language)
     for inbox in config.inboxes:
         if inbox.templates is not None and inbox.templates not in templates.directories:
             validate_templates(config, templates.with_first(inbox.templates))  # a mailbox's own, over the others

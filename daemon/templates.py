@@ -6,6 +6,15 @@ optional ``customer/acknowledgment.html`` beside it adds an HTML alternative
 (autoescaped). The operator's directory is searched first, then the bundled
 templates. Rendering is sandboxed with StrictUndefined: customer text only ever
 arrives as data in the context, never as template source.
+
+Languages (issue 17): ``de/customer/acknowledgment.txt`` is the German variant of
+``customer/acknowledgment``. ``render(name, context, language, default_language)`` takes, for the
+customer's language and then for the default language: the variant in the operator's (or mailbox's)
+directory, the operator's own base template when that language is the default one (it is written in
+it), the bundled variant, the bundled base when the language is English (the bundled base templates
+are). Last comes the base template wherever it is. ``RenderedEmail.language`` says which language the
+email came out in; while it renders, the ``date``, ``datetime``, ``filesize`` and ``number`` filters and
+the ``promise`` (a ``language.LocalDuration``) format in that language, so a template needs no change.
 """
 from __future__ import annotations
 
@@ -28,6 +37,8 @@ from jinja2 import (
 )
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from . import language as lang
 
 
 class TemplateProblem(Exception):
@@ -62,6 +73,7 @@ class RenderedEmail:
     subject: str
     text: str
     html: str | None
+    language: str = "en"  # the language the email is written in: its Content-Language
 
 
 def bundled_directory() -> Path:
@@ -75,6 +87,8 @@ def bundled_directory() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+BUNDLED_LANGUAGE = "en"  # the bundled base templates (customer/acknowledgment.txt, ...) are English
+
 _WS = re.compile(r"\s+")
 
 
@@ -84,20 +98,17 @@ def one_line(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def format_datetime(value: Any, zone: ZoneInfo = ZoneInfo("UTC"), fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
-    """A stored (naive UTC) time as people read it, in the configured timezone."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc).astimezone(zone).strftime(fmt)
-    if isinstance(value, date):
-        return value.strftime("%a %d %b %Y")
-    return str(value)
+def format_datetime(value: Any, zone: ZoneInfo = ZoneInfo("UTC"), fmt: str | None = None) -> str:
+    """A stored (naive UTC) time as people read it, in the configured timezone and the email's language."""
+    return lang.format_datetime(value, zone, fmt)
 
 
 def format_size(n: Any) -> str:
+    """``184320`` as "180.0 KB" ("180,0 KB" in a German email)."""
     n = int(n)
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+            return f"{lang.format_number(n, 0)} {unit}" if unit == "bytes" else f"{lang.format_number(n, 1)} {unit}"
         n /= 1024
     return str(n)
 
@@ -117,12 +128,13 @@ class Templates:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self._cache: dict[str, tuple[Template, Template, Template | None]] = {}
+        self._cache: dict[tuple[str, Path | None], tuple[Template, Template, Template | None]] = {}
         self.env.filters["one_line"] = one_line
         zone = ZoneInfo(timezone_name)
-        self.env.filters["datetime"] = lambda value, fmt="%a %d %b %Y, %H:%M %Z": format_datetime(value, zone, fmt)
-        self.env.filters["date"] = lambda value: format_datetime(value, zone, "%a %d %b %Y")
+        self.env.filters["datetime"] = lambda value, fmt=None: lang.format_datetime(value, zone, fmt)
+        self.env.filters["date"] = lambda value, fmt=None: lang.format_date(value, fmt, zone=zone)
         self.env.filters["filesize"] = format_size
+        self.env.filters["number"] = lambda value, decimals=None: lang.format_number(value, decimals)
         self.env.filters["quote"] = lambda text: "\n".join("> " + line for line in str(text).splitlines())
 
     def with_first(self, mailbox_directory: Path | None) -> "Templates":
@@ -131,15 +143,60 @@ class Templates:
             return self
         return Templates(self.operator_directory, self.timezone_name, mailbox_directory)
 
-    def names(self) -> list[str]:
-        """Every email template name, e.g. ``customer/acknowledgment``."""
+    def _files(self) -> set[str]:
+        """Every template file's name without ``.txt``, language variants included (``de/customer/plan``)."""
         found = set()
         for d in self.directories:
             for p in d.rglob("*.txt"):
                 rel = p.relative_to(d).with_suffix("").as_posix()
                 if not any(part.startswith((".", "_")) for part in rel.split("/")):
                     found.add(rel)
-        return sorted(found)
+        return found
+
+    @staticmethod
+    def _split(file: str) -> tuple[str | None, str]:
+        """``de/customer/plan`` -> ("de", "customer/plan"); ``customer/plan`` -> (None, "customer/plan")."""
+        first, _, rest = file.partition("/")
+        return (first, rest) if rest and lang.is_language(first) else (None, file)
+
+    def names(self) -> list[str]:
+        """Every email template name, e.g. ``customer/acknowledgment`` (base names: no language variant)."""
+        return sorted({name for language, name in map(self._split, self._files()) if language is None})
+
+    def variants(self) -> list[tuple[str, str]]:
+        """Every language variant as (language, name): ("de", "customer/acknowledgment"), ..."""
+        return sorted({(language, name) for language, name in map(self._split, self._files()) if language})
+
+    def languages_of(self, name: str) -> list[str]:
+        """The languages ``name`` has a variant in (in any directory)."""
+        return [language for language, n in self.variants() if n == name]
+
+    def _candidates(self, name: str, language: str, default_language: str) -> list[tuple[Path, str]]:
+        """Where an email ``name`` written in ``language`` may come from, best first: (path, file name)."""
+        own, bundled = self.directories[:-1], self.directories[-1]
+        variant = f"{language}/{name}"
+        out = [(d / f"{variant}.txt", variant) for d in own]
+        if language == default_language:
+            out += [(d / f"{name}.txt", name) for d in own]
+        out.append((bundled / f"{variant}.txt", variant))
+        if language == BUNDLED_LANGUAGE:
+            out.append((bundled / f"{name}.txt", name))
+        return out
+
+    def _lookup(self, name: str, language: str | None,
+                default_language: str) -> tuple[str, Path | None, str]:
+        """(file name without .txt, its path, the language it is written in) for ``name`` in ``language``."""
+        for wanted in dict.fromkeys(x for x in (language, default_language) if x):
+            for path, file in self._candidates(name, wanted, default_language):
+                if path.is_file():
+                    return file, path, wanted
+        # Only the base template is left, and it is not in the default language: the operator's in it is
+        # (that was tried), so this is the bundled one, written in English.
+        return name, None, BUNDLED_LANGUAGE
+
+    def has_language(self, name: str, language: str, default_language: str = "en") -> bool:
+        """``name`` exists written in ``language``: a variant, or a base template in that language."""
+        return any(path.is_file() for path, _ in self._candidates(name, language, default_language))
 
     def source_of(self, filename: str) -> Path | None:
         for d in self.directories:
@@ -148,16 +205,23 @@ class Templates:
         return None
 
     def compile_all(self) -> list[str]:
-        """Compile every template; raise TemplateProblem naming the file and line of the first error."""
+        """Compile every template and language variant; raise TemplateProblem naming the file and line of
+        the first error. Returns the base names."""
         names = self.names()
         for name in names:
             self._compiled(name)
+        for language, name in self.variants():
+            self._compiled(f"{language}/{name}")
         return names
 
-    def _compiled(self, name: str) -> tuple[Template, Template, Template | None]:
-        if name in self._cache:
-            return self._cache[name]
-        path = self.source_of(f"{name}.txt")
+    def _compiled(self, name: str, path: Path | None = None) -> tuple[Template, Template, Template | None]:
+        """The template file ``name`` (``de/customer/plan``): the first found, or the one at ``path`` (a base
+        template from a later directory, whose language the lookup chose); its HTML beside it."""
+        if path is not None and path == self.source_of(f"{name}.txt"):
+            path = None
+        if (name, path) in self._cache:
+            return self._cache[name, path]
+        chosen, path = path, path or self.source_of(f"{name}.txt")
         if path is None:
             raise TemplateProblem(f"no template named {name!r} (looked for {name}.txt in "
                                   f"{', '.join(map(str, self.directories))})")
@@ -178,16 +242,21 @@ class Templates:
         except TemplateSyntaxError as exc:
             raise TemplateProblem(located(exc, path)) from None
         html = None
-        html_path = self.source_of(f"{name}.html")
+        html_path = self.source_of(f"{name}.html") if chosen is None else path.with_suffix(".html")
+        if chosen is not None and not html_path.is_file():
+            html_path = None
         if html_path is not None:
             try:
-                html = self.env.get_template(f"{name}.html")
+                if chosen is None:
+                    html = self.env.get_template(f"{name}.html")
+                else:
+                    html = self._from_source(html_path.read_text(encoding="utf-8"), f"{name}.html", html_path)
             except TemplateSyntaxError as exc:
                 raise TemplateProblem(located(exc, html_path)) from None
             except (UnicodeDecodeError, OSError) as exc:
                 raise TemplateProblem(f"{html_path}: cannot read as UTF-8 text: {exc}") from None
-        self._cache[name] = (subject, text, html)
-        return self._cache[name]
+        self._cache[name, chosen] = (subject, text, html)
+        return self._cache[name, chosen]
 
     def _from_source(self, source: str, name: str, path: Path) -> Template:
         """A template compiled from part of a file, under the file's name: errors name the file and line."""
@@ -223,13 +292,25 @@ class Templates:
                     return f"{path}, line {node.lineno}"
         return str(self.source_of(f"{name}.txt"))
 
-    def render(self, name: str, context: dict[str, Any]) -> RenderedEmail:
-        subject, text, html = self._compiled(name)
+    def render(self, name: str, context: dict[str, Any], language: str | None = None,
+               default_language: str = "en") -> RenderedEmail:
+        """The email ``name`` in ``language`` when there is a template in it, else in ``default_language``
+        (see the module's docstring for the order); dates, numbers and durations follow the language."""
+        file, path, written = self._lookup(name, language, default_language)
+        return self.render_file(file, context, written, path)
+
+    def render_file(self, file: str, context: dict[str, Any], language: str,
+                    path: Path | None = None) -> RenderedEmail:
+        """Render the template file ``file`` (``de/customer/plan``; the first found, or the one at ``path``),
+        formatting for ``language``."""
+        subject, text, html = self._compiled(file, path)
         try:
-            return RenderedEmail(
-                subject=one_line(subject.render(context)),
-                text=text.render(context).strip("\n") + "\n",
-                html=html.render(context) if html is not None else None,
-            )
+            with lang.rendering_in(language):
+                return RenderedEmail(
+                    subject=one_line(subject.render(context)),
+                    text=text.render(context).strip("\n") + "\n",
+                    html=html.render(context) if html is not None else None,
+                    language=language,
+                )
         except Exception as exc:  # a filter given the wrong type too: the file and line say where
-            raise TemplateProblem(located(exc, self.source_of(name + ".txt"))) from None
+            raise TemplateProblem(located(exc, path or self.source_of(file + ".txt"))) from None

@@ -27,6 +27,7 @@ MAX_ID_LENGTH = 250  # longer ids are left out of threading headers rather than 
 MAX_NAME_LENGTH = 200  # display names are cut here: a header line stays under RFC 5322's 998
 MAX_SUBJECT_LENGTH = 200  # characters; a customer's 1 MB subject is not repeated back in every email
 LINE_LIMIT = 998
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,8}")  # RFC 5646's shape, nothing else
 _ENCODED_WORD_BYTES = 45  # 60 base64 characters: "=?utf-8?b?" + 60 + "?=" = 72, under RFC 2047's 75
 
 
@@ -296,12 +297,17 @@ def compose(
     case_id: int | None = None,
     reply_to: str | None = None,
     attachments: Sequence[Attachment] = (),
+    content_language: str | None = None,
 ) -> Composed:
     """Build the email's bytes; every header value is one line of ours, so nothing can be injected.
 
     Written directly rather than through ``email.message.EmailMessage``: the stdlib's header objects
     cost more than everything else about an acknowledgment (see bench/RESULTS.md), and an email we
     write from known parts needs none of their parsing.
+
+    ``content_language``: the language the text is written in ("de"), sent as ``Content-Language`` (RFC
+    3282) so that clients pick the right spelling checker and screen-reader voice; left out unless it is a
+    well-formed language tag.
     """
     # An internationalised address cannot be encoded-word'ed: it needs SMTPUTF8 (RFC 6531), which the
     # SMTP edge asks the server for; then every header is written as UTF-8.
@@ -331,6 +337,8 @@ def compose(
     head.append(f"X-Loop: {loop_marker}")
     if case_id:
         head.append(f"X-Aftercare-Case: {case_id}")
+    if content_language and _LANGUAGE_TAG.fullmatch(content_language):
+        head.append(f"Content-Language: {content_language}")
     head.append("MIME-Version: 1.0")
     lines = [h.encode("utf-8") for h in head] + _body(rendered, attachments)
     raw = b"\r\n".join(lines)

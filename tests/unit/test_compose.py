@@ -130,3 +130,12 @@ def test_utf8_headers_stay_under_998_octets_not_characters():
     assert all(len(line) <= 998 for line in _lines(c.raw))
     msg = message_from_string(c.raw.decode("utf-8"), policy=policy.default)
     assert msg["To"].addresses[0].display_name == name and msg["Subject"] == subject
+
+
+def test_content_language_says_what_the_text_is_written_in():
+    german = message_from_bytes(build(content_language="de").raw, policy=policy.default)
+    assert german["Content-Language"] == "de"
+    assert message_from_bytes(build().raw, policy=policy.default)["Content-Language"] is None
+    for junk in ("de\r\nBcc: victim@example.org", "de, en", "", "deutschland"):
+        raw = build(content_language=junk).raw
+        assert b"Content-Language" not in raw and b"Bcc" not in raw.split(b"\r\n\r\n")[0]
