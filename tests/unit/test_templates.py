@@ -18,7 +18,7 @@ def test_every_bundled_template_compiles_and_renders_with_sample_data(config):
     names = t.compile_all()
     assert {"customer/acknowledgment", "customer/staff_reply", "staff/new_case", "staff/customer_reply",
             "staff/bounce", "staff/delivery_failed", "staff/quarantined", "staff/unmatched"} <= set(names)
-    rendered = {o.template: t.render(o.template, o.context) for o in sample_outgoing(config)}
+    rendered = {o.template: t.render(o.template, o.context) for o in sample_outgoing(config) if o.template in names}
     assert set(rendered) == set(names)
     for email in rendered.values():
         assert email.subject and "\n" not in email.subject and email.text.strip()
