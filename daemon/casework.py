@@ -14,10 +14,10 @@ from typing import Iterable
 
 import structlog
 
-from . import firing
+from . import firing, language
 from .cases import aftercare, attachments, lifecycle, plan, transitions
 from .cases.commands import CommandError, parse_reply
-from .cases.lifecycle import Outgoing, Policy
+from .cases.lifecycle import EARLIER_COMPLAINTS_WITHIN, NORMAL, Outgoing, Policy, Triage
 from .cases.ratings import DEFAULT_WORDS, Rating
 from .cases.routing import CaseView, Route, case_tag, route
 from .cases.states import MessageKind
@@ -70,6 +70,11 @@ def policy_from(config: Config, inbox: Inbox | None = None) -> Policy:
         max_attachments_size=config.outbox.max_attachments_size,
         blocked_attachment_types=config.outbox.blocked_attachment_types,
         processed_folder=inbox.mailbox.processed_folder,
+        urgent_first_response_due=config.schedule.urgent_first_response_due,
+        default_language=config.customer.default_language,
+        staff_language=inbox.staff.language,
+        tone_enabled=config.tone.enabled,
+        tone_words=config.tone.extra_words,
     )
 
 
@@ -215,16 +220,61 @@ class Casework:
         return repository.outgoing(row_id) if row_id is not None else None
 
     def _on_new_case(self, mail: InboundMail, _case: CaseView | None, now: datetime, reason: str, inbox: str):
+        """A new complaint: its language (Content-Language, else its words), its tone and so its priority are read
+        from the customer's own new words; an urgent case is promised a sooner answer and staff.escalation is
+        told at once."""
         policy = self._policies[inbox]
         owner = self._next_owner(inbox)
-        case = repository.open_case(lifecycle.new_case(mail, owner, now, policy), now)
-        repository.record_inbound(mail, case.id, MessageKind.CUSTOMER, now, reason)
+        text = new_text(mail.text)
+        code = language.choose(mail.headers.get("content-language"), text, policy.default_language)
+        earlier = self._earlier(mail.from_address or "", mail.subject, text, now, policy)
+        reading = lifecycle.read_tone(text, code, policy, earlier)
+        priority = lifecycle.priority_after(NORMAL, reading)
+        case = repository.open_case(lifecycle.new_case(mail, owner, now, policy, code, priority), now)
+        repository.record_inbound(mail, case.id, MessageKind.CUSTOMER, now, reason, *_tone_columns(reading))
         view = case_view(case, senders=(mail.from_address or "",))
         repository.set_timers(case, [t for t in [plan.first_response_timer(view, policy)] if t])
-        queued = self.enqueue_all(lifecycle.on_case_opened(view, mail, now, policy), case, now)
+        triage = self._triage(view, policy, reading)
+        queued = self.enqueue_all(lifecycle.on_case_opened(view, mail, now, policy, triage), case, now)
         log.info("case opened", case_id=case.id, message_id=mail.message_id, owner=owner, reason=reason,
-                 case_mailbox=inbox)
+                 case_mailbox=inbox, language=code, tone=reading.tone if reading else None, priority=priority)
         return case.id, queued
+
+    def _earlier(self, customer: str, subject: str, text: str, now: datetime, policy: Policy,
+                 exclude: int | None = None) -> list[tuple[int, str]]:
+        """The customer's earlier complaints about the same thing (``lifecycle.same_complaints``), before ``now``."""
+        if not policy.tone_enabled or not customer:
+            return []
+        found = repository.earlier_cases(customer, now - EARLIER_COMPLAINTS_WITHIN, now, exclude)
+        return lifecycle.same_complaints(subject, text, found, now)
+
+    def _triage(self, view: CaseView, policy: Policy, reading) -> Triage:
+        """What staff are told of the customer's language (and whether customer templates exist in it) and tone."""
+        code = view.language or policy.default_language
+        templates = self.templates_for(view.mailbox).has_language("customer/acknowledgment", code,
+                                                                  policy.default_language)
+        return Triage(code, language.name_of(code, in_language=policy.staff_language), templates, reading)
+
+    def _read_reply(self, view: CaseView, text: str, policy: Policy):
+        """The tone of a customer's later message; the earlier complaints are the case's own (as it opened)."""
+        if not policy.tone_enabled:
+            return None
+        earlier = self._earlier(view.customer_address, view.subject,
+                                repository.complaint_text(view.id) + "\n" + text, view.created_at, policy, view.id)
+        return lifecycle.read_tone(text, view.language or policy.default_language, policy, earlier)
+
+    def _became_urgent(self, case: Case, view: CaseView, mail: InboundMail, text: str, reading, now: datetime,
+                       policy: Policy) -> int:
+        """A later message that makes the case urgent: marked, a first answer still owed is owed sooner, and
+        staff.escalation is told."""
+        priority = lifecycle.priority_after(view.priority, reading)
+        if priority == view.priority:
+            return 0
+        repository.apply_change(case, transitions.triaged(view, priority, now, policy))
+        urgent = case_view(case)
+        log.info("case became urgent", case_id=case.id, message_id=mail.message_id, tone=reading.tone)
+        return self.enqueue_all(lifecycle.on_became_urgent(urgent, mail, text, now, policy,
+                                                           self._triage(urgent, policy, reading)), case, now)
 
     def _next_owner(self, inbox: str) -> str:
         """The new case's owner among the mailbox's staff; the round-robin cursor (one per mailbox) is stored
@@ -240,12 +290,19 @@ class Casework:
     def _on_customer_reply(self, mail: InboundMail, view: CaseView, now: datetime, reason: str, inbox: str):
         case = repository.load_case(view.id)
         text = new_text(mail.text)
+        policy = self.policy_for(view)
+        tone = self._read_reply(view, text, policy)
         reading = aftercare.read_reply(text, status=view.status, awaiting_rating=aftercare.awaiting_rating(view),
                                        words=self.rating_words, reopen_at_or_below=self.aftercare.reopen_at_or_below)
         if reading.rating is not None:
-            repository.record_inbound(mail, case.id, MessageKind.RATING, now, f"rating {reading.rating.score}")
-            return case.id, self._apply_rating(case, view, reading.rating, now)
-        repository.record_inbound(mail, case.id, MessageKind.CUSTOMER, now, reason)
+            repository.record_inbound(mail, case.id, MessageKind.RATING, now, f"rating {reading.rating.score}",
+                                      *_tone_columns(tone))
+            queued = self._apply_rating(case, view, reading.rating, now)
+            return case.id, queued + self._became_urgent(case, case_view(case), mail, text, tone, now, policy)
+        repository.record_inbound(mail, case.id, MessageKind.CUSTOMER, now, reason, *_tone_columns(tone))
+        urgent = self._became_urgent(case, view, mail, text, tone, now, policy)
+        if case.priority != view.priority:
+            view = case_view(case)  # an urgent case's promise is the shorter one, a reopened case's too
         repository.apply_change(case, transitions.customer_reply(view, reading.not_fixed, now, self.policy_for(view)))
         if reading.not_fixed:
             # "It still does not work" (even in a reply that reads like a good rating): the case is open again
@@ -255,8 +312,8 @@ class Casework:
             log.info("customer says it is not fixed: case reopened", case_id=case.id, message_id=mail.message_id)
         else:
             emails = lifecycle.on_customer_reply(view, mail, text, now, self.policy_for(view))
-        queued = self.enqueue_all(emails, case, now)
-        log.info("customer reply", case_id=case.id, message_id=mail.message_id)
+        queued = self.enqueue_all(emails, case, now) + urgent
+        log.info("customer reply", case_id=case.id, message_id=mail.message_id, tone=tone.tone if tone else None)
         return case.id, queued
 
     def _apply_rating(self, case: Case, view: CaseView, rating: Rating, now: datetime) -> int:
@@ -446,3 +503,8 @@ class Casework:
 
     def next_timer_at(self) -> datetime | None:
         return repository.next_timer_at()
+
+
+def _tone_columns(reading) -> tuple[str, tuple[str, ...]]:
+    """A customer message's tone and signals as stored ("" and none when [tone] is off)."""
+    return (reading.tone, reading.signals) if reading is not None else ("", ())

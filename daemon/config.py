@@ -247,6 +247,8 @@ class StaffConfig:
     authserv_id: str = text("", 'the authserv-id your own mail server writes (for "authentication-results")')
     escalation: tuple[str, ...] = address_list([], "who hears of a missed promise besides the owner; "
                                                    "empty: the default owner")
+    language: str = key(str, "en", "the language of emails to staff: an ISO 639-1 code",
+                        check=values.language_problem, parse=values.language_code)
 
     def conflict(self) -> tuple[str, str] | None:
         if self.default_owner not in self.addresses:
@@ -277,6 +279,9 @@ class ScheduleConfig:
 
     first_response_due: timedelta = duration("24h", "the promise in the acknowledgment; no staff reply by then: "
                                                     "escalated")
+    urgent_first_response_due: timedelta = duration("2h", "the promise for an urgent case (an angry or abusive "
+                                                          "message, or a repeated complaint); the shorter of the "
+                                                          "two applies")
     step_reminder_before: timedelta = duration("2h", "remind the owner this long before a plan step falls due",
                                                zero_means="remind only when the step falls due (as overdue)")
     overdue_escalation_after: timedelta = duration("1d", "escalate a step still open this long after its date")
@@ -293,6 +298,31 @@ class ScheduleConfig:
         if self.checkin_after <= self.followup_after:
             return "checkin_after", "must be later than schedule.followup_after"
         return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerConfig:
+    """[customer]: how customers are written to."""
+
+    default_language: str = key(str, "en", "an ISO 639-1 code: customer emails go in it when a complaint's "
+                                           "language cannot be told or there are no templates in it",
+                                check=values.language_problem, parse=values.language_code)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToneConfig:
+    """[tone]: how upset a customer's message reads (calm, upset, angry, abusive), and the words to add."""
+
+    enabled: bool = flag(True, "read the tone of customers' messages; false: none read, every case normal priority")
+    words: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = key(
+        dict, {}, "extra words per language and level: de = { abusive = [...], angry = [...], upset = [...] }",
+        parse=values.tone_words, wrong_type='expected tables such as [tone.words.de] with abusive, angry or upset '
+                                            'lists of words')
+
+    @property
+    def extra_words(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """``words`` as cases/tone.assess takes them: language -> level -> words."""
+        return {lang: dict(levels) for lang, levels in self.words}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -375,11 +405,13 @@ class Config:
     mailbox: MailboxConfig | None = table(MailboxConfig, "one mailbox, named default", absent="none")
     mailboxes: tuple[MailboxConfig, ...] = table_list(MailboxConfig, "several mailboxes, each with its address")
     smtp: SmtpConfig = table(SmtpConfig, absent="required")
+    customer: CustomerConfig = table(CustomerConfig)
     outbox: OutboxConfig = table(OutboxConfig)
     database: DatabaseConfig = table(DatabaseConfig)
     staff: StaffConfig = table(StaffConfig, absent="required")
     schedule: ScheduleConfig = table(ScheduleConfig)
     satisfaction: SatisfactionConfig = table(SatisfactionConfig)
+    tone: ToneConfig = table(ToneConfig)
     extras: ExtrasConfig = table(ExtrasConfig)
     templates: TemplatesConfig = table(TemplatesConfig)
     log: LogConfig = table(LogConfig)

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cases.calendar import BusinessHours, parse_clock, parse_days
+from .cases.commands import language_code_problem
 from .config_schema import Invalid, Scope, suggest
 
 VERIFY_METHODS = ("reply-token", "authentication-results", "from-header")
@@ -89,6 +90,44 @@ def rating_words(table: dict) -> tuple[tuple[str, int], ...]:
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             raise Invalid("must be a whole number from 1 to 5", f".{word}")
         out.append((word.strip().lower(), score))
+    return tuple(out)
+
+
+def language_problem(value: str) -> str | None:
+    """The check of a language key (customer.default_language, staff.language): an ISO 639-1 code."""
+    return language_code_problem(value.strip().lower())
+
+
+def language_code(value: str) -> str:
+    return value.strip().lower()
+
+
+TONE_LEVELS = ("abusive", "angry", "upset")
+
+
+def tone_words(table: dict) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    """[tone.words]: per language (an ISO 639-1 code), per level (abusive, angry, upset), a list of words or
+    phrases ("*" for any ending)."""
+    out = []
+    for lang, levels in table.items():
+        code = lang.strip().lower()
+        if problem := language_code_problem(code):
+            raise Invalid(problem, f".{lang}")
+        if not isinstance(levels, dict):
+            raise Invalid("expected a table of abusive, angry or upset lists, e.g. "
+                          f'[tone.words.{lang}] angry = ["..."]', f".{lang}")
+        read = []
+        for level, words in levels.items():
+            if level not in TONE_LEVELS:
+                raise Invalid(f"unknown level; must be one of {', '.join(TONE_LEVELS)}"
+                              + suggest(level, list(TONE_LEVELS)), f".{lang}.{level}")
+            if not isinstance(words, list):
+                raise Invalid("expected a list of words, e.g. [\"...\", \"...\"]", f".{lang}.{level}")
+            for i, word in enumerate(words):
+                if not isinstance(word, str) or not word.strip():
+                    raise Invalid("expected a non-empty string", f".{lang}.{level}[{i}]")
+            read.append((level, tuple(w.strip() for w in words)))
+        out.append((code, tuple(read)))
     return tuple(out)
 
 

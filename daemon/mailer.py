@@ -9,6 +9,7 @@ names the row (VERP) is the dispatcher's, at sending time.
 """
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Callable
 
@@ -58,11 +59,11 @@ class Mailer:
                 recipient=out.to.lower(), subject="", text="", created_at=now, status=OutboxStatus.FAILED, raw="",
                 automated=out.auto_submitted is not None, next_attempt_at=None, note=reason, last_error=reason,
                 mailbox=box.name)
-        rendered = self.templates_for(box.name).render(out.template, out.context)
+        rendered = self.templates_for(box.name).render(out.template, out.context, **self.language_of(out, case, box))
         subject = shorten_subject(rendered.subject)  # may cut a tag at the end: it is put back next
         if case is not None and case_tag(subject) != case.id:
             subject = f"{subject} [Case #{case.id}]"
-        rendered = type(rendered)(subject, rendered.text, rendered.html)
+        rendered = dataclasses.replace(rendered, subject=subject)
         in_reply_to, references = self.thread(out.thread, case)
         mid = new_message_id(smtp.domain, case_id)
         recipient = out.to.lower()
@@ -72,7 +73,7 @@ class Mailer:
             in_reply_to=in_reply_to, references=references, auto_submitted=out.auto_submitted,
             loop_marker=smtp.from_addr_spec, case_id=case_id,
             reply_to=self.reply_address(case.id, recipient, box) if case is not None else None,
-            attachments=out.attachments,
+            attachments=out.attachments, content_language=rendered.language,
         )
         status, note = self._loop_limit(out, recipient, now, case_id, mid, box)
         return repository.insert_outgoing(
@@ -82,6 +83,15 @@ class Mailer:
             next_attempt_at=now, note=note, last_error=note, mailbox=box.name,
             attachments=[repository.attachment_entry(a, stored=True) for a in out.attachments if a.sha256],
         )
+
+    def language_of(self, out: Outgoing, case: Case | None, box: Inbox) -> dict[str, str]:
+        """The language an email is written in: a customer's in the case's (``#language``, else as read when it
+        opened), falling back to [customer] default_language where no template is in it; staff's in
+        [staff] language."""
+        default = self.config.customer.default_language
+        if out.template.startswith("customer/"):
+            return {"language": (case.language if case is not None else "") or default, "default_language": default}
+        return {"language": box.staff.language, "default_language": box.staff.language}
 
     def _loop_limit(self, out: Outgoing, recipient: str, now: datetime, case_id: int | None,
                     mid: str, box: Inbox) -> tuple[OutboxStatus, str]:

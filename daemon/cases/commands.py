@@ -8,6 +8,7 @@ timezone by ``resolve_when``, so the parser itself never reads the clock.
     #plan +2d Call the courier
     #done 1,2
     #owner sam@example.com
+    #language de           <- later emails to the customer in German (an ISO 639-1 code)
     Dear Maria, ...        <- the first other line ends the commands
 
 Command lines are read with full-width ASCII folded to ASCII and the ideographic
@@ -25,12 +26,23 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..durations import DurationError, parse_duration
+from ..language import is_language
 
-COMMANDS = ("plan", "done", "resolve", "close", "reopen", "owner", "note", "internal", "cause", "extra", "status")
+COMMANDS = ("plan", "done", "resolve", "close", "reopen", "owner", "note", "internal", "cause", "extra", "status",
+            "language")
 EXTRAS = ("discount", "apology", "none")
 MAX_TEXT = 500
 MAX_AHEAD = timedelta(days=3660)  # a +duration longer than about ten years is a typo
 MAX_YEAR = 2999  # likewise a date; and later arithmetic on it (timers, time zones) must not overflow
+
+
+def language_code_problem(code: str) -> str | None:
+    """Why ``code`` is no ISO 639-1 language code (two letters, lower case, one Babel can name), or None."""
+    if is_language(code):
+        return None
+    if re.fullmatch(r"[a-z]{2}[-_][A-Za-z0-9]{2,8}", code) and is_language(code[:2]):
+        return f"{code!r} names a region too; write the language alone: {code[:2]!r}"
+    return f"{code!r} is not an ISO 639-1 language code; write two letters, e.g. 'en', 'de', 'fr', 'es'"
 
 
 class CommandError(ValueError):
@@ -125,6 +137,12 @@ def _parse_line(number: int, line: str, folded: str) -> Command:
         if not am:
             raise CommandError(number, line, "#owner needs a staff email address, e.g. #owner sam@example.com")
         return Command("owner", number, text=am.group(1).lower())
+    if name == "language":
+        if not rest:
+            raise CommandError(number, line, "#language needs a language code, e.g. #language de")
+        if problem := language_code_problem(rest.lower()):
+            raise CommandError(number, line, problem)
+        return Command("language", number, text=rest.lower())
     if name == "extra":
         if rest.lower() not in EXTRAS:
             raise CommandError(number, line, "#extra takes one of: " + ", ".join(EXTRAS))

@@ -6,6 +6,8 @@ name, recipient, context). The store applies them in one transaction.
 """
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
@@ -16,6 +18,9 @@ from ..inbound import Attachment, DeliveryReport, InboundMail
 from . import attachments as files
 from .routing import CaseView, case_subject
 from .states import CaseStatus, MessageKind
+from .tone import ToneReading, assess, fold
+
+URGENT, NORMAL = "urgent", "normal"
 
 # Auto-Submitted values (RFC 3834).
 AUTO_REPLIED = "auto-replied"
@@ -46,6 +51,17 @@ class Policy:
     max_attachments_size: int = 20 * 1024 * 1024  # one email's attachments together, at most
     blocked_attachment_types: tuple[str, ...] = files.BLOCKED_ATTACHMENT_TYPES
     processed_folder: str = ""  # where the mailbox keeps what it has read (the originals, with every file)
+    urgent_first_response_due: timedelta | None = None  # an urgent case's promise (the shorter of the two applies)
+    default_language: str = "en"  # customer emails go in it when the case's language is unknown or has no templates
+    staff_language: str = "en"
+    tone_enabled: bool = True  # False: no tone is read and every case stays normal priority
+    tone_words: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)  # [tone.words]
+
+    def response_due(self, priority: str) -> timedelta:
+        """How soon the customer is promised an answer: an urgent case's promise is the shorter one."""
+        if priority == URGENT and self.urgent_first_response_due is not None:
+            return min(self.urgent_first_response_due, self.first_response_due)
+        return self.first_response_due
 
     def select_files(self, candidates: Sequence[Attachment]) -> files.Selection:
         return files.select(candidates, budget=self.max_attachments_size, blocked=self.blocked_attachment_types)
@@ -80,6 +96,8 @@ class NewCase:
     first_response_due_at: datetime
     mailbox: str = "default"
     mailbox_address: str = ""
+    language: str = ""  # ISO 639-1; "": the default language
+    priority: str = NORMAL
 
 
 def person_name(address: str, names: Mapping[str, str]) -> str:
@@ -97,7 +115,9 @@ def pick_owner(addresses: Sequence[str], default_owner: str, assign: str, cursor
     return default_owner, cursor
 
 
-def new_case(mail: InboundMail, owner: str, now: datetime, policy: Policy) -> NewCase:
+def new_case(mail: InboundMail, owner: str, now: datetime, policy: Policy, language: str = "",
+             priority: str = NORMAL) -> NewCase:
+    """The new case's fields; an urgent one is promised an answer sooner (``Policy.response_due``)."""
     return NewCase(
         customer_address=(mail.from_address or "").lower(),
         customer_name=mail.from_name,
@@ -105,11 +125,137 @@ def new_case(mail: InboundMail, owner: str, now: datetime, policy: Policy) -> Ne
         owner=owner,
         status=CaseStatus.OPEN,
         created_at=now,
-        first_response_due_at=now + policy.first_response_due,
+        first_response_due_at=now + policy.response_due(priority),
         mailbox=policy.mailbox,
         mailbox_address=formataddr((policy.support_name, policy.support_address)) if policy.support_name
         else policy.support_address,  # with its display name: a removed mailbox's emails keep it
+        language=language,
+        priority=priority,
     )
+
+
+# --- triage: language, tone, priority ------------------------------------------------------------------------------
+
+#: Earlier cases of the same customer count as complaints about the same thing when opened this long before.
+EARLIER_COMPLAINTS_WITHIN = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What was read from a customer's message for staff: the language and the tone."""
+
+    language: str  # the case's language, ISO 639-1
+    language_name: str  # its name, in the staff's language
+    templates: bool  # customer templates exist in it; else customer emails go in the default language
+    reading: ToneReading | None = None  # None: [tone] enabled = false
+
+
+@dataclass(frozen=True)
+class EarlierCase:
+    """One of the customer's earlier cases, as the earlier-complaint rule reads it."""
+
+    id: int
+    created_at: datetime
+    subject: str
+    text: str  # the complaint that opened it
+
+
+# An order number: four or more digits after an order word (and "no.", "Nr.", "n°", "#", ":" between), or
+# after "#" alone; a date ("2026-03-02") is no order number. Read on folded text (lower case, no accents).
+_ORDER_WORDS = (r"order|bestell\w*|auftrag\w*|rechnung\w*|invoice|commande|facture|pedido|factura|"
+                r"ordine|fattura")
+_ORDER = re.compile(r"(?:(?<!\w)(?:" + _ORDER_WORDS + r")(?:\s*(?:no|nr|n|num|number|nummer|numero|id|ref)\b\.?"
+                    r"|\s*n\s*[\u00b0\u00ba])?\s*[:#]?\s*|#\s*)"
+                    r"(?:[a-z]{1,4}-?)?(\d{4,})(?![-./]?\d)")
+
+
+def order_numbers(text: str) -> frozenset[str]:
+    """The order numbers ``text`` names: "order 10234", "Bestellung Nr. 10234", "commande n° 10234",
+    "pedido #10234", "#10234" (the digits)."""
+    return frozenset(m.group(1) for m in _ORDER.finditer(fold(text or "")))
+
+
+def subject_key(subject: str) -> str:
+    """A subject as compared: no tag, no Re:/AW:, lower case, no accents, words only."""
+    return " ".join(re.findall(r"\w+", fold(case_subject(subject or ""))))
+
+
+def same_complaints(subject: str, text: str, earlier: Sequence[EarlierCase], now: datetime) -> list[tuple[int, str]]:
+    """The customer's earlier cases about the same thing, with why: opened within ``EARLIER_COMPLAINTS_WITHIN``
+    before ``now``, and sharing an order number with this complaint (its subject or text) or having the same
+    subject (``subject_key``; an empty one matches nothing)."""
+    numbers = order_numbers(subject) | order_numbers(text)
+    key = subject_key(subject)
+    out = []
+    for e in sorted(earlier, key=lambda e: e.id):
+        if not now - EARLIER_COMPLAINTS_WITHIN <= e.created_at < now:
+            continue
+        shared = sorted(numbers & (order_numbers(e.subject) | order_numbers(e.text)))
+        if shared:
+            out.append((e.id, f"order {shared[0]}"))
+        elif key and key not in ("no subject",) and subject_key(e.subject) == key:
+            out.append((e.id, "same subject"))
+    return out
+
+
+def read_tone(text: str, language: str, policy: Policy,
+              earlier: Sequence[tuple[int, str]] = ()) -> ToneReading | None:
+    """The tone of a customer's own new words (``cases/tone.assess``), with the operator's words; None when
+    [tone] is off. ``earlier``: the customer's earlier complaints about the same thing (``same_complaints``),
+    named in the signal staff read."""
+    if not policy.tone_enabled:
+        return None
+    reading = assess(text, language or policy.default_language, extra_words=policy.tone_words,
+                     earlier_complaints=len(earlier))
+    if earlier:
+        which = ", ".join(f"Case #{case_id} ({why})" for case_id, why in earlier)
+        reading = dataclasses.replace(reading, signals=tuple(
+            f"complained before about the same thing: {which}" if s.startswith("complained before") else s
+            for s in reading.signals))
+    return reading
+
+
+def priority_after(current: str, reading: ToneReading | None) -> str:
+    """Urgent when a message is angry or abusive or the customer complained about the same thing before
+    (``ToneReading.urgent``); once urgent, a case stays urgent. No reading (tone off): unchanged."""
+    if current == URGENT or (reading is not None and reading.urgent):
+        return URGENT
+    return NORMAL
+
+
+def urgent_recipients(case: CaseView, policy: Policy) -> list[str]:
+    """Who hears of an urgent case at once: ``staff.escalation`` (the default owner when empty), but not the
+    owner, whose own email says it."""
+    if case.priority != URGENT:
+        return []
+    return [a for a in dict.fromkeys(policy.escalation_to) if a and a != case.owner]
+
+
+def advice(reading: ToneReading, senior_told: bool) -> str:
+    """The practice brief in one line, for the tone read."""
+    if reading.tone == "abusive":
+        return ("Stand firm and stay courteous: do not answer in kind, keep to the facts and what you will do; "
+                + ("a senior colleague has been told." if senior_told else
+                   "nobody else has been told (staff.escalation is empty): ask a senior colleague if you need to."))
+    if reading.tone == "angry":
+        return ("Slow down and stay calm: let them say everything, do not argue or defend, and offer to talk by "
+                "phone at a time they name.")
+    if reading.earlier_complaints:
+        return "They have complained about this before: say that you know, and make sure it is put right this time."
+    if reading.tone == "upset":
+        return "Acknowledge how they feel before anything else, then say what you will do and by when."
+    return ""
+
+
+def triage_context(case: CaseView, policy: Policy, triage: Triage | None, senior_told: bool) -> dict[str, Any]:
+    """``language``, ``tone`` and ``priority`` as the staff templates (staff/new_case, staff/urgent) see them."""
+    code = triage.language if triage else (case.language or policy.default_language)
+    language = {"code": code, "name": triage.language_name if triage else code,
+                "templates": triage.templates if triage else True}
+    reading = triage.reading if triage else None
+    tone = None if reading is None else {"level": reading.tone, "signals": list(reading.signals),
+                                         "advice": advice(reading, senior_told), "senior_told": senior_told}
+    return {"language": language, "tone": tone, "priority": case.priority}
 
 
 def context(case: CaseView, policy: Policy, now: datetime, **extra: Any) -> dict[str, Any]:
@@ -128,7 +274,7 @@ def context(case: CaseView, policy: Policy, now: datetime, **extra: Any) -> dict
         "customer": {"name": case.customer_name, "first_name": first, "address": case.customer_address},
         "owner": {"name": owner_name, "first_name": owner_name.split()[0], "address": case.owner},
         "support": {"name": policy.support_name or "Support", "address": policy.support_address},
-        "promise": humanize(policy.first_response_due),
+        "promise": humanize(policy.response_due(case.priority)),
         "now": now,
     }
     ctx.update(extra)
@@ -162,17 +308,33 @@ def _owner_copy(case: CaseView, mail: InboundMail, policy: Policy, now: datetime
     return ctx, selection.sent
 
 
-def on_case_opened(case: CaseView, mail: InboundMail, now: datetime, policy: Policy) -> list[Outgoing]:
-    """Thank and acknowledge the customer at once; tell the owner, with the customer's files."""
-    ctx = context(case, policy, now, message=message_context(mail))
+def on_case_opened(case: CaseView, mail: InboundMail, now: datetime, policy: Policy,
+                   triage: Triage | None = None) -> list[Outgoing]:
+    """Thank and acknowledge the customer at once (an urgent case is offered a call: ``urgent``); tell the owner,
+    with the customer's files, what language they wrote in and, when their tone was read, how upset they
+    sound, why, and how to answer; tell ``staff.escalation`` at once of an urgent case (``staff/urgent``)."""
+    ctx = context(case, policy, now, message=message_context(mail), urgent=case.priority == URGENT)
     out = []
     if case.customer_address:
         out.append(Outgoing(MessageKind.ACKNOWLEDGMENT, "customer/acknowledgment", case.customer_address,
                             case.customer_name, ctx, AUTO_REPLIED, "customer"))
-    owner_ctx, attached = _owner_copy(case, mail, policy, now)
+    told = urgent_recipients(case, policy)
+    owner_ctx, attached = _owner_copy(case, mail, policy, now, **triage_context(case, policy, triage, bool(told)))
     out.append(Outgoing(MessageKind.NOTIFICATION, "staff/new_case", case.owner,
                         person_name(case.owner, policy.staff_names), owner_ctx, AUTO_GENERATED, "staff", attached))
+    out += [Outgoing(MessageKind.URGENT_NOTICE, "staff/urgent", to, person_name(to, policy.staff_names), owner_ctx,
+                     AUTO_GENERATED, "staff") for to in told]
     return out
+
+
+def on_became_urgent(case: CaseView, mail: InboundMail, text: str, now: datetime, policy: Policy,
+                     triage: Triage) -> list[Outgoing]:
+    """A customer's later message made their case urgent: ``staff.escalation`` hears of it at once, as of an
+    urgent new case (the owner has the message forwarded)."""
+    told = urgent_recipients(case, policy)
+    ctx, _ = _owner_copy(case, mail, policy, now, text, **triage_context(case, policy, triage, bool(told)))
+    return [Outgoing(MessageKind.URGENT_NOTICE, "staff/urgent", to, person_name(to, policy.staff_names), ctx,
+                     AUTO_GENERATED, "staff") for to in told]
 
 
 def on_customer_reply(case: CaseView, mail: InboundMail, new_text: str, now: datetime, policy: Policy,

@@ -60,6 +60,7 @@ class StaffOutcome:
     notes: list[str] = field(default_factory=list)
     cause: str | None = None
     extra: str | None = None
+    language: str | None = None  # #language: later emails to the customer in it (ISO 639-1)
     first_response_at: datetime | None = None
     emails: list[Outgoing] = field(default_factory=list)
     timers: list[TimerSpec] = field(default_factory=list)
@@ -187,6 +188,10 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
             out.cause = cmd.text
         elif cmd.name == "extra":
             out.extra = cmd.text
+        elif cmd.name == "language":
+            if cmd.text == (out.language or case.language):
+                raise CommandError(cmd.line_number, cmd.line, f"the case's language is already {cmd.text!r}")
+            out.language = cmd.text
     # Marking the last open step done resolves the case.
     open_after = [s for s in by_number.values() if s.done_at is None and s.number not in out.done]
     if out.done and not open_after and status == CaseStatus.OPEN:
@@ -199,7 +204,7 @@ def _apply(case: CaseView, steps: list[StepView], parsed: ParsedReply, mail: Inb
         out.timers.extend(step_timers(step, now, policy))
 
     owner = out.owner or case.owner
-    view = CaseView(**{**case.__dict__, "owner": owner, "status": status})
+    view = CaseView(**{**case.__dict__, "owner": owner, "status": status, "language": out.language or case.language})
     all_steps = [StepView(s.number, s.text, s.due_at, now if s.number in out.done else s.done_at)
                  for s in by_number.values()]
     plan = plan_context(all_steps, now)

@@ -56,6 +56,8 @@ class CaseView:
     rating_score: int | None = None
     mailbox: str = "default"  # the mailbox its complaint came in by: whose address and staff work it
     mailbox_address: str = ""  # that mailbox's address when the case opened (it may have left the configuration)
+    language: str = ""  # the customer's language (ISO 639-1); "": [customer] default_language
+    priority: str = "normal"  # "urgent": an angry or abusive message, or a repeated complaint (it stays urgent)
 
 
 class Route(enum.Enum):

@@ -48,6 +48,7 @@ class MessageKind(enum.StrEnum):
     RATING_LOW = "rating_low"
     # Sent to staff.
     NOTIFICATION = "notification"  # a new case: the root of the case's staff thread
+    URGENT_NOTICE = "urgent_notice"  # an urgent case (angry, abusive, complained before): staff.escalation at once
     FORWARD = "forward"
     HANDOVER_STAFF = "handover_staff"
     STATUS = "status"

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from .aftercare import AFTERCARE_TIMERS, AftercarePolicy, timers_on_resolve
-from .lifecycle import Policy
+from .lifecycle import NORMAL, URGENT, Policy
 from .plan import REOPEN_TIMERS, StaffOutcome, TimerSpec, working
 from .ratings import Rating
 from .routing import CaseView
@@ -51,16 +51,16 @@ def reopen(case: CaseView, why: TimerKind | None, now: datetime, rules: Policy) 
     answered the customer at once)."""
     change = CaseChange({"status": CaseStatus.OPEN, "reopened_count": case.reopened_count + 1,
                          "resolved_at": None, "closed_at": None}, cancel=AFTERCARE_TIMERS)
-    return change.then(answer_owed(why, now, rules)) if why is not None else change
+    return change.then(answer_owed(why, now, rules, case.priority)) if why is not None else change
 
 
-def answer_owed(why: TimerKind, now: datetime, rules: Policy) -> CaseChange:
+def answer_owed(why: TimerKind, now: datetime, rules: Policy, priority: str = NORMAL) -> CaseChange:
     """The customer of a reopened case is owed an answer within the configured promise, as for a new case.
 
     Its timer replaces any earlier one for the same answer (a first response never given included), so one
     escalation says it, with the promise of this opening. The case's own columns are left to the original
-    complaint."""
-    due = working(now + rules.first_response_due, rules.business_hours)
+    complaint. An urgent case's promise is the shorter one (``Policy.response_due``)."""
+    due = working(now + rules.response_due(priority), rules.business_hours)
     return CaseChange({"answer_due_at": due}, cancel=(TimerKind.FIRST_RESPONSE, *REOPEN_TIMERS),
                       timers=(TimerSpec(why, due),))
 
@@ -85,6 +85,21 @@ def customer_reply(case: CaseView, not_fixed: bool, now: datetime, rules: Policy
     return change.then(CaseChange({"updated_at": now}))
 
 
+def triaged(case: CaseView, priority: str, now: datetime, rules: Policy) -> CaseChange:
+    """A customer's later message was read: a case it makes urgent is marked so, and a first answer still owed
+    is owed by the urgent promise from now, when that is sooner (its timer moves; the acknowledgment's
+    promise to the customer is not taken back)."""
+    if priority != URGENT or case.priority == URGENT:
+        return CaseChange()
+    change = CaseChange({"priority": URGENT})
+    due = now + rules.response_due(URGENT)
+    if case.first_response_at is None and case.first_response_due_at is not None and due < case.first_response_due_at:
+        timer = TimerSpec(TimerKind.FIRST_RESPONSE, working(due, rules.business_hours))
+        change = change.then(CaseChange({"first_response_due_at": due}, cancel=(TimerKind.FIRST_RESPONSE,),
+                                        timers=(timer,)))
+    return change
+
+
 def staff_reply(case: CaseView, outcome: StaffOutcome, now: datetime, policy: AftercarePolicy,
                 rules: Policy) -> CaseChange:
     """What an applied staff reply changes on the case row and its timers (its plan steps are the store's).
@@ -106,6 +121,8 @@ def staff_reply(case: CaseView, outcome: StaffOutcome, now: datetime, policy: Af
         after["cause"] = outcome.cause
     if outcome.extra is not None:
         after["extra"] = outcome.extra
+    if outcome.language is not None:
+        after["language"] = outcome.language
     return change.then(CaseChange({**after, "updated_at": now}))
 
 

@@ -13,7 +13,7 @@ from typing import Iterable
 
 from peewee import PostgresqlDatabase, fn
 
-from ..cases.lifecycle import NewCase
+from ..cases.lifecycle import EarlierCase, NewCase
 from ..cases.plan import StaffOutcome, StepView, TimerSpec
 from ..cases.routing import CaseView
 from ..cases.states import Direction, MessageKind, OutboxStatus, TimerKind, TimerState
@@ -25,11 +25,11 @@ from .prepared import Prepared, PreparedInsert, param
 
 _INSERT_CASE = PreparedInsert(Case, ("status", "customer_address", "customer_name", "subject", "owner",
                                      "created_at", "updated_at", "first_response_due_at", "mailbox",
-                                     "mailbox_address"))
+                                     "mailbox_address", "language", "priority"))
 _INSERT_MESSAGE = PreparedInsert(Message, ("case", "direction", "kind", "message_id", "fingerprint", "from_address",
                                            "to", "recipient", "subject", "text", "attachments", "note",
                                            "created_at", "status", "raw", "automated", "next_attempt_at",
-                                           "last_error", "mailbox"))
+                                           "last_error", "mailbox", "tone", "tone_signals"))
 _INSERT_TIMER = PreparedInsert(Timer, ("case", "kind", "step", "due_at"))
 _SEEN = Prepared(lambda: Message.select(Message.id, Message.kind).where(Message.fingerprint == param("fp")).limit(1))
 _SENDERS = Prepared(lambda: Message.select(fn.DISTINCT(Message.from_address))
@@ -67,6 +67,7 @@ def case_view(case: Case, senders: tuple[str, ...] | None = None) -> CaseView:
         participants=frozenset(p for p in participants if p),
         reopened_count=case.reopened_count, checkin_sent_at=case.checkin_sent_at, rating_score=case.rating_score,
         mailbox=case.mailbox, mailbox_address=case.mailbox_address,
+        language=case.language or "", priority=case.priority or "normal",
     )
 
 
@@ -93,6 +94,27 @@ def apply_change(case: Case, change: CaseChange) -> None:
         setattr(case, name, value)
     set_timers(case, change.timers)
     case.save()
+
+
+def earlier_cases(customer_address: str, since: datetime, before: datetime,
+                  exclude: int | None = None) -> list[EarlierCase]:
+    """The customer's cases opened from ``since`` until ``before``, each with the complaint that opened it (its
+    first customer message), for the earlier-complaint rule (``lifecycle.same_complaints``)."""
+    if not customer_address:
+        return []
+    query = Case.select(Case.id, Case.created_at, Case.subject).where(
+        (Case.customer_address == customer_address.lower()) & (Case.created_at >= since) & (Case.created_at < before))
+    if exclude is not None:
+        query = query.where(Case.id != exclude)
+    return [EarlierCase(c.id, c.created_at, c.subject, complaint_text(c.id)) for c in query.order_by(Case.id)]
+
+
+def complaint_text(case_id: int) -> str:
+    """The text of the customer's first message on the case: the complaint that opened it."""
+    first = (Message.select(Message.text).where((Message.case == case_id) & (Message.direction == Direction.IN)
+                                                & (Message.kind == MessageKind.CUSTOMER))
+             .order_by(Message.id).first())
+    return first.text if first else ""
 
 
 def case_answered(ids: Iterable[str]) -> Case | None:
@@ -222,7 +244,9 @@ def forget_fingerprint(row_id: int) -> None:
 FILE_KEEPING_KINDS = (MessageKind.CUSTOMER, MessageKind.STAFF, MessageKind.RATING)
 
 
-def record_inbound(mail: InboundMail, case_id: int | None, kind: MessageKind, now: datetime, note: str = "") -> int:
+def record_inbound(mail: InboundMail, case_id: int | None, kind: MessageKind, now: datetime, note: str = "",
+                   tone: str = "", tone_signals: Iterable[str] = ()) -> int:
+    """Store a received email; a customer's message with its ``tone`` and what it was read from."""
     keep = kind in FILE_KEEPING_KINDS and case_id is not None
     if keep:
         files.store((a for a in mail.attachments if not a.nested), now)
@@ -231,6 +255,7 @@ def record_inbound(mail: InboundMail, case_id: int | None, kind: MessageKind, no
         from_address=mail.from_address or "", to=list(mail.to), subject=mail.subject, text=mail.text,
         attachments=[attachment_entry(a, stored=keep and bool(a.data) and not a.nested) for a in mail.attachments],
         note="; ".join(filter(None, [note, *mail.defects]))[:4000], created_at=now,
+        tone=tone, tone_signals=list(tone_signals),
     )
 
 

@@ -73,7 +73,8 @@ def message_dict(m: Message) -> dict:
         if m.attachments:
             d.update(attachments=m.attachments)
     else:
-        d.update(attachments=m.attachments, note=m.note or None)
+        d.update(attachments=m.attachments, note=m.note or None, tone=m.tone or None,
+                 tone_signals=list(m.tone_signals or []))
     return d
 
 
@@ -111,6 +112,7 @@ def case_detail(case_id: int) -> dict | None:
         "id": c.id, "status": c.status, "mailbox": c.mailbox,
         **({"mailbox_address": c.mailbox_address} if c.mailbox_address else {}), "customer": c.customer_address,
         "customer_name": c.customer_name, "subject": c.subject, "owner": c.owner,
+        "language": c.language, "priority": c.priority,
         "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at),
         "first_response_due_at": _iso(c.first_response_due_at), "first_response_at": _iso(c.first_response_at),
         "resolved_at": _iso(c.resolved_at), "closed_at": _iso(c.closed_at),

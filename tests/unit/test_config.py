@@ -279,3 +279,57 @@ def test_check_config_warns_of_a_metrics_endpoint_other_hosts_can_reach(tmp_path
     assert said["0.0.0.0:9464"] == [f"{tmp_path / 'config.toml'}: metrics.listen: 0.0.0.0:9464 can be reached from "
                                     "other hosts and the endpoint asks for no login: let a firewall keep it to your "
                                     "Prometheus"]
+
+
+def test_languages_tone_and_the_urgent_promise_have_defaults(tmp_path):
+    c = load_config(write(tmp_path, GOOD))
+    assert (c.customer.default_language, c.staff.language) == ("en", "en")
+    assert c.schedule.urgent_first_response_due == timedelta(hours=2)
+    assert c.tone.enabled is True and c.tone.extra_words == {}
+
+
+def test_languages_tone_and_the_urgent_promise_are_read(tmp_path):
+    text = with_key(GOOD, "customer", 'default_language = "DE"')
+    text = with_key(text, "staff", 'language = "fr"')
+    text = with_key(text, "schedule", 'urgent_first_response_due = "90m"')
+    text += ('\n[tone]\nenabled = false\n[tone.words.de]\nabusive = ["Saftladen", "Abzocker*"]\nangry = ["Frechheit"]\n'
+             '[tone.words]\nes = { upset = [" una pena "] }\n')
+    c = load_config(write(tmp_path, text))
+    assert (c.customer.default_language, c.staff.language) == ("de", "fr")
+    assert c.schedule.urgent_first_response_due == timedelta(minutes=90) and c.tone.enabled is False
+    assert c.tone.extra_words == {"de": {"abusive": ("Saftladen", "Abzocker*"), "angry": ("Frechheit",)},
+                                  "es": {"upset": ("una pena",)}}
+
+
+@pytest.mark.parametrize("section,line,key,reason", [
+    ("customer", 'default_language = "german"', "customer.default_language",
+     "'german' is not an ISO 639-1 language code"),
+    ("customer", 'default_language = "de-AT"', "customer.default_language",
+     "'de-at' names a region too; write the language alone: 'de'"),
+    ("staff", 'language = "xx"', "staff.language", "'xx' is not an ISO 639-1 language code"),
+    ("schedule", 'urgent_first_response_due = "soon"', "schedule.urgent_first_response_due", "soon"),
+    ("tone", "enabled = 1", "tone.enabled", "expected true or false, got 1"),
+    ("tone.words", 'klingon = { angry = ["x"] }', "tone.words.klingon", "'klingon' is not an ISO 639-1 language code"),
+    ("tone.words", 'de = ["Saftladen"]', "tone.words.de", "expected a table of abusive, angry or upset lists"),
+    ("tone.words", 'de = { furious = ["x"] }', "tone.words.de.furious",
+     "unknown level; must be one of abusive, angry, upset"),
+    ("tone.words", 'de = { angry = "Frechheit" }', "tone.words.de.angry", "expected a list of words"),
+    ("tone.words", 'de = { angry = ["ok", " "] }', "tone.words.de.angry[1]", "expected a non-empty string"),
+])
+def test_a_bad_language_or_tone_key_names_file_key_and_reason(tmp_path, section, line, key, reason):
+    path = write(tmp_path, with_key(GOOD, section, line))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert (err.value.file, err.value.key) == (str(path), key) and reason in err.value.reason
+
+
+def test_tone_words_must_be_a_table(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD + '\n[tone]\nwords = ["Saftladen"]\n'))
+    assert err.value.key == "tone.words" and err.value.reason.startswith("expected tables such as [tone.words.de]")
+
+
+def test_a_mailbox_may_write_to_its_staff_in_its_own_language(tmp_path):
+    text = GOOD.replace("[staff]", '[mailbox.staff]\nlanguage = "de"\n\n[staff]')
+    c = load_config(write(tmp_path, text))
+    assert c.staff.language == "en" and c.default_inbox.staff.language == "de"
