@@ -450,6 +450,10 @@ def command_lines(draw, line_number, used_steps):
         if draw(st.booleans()):
             written = f"<{written}>"
         return f"{head}{gap}{written}", Command("owner", line_number, text=f"{local}@{domain}")
+    if name == "language":
+        code = draw(st.sampled_from(["de", "fr", "es", "en", "it"]))
+        written = draw(st.sampled_from([code, code.upper()]))
+        return f"{head}{gap}{written}", Command("language", line_number, text=code)
     if name == "extra":
         value = draw(st.sampled_from(EXTRAS))
         return f"{head}{gap}{value.capitalize()}", Command("extra", line_number, text=value)
