@@ -22,7 +22,7 @@ from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
 from .clock import utcnow
 from .config import Config, Inbox, load_config
-from . import metrics
+from . import language, metrics
 from .dispatch import Dispatcher
 from .intake import DEAD_GRANT_REPEAT_SECONDS, Intake
 from .loop import Loop
@@ -389,6 +389,7 @@ class Service:
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
         self.metrics = metrics.start(self.config)  # a port in use stops the start before any work begins
+        threading.Thread(target=language.warm_up, name="language-model", daemon=True).start()
         self._start_workers()
         self.started_at = utcnow()
         threading.Thread(target=self._keep_tokens_fresh, name="oauth2-refresh", daemon=True).start()

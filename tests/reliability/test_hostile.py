@@ -27,7 +27,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 SECRET = "ALICE-ORDER-4471-SECRET"
 ALLOWED_HEADERS = {"from", "to", "subject", "date", "message-id", "in-reply-to", "references", "auto-submitted",
                    "x-auto-response-suppress", "x-loop", "x-aftercare-case", "reply-to", "mime-version",
-                   "content-type", "content-transfer-encoding"}
+                   "content-type", "content-transfer-encoding", "content-language"}
 
 
 def header_names(raw: bytes) -> list[str]:
