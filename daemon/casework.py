@@ -266,10 +266,15 @@ class Casework:
     def _became_urgent(self, case: Case, view: CaseView, mail: InboundMail, text: str, reading, now: datetime,
                        policy: Policy) -> int:
         """A later message that makes the case urgent: marked, a first answer still owed is owed sooner, and
-        staff.escalation is told."""
+        staff.escalation is told; so it is of an abusive message on a case already urgent."""
         priority = lifecycle.priority_after(view.priority, reading)
         if priority == view.priority:
-            return 0
+            if reading is None or reading.tone != "abusive" or priority != "urgent":
+                return 0
+            # Already urgent, and now abusive: the senior colleagues hear of this message too.
+            log.info("abusive message on an urgent case", case_id=case.id, message_id=mail.message_id)
+            return self.enqueue_all(lifecycle.on_became_urgent(view, mail, text, now, policy,
+                                                               self._triage(view, policy, reading)), case, now)
         repository.apply_change(case, transitions.triaged(view, priority, now, policy))
         urgent = case_view(case)
         log.info("case became urgent", case_id=case.id, message_id=mail.message_id, tone=reading.tone)
@@ -304,14 +309,18 @@ class Casework:
         if case.priority != view.priority:
             view = case_view(case)  # an urgent case's promise is the shorter one, a reopened case's too
         repository.apply_change(case, transitions.customer_reply(view, reading.not_fixed, now, self.policy_for(view)))
+        triage = self._triage(case_view(case), policy, tone) if tone is not None else None
+        told = bool(urgent) or (tone is not None and tone.tone == "abusive"
+                                and bool(lifecycle.urgent_recipients(case_view(case), policy)))
         if reading.not_fixed:
             # "It still does not work" (even in a reply that reads like a good rating): the case is open again
             # and the owner hears why.
             emails = lifecycle.on_customer_reply(case_view(case), mail, text, now, self.policy_for(view),
-                                                 reopened=True)
+                                                 reopened=True, triage=triage, senior_told=told)
             log.info("customer says it is not fixed: case reopened", case_id=case.id, message_id=mail.message_id)
         else:
-            emails = lifecycle.on_customer_reply(view, mail, text, now, self.policy_for(view))
+            emails = lifecycle.on_customer_reply(view, mail, text, now, self.policy_for(view), triage=triage,
+                                                 senior_told=told)
         queued = self.enqueue_all(emails, case, now) + urgent
         log.info("customer reply", case_id=case.id, message_id=mail.message_id, tone=tone.tone if tone else None)
         return case.id, queued

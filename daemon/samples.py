@@ -12,6 +12,7 @@ from .cases import aftercare, lifecycle, plan, reminders
 from .cases.ratings import Rating
 from .cases.commands import CommandError, parse_reply
 from .cases.routing import CaseView
+from .cases.tone import ToneReading
 from .cases.verification import reply_address
 from .casework import aftercare_policy_from, case_view, policy_from
 from .config import Config
@@ -63,6 +64,9 @@ def sample_outgoing(config: Config, case: CaseView | None = None) -> list[lifecy
     out = []
     out += lifecycle.on_case_opened(case, mail, now, policy)
     out += lifecycle.on_customer_reply(case, mail, "Any news? The weekend is close.", now + timedelta(days=1), policy)
+    abusive = ToneReading("abusive", ("calls you names: 'clowns'", "threatens a chargeback"))
+    out += lifecycle.on_customer_reply(case, mail, "You clowns. I am calling my bank.", now + timedelta(days=2), policy,
+                                       triage=lifecycle.Triage("en", "English", True, abusive), senior_told=True)
     later = now + timedelta(hours=2)
     steps = [plan.StepView(1, "Send a replacement kettle by express courier", now + timedelta(days=2)),
              plan.StepView(2, "Refund the delivery charge", now + timedelta(days=3))]

@@ -338,9 +338,12 @@ def on_became_urgent(case: CaseView, mail: InboundMail, text: str, now: datetime
 
 
 def on_customer_reply(case: CaseView, mail: InboundMail, new_text: str, now: datetime, policy: Policy,
-                      reopened: bool = False) -> list[Outgoing]:
-    """Forward what the customer added to the owner, with their files."""
-    ctx, attached = _owner_copy(case, mail, policy, now, new_text, full_text=mail.text, reopened=reopened)
+                      reopened: bool = False, triage: Triage | None = None,
+                      senior_told: bool = False) -> list[Outgoing]:
+    """Forward what the customer added to the owner, with their files, and how it reads (``tone``: the signals
+    and the practice brief's advice when it is not calm), so that an angry or abusive reply warns its owner."""
+    ctx, attached = _owner_copy(case, mail, policy, now, new_text, full_text=mail.text, reopened=reopened,
+                                **triage_context(case, policy, triage, senior_told))
     return [Outgoing(MessageKind.FORWARD, "staff/customer_reply", case.owner,
                      person_name(case.owner, policy.staff_names), ctx, AUTO_GENERATED, "staff", attached)]
 

@@ -200,3 +200,23 @@ def test_an_angry_reply_makes_the_case_urgent_and_escalation_hears_of_it(sqlite_
     assert [m["tone"] for m in case["messages"] if m["direction"] == "in"] == ["calm", "angry"]
     # The first answer, still owed, is owed within the urgent promise from the angry reply.
     assert iso(case["first_response_due_at"]) - iso(case["created_at"]) < timedelta(hours=3)
+    forward = wait_for_n(s, to("jane@example.com"), 2)[1]
+    said = words(forward)
+    assert "This message reads angry. What we read it from:" in said and "threatens a chargeback" in said
+    assert "How to answer: Slow down and stay calm" in said
+
+
+def test_an_abusive_reply_on_an_urgent_case_warns_its_owner_and_tells_escalation_again(sqlite_stack):
+    s = sqlite_stack
+    s.start(staff_extra=ESCALATION)
+    s.deliver(raw("Dan Rook <dan@example.com>", "Refund NOW",
+                  "THIRD TIME I WRITE. Refund me today or I will dispute the charge with my bank."))
+    ack = s.smtp.wait_for(to("dan@example.com"))[0]
+    s.smtp.wait_for(to("lead@example.com"))
+    s.deliver(reply_to(parsed(ack), "dan@example.com", "You are useless idiots, all of you."))
+    told = wait_for_n(s, to("lead@example.com"), 2)
+    assert "calls you names" in text_of(told[1])
+    forward = wait_for_n(s, to("jane@example.com"), 2)[1]
+    said = words(forward)
+    assert "Be warned: this message is abusive." in said and "a senior colleague has been told." in said
+    assert [m["tone"] for m in s.case_json(1)["messages"] if m["direction"] == "in"] == ["angry", "abusive"]
