@@ -59,7 +59,8 @@ def test_a_german_complaint_is_acknowledged_in_german_and_the_case_is_german(sta
     ack = s.smtp.wait_for(to("juergen@example.de"))[0]
     assert parsed(ack)["Content-Language"] == "de"
     body = words(ack)
-    assert body.startswith("Hallo Jürgen,") and "Sie hören innerhalb von 24 Stunden von mir." in body
+    assert body.startswith("Guten Tag Jürgen Weiß,")
+    assert "Spätestens 24 Stunden nach Ihrer Nachricht hören Sie von mir." in body and "Vorgangsnummer ist 1." in body
     assert "Telefonnummer" not in body  # a calm complaint is not offered a call
     note = s.smtp.wait_for(to("jane@example.com"))[0]
     assert parsed(note)["Content-Language"] == "en" and "Language:  German" in text_of(note)
