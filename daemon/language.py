@@ -254,10 +254,12 @@ def format_datetime(value: Any, zone: ZoneInfo = ZoneInfo("UTC"), fmt: str | Non
 
 
 def _zone_name(local: datetime, zone: ZoneInfo, language: str) -> str:
-    """The zone as the language abbreviates it ("MEZ"), or its offset from UTC ("UTC+01:00") where it has none."""
+    """The zone as the language abbreviates it ("MEZ"), or, where it has no abbreviation (French for Paris,
+    German for New York), its name in words, in parentheses: "(heure normale d’Europe centrale)", never an
+    offset such as "UTC+01:00", which reads as machine output to a customer."""
     name = babel_dates.format_datetime(local, "z", tzinfo=zone, locale=language)
     if name[:1] in "+-":
-        name = babel_dates.get_timezone_gmt(local, width="long", locale=language)
+        name = f"({babel_dates.get_timezone_name(local, width='long', locale=language)})"
     return name
 
 

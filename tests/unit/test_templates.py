@@ -211,7 +211,7 @@ def test_filters_follow_the_render_language(tmp_path):
     assert t.render("staff/f", ctx, language="de").text == (
         "Mittwoch, 4. März 2026, 10:05 MEZ|Mittwoch, 4. März 2026|Mittwoch, 4. März 2026|180,0 KB|1.234,5|04 März\n")
     fr = t.render("staff/f", ctx, language="fr").text.replace("\u00a0", " ").replace("\u202f", " ")
-    assert fr == "mercredi 4 mars 2026, 10:05 UTC+01:00|mercredi 4 mars 2026|mercredi 4 mars 2026|180,0 KB|1 234,5|04 mars\n"
+    assert fr == "mercredi 4 mars 2026, 10:05 (heure normale d’Europe centrale)|mercredi 4 mars 2026|mercredi 4 mars 2026|180,0 KB|1 234,5|04 mars\n"
     es = t.render("staff/f", ctx, language="es").text
     assert es.startswith("miércoles, 4 de marzo de 2026, 10:05 CET|miércoles, 4 de marzo de 2026|")
     # A language without templates of its own renders the English ones, in English formats.
