@@ -146,6 +146,21 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
             query = query.where(Case.created_at < until)
         return query.where(Case.created_at >= since) if since is not None else query
 
+    def tones_in_range():
+        """When customers' messages came within the period and how they read, whatever case they are on: an
+        angry reply this week on a case opened last month is this week's."""
+        query = (Message.select(Message.created_at, Message.tone).join(Case, on=(Message.case == Case.id))
+                 .where((Message.direction == Direction.IN) & (Message.tone != "")))
+        if mailbox is not None:
+            query = query.where(Case.mailbox == mailbox)
+        if owner is not None:
+            query = query.where(fn.LOWER(Case.owner) == owner.strip().lower())
+        if until is not None:
+            query = query.where(Message.created_at < until)
+        if since is not None:
+            query = query.where(Message.created_at >= since)
+        return list(query.tuples())
+
     def settled_in_range():
         """When cases of the mailbox and owner were resolved (or closed unresolved) within the period, whenever
         they were opened: a week's "resolved" is work done that week, not the fate of its new cases."""
@@ -256,8 +271,7 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
         Case.id, Case.owner, Case.status, Case.subject, Case.mailbox, Case.created_at, Case.first_response_due_at,
         Case.first_response_at, Case.resolved_at, Case.closed_at, Case.rating_score, Case.answer_due_at,
         Case.priority).order_by(Case.id)).tuples()]
-    tones = list(in_range(Message.select(Message.created_at, Message.tone).join(Case, on=(Message.case == Case.id))
-                          .where((Message.direction == Direction.IN) & (Message.tone != ""))).tuples())
+    tones = tones_in_range()
     step_rows = [StepRow(*t) for t in in_range(
         PlanStep.select(PlanStep.case, PlanStep.number, PlanStep.text, PlanStep.due_at, PlanStep.done_at)
         .join(Case, on=(PlanStep.case == Case.id))).tuples()]

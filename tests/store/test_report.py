@@ -406,6 +406,10 @@ def test_each_week_counts_its_urgent_cases_and_the_tone_of_customers_messages(te
     assert (weeks["2026-W11"]["urgent"], weeks["2026-W11"]["tones"]) == (
         1, {"calm": 1, "upset": 0, "angry": 0, "abusive": 1})
     assert weeks["2026-W12"]["urgent"] == 0
+    # A period counts the messages that came in it, on whatever case: j2 opened on the 3rd, its upset reply
+    # came on the 4th.
+    later = build_report(since=date(2026, 3, 4), until=date(2026, 3, 10), now=NOW, tz=BERLIN)
+    assert {w["week"]: w["tones"]["upset"] for w in later["volume_by_week"]} == {"2026-W10": 1, "2026-W11": 0}
     text = render_text(build_report(now=NOW, tz=BERLIN))
     assert "messages calm/upset/angry/abusive" in text
     html = render_html(build_report(now=NOW, tz=BERLIN))
