@@ -170,7 +170,10 @@ def with_triage(out: list[lifecycle.Outgoing]) -> list[lifecycle.Outgoing]:
     return done
 
 
-def render_sample(config: Config, templates: Templates, name: str, case_id: int | None = None) -> str:
+def render_sample(config: Config, templates: Templates, name: str, case_id: int | None = None,
+                  language: str | None = None) -> str:
+    """``name`` rendered as it would be sent: with sample data or a case's, in ``language`` (default: the
+    case's for a customer email, else the configured default; staff emails in [staff] language)."""
     view = None
     if case_id is not None:
         from .store.models import Case
@@ -178,10 +181,16 @@ def render_sample(config: Config, templates: Templates, name: str, case_id: int 
         if row is None:
             raise SystemExit(f"no case #{case_id}")
         view = case_view(row)
+    default = config.customer.default_language
+    if name.startswith("customer/"):
+        language = language or (view.language if view is not None and view.language else default)
+    else:
+        language, default = language or config.default_inbox.staff.language, config.default_inbox.staff.language
     for out in sample_outgoing(config, view):
         if out.template == name:
-            email = templates.render(name, out.context)
-            parts = [f"To: {out.to_name} <{out.to}>", f"Subject: {email.subject}", "", email.text]
+            email = templates.render(name, out.context, language=language, default_language=default)
+            parts = [f"To: {out.to_name} <{out.to}>", f"Content-Language: {email.language}",
+                     f"Subject: {email.subject}", "", email.text]
             if email.html:
                 parts += ["--- HTML alternative ---", email.html]
             return "\n".join(parts)

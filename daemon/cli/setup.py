@@ -97,7 +97,7 @@ def cmd_render(args) -> int:
     templates = Templates(config.templates.directory, config.schedule.timezone)
     if args.case is not None:
         _open_db(config)
-    print(render_sample(config, templates, args.template, args.case))
+    print(render_sample(config, templates, args.template, args.case, args.language))
     return 0
 
 
@@ -145,6 +145,9 @@ def register(sub, add) -> None:
     render = add(sub, "render", help="show an email template rendered with sample data or a case")
     render.add_argument("template", help="e.g. customer/acknowledgment")
     render.add_argument("--case", type=int)
+    render.add_argument("--language", metavar="CODE",
+                        help="render in this language (ISO 639-1, e.g. de); default: the case's, else "
+                             "customer.default_language (staff emails: staff.language)")
     render.set_defaults(func=cmd_render)
 
     oauth2 = add(sub, "oauth2", help="OAuth2 logins (Microsoft 365, Google)")

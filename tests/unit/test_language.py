@@ -85,3 +85,22 @@ def test_a_local_duration_is_english_text_printed_in_the_render_language():
     with rendering_in("es"):
         assert str(promise) == "24 horas" and str(humanize(timedelta(days=2))) == "2 días"
     assert str(promise) == "24 hours" and str(humanize(timedelta(hours=1, minutes=30, seconds=15))) == "1 hour 30 minutes"
+
+
+def test_render_shows_a_template_in_the_language_asked_and_says_which(tmp_path):
+    """An operator previews the German acknowledgment; a language without templates falls back and says so."""
+    import subprocess
+    import sys
+
+    from aftercare.testing.daemonproc import write_config
+    config = write_config(tmp_path / "config.toml", imap_port=1, smtp_port=1,
+                          database_url=f"sqlite:///{tmp_path}/a.db")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "aftercare", "--config", str(config), "render", *a],
+                                    capture_output=True, text=True, timeout=60)
+    de = run("customer/acknowledgment", "--language", "de")
+    assert de.returncode == 0, de.stderr
+    assert "Content-Language: de" in de.stdout and "Guten Tag Maria Rossi," in de.stdout
+    it = run("customer/acknowledgment", "--language", "it")
+    assert "Content-Language: en" in it.stdout and "Thank you" in it.stdout
+    staff = run("staff/new_case")
+    assert "Content-Language: en" in staff.stdout
