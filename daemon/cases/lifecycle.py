@@ -236,7 +236,8 @@ def advice(reading: ToneReading, senior_told: bool) -> str:
     if reading.tone == "abusive":
         return ("Stand firm and stay courteous: do not answer in kind, keep to the facts and what you will do; "
                 + ("a senior colleague has been told." if senior_told else
-                   "nobody else has been told (staff.escalation is empty): ask a senior colleague if you need to."))
+                   "nobody else has been told (staff.escalation names no one besides you): ask a senior colleague "
+                   "if you need to."))
     if reading.tone == "angry":
         return ("Slow down and stay calm: let them say everything, do not argue or defend, and offer to talk by "
                 "phone at a time they name.")
