@@ -6,23 +6,28 @@ message ("threatens a chargeback", "calls you names: 'idiots'", "writes in capit
 
 How the tone is decided (the words per language are in ``tone_lexicon``):
 
-* **abusive**: names or swearing aimed at people ("you idiots", "Bande d'incompétents", "que les den"),
-  or a threat against staff ("I know where your office is"). One is enough. A name the writer gives
-  themselves ("I felt like an idiot") does not count, and words such as "thieves" or "clowns" count only
-  when aimed ("you thieves", "bunch of clowns"; not "thieves stole my parcel").
+* **abusive**: names or swearing aimed at people ("you idiots", "Bande d'incompétents", "que les den",
+  "Your company is a scam", "Ihr seid doch alle unfähig"), or a threat against staff ("I know where your
+  office is"). One is enough. A name the writer gives themselves ("I felt like an idiot") does not count,
+  and a name counts only when aimed: a word for "you", your company or your staff within four words before
+  it or three after in the same sentence ("you thieves", "bunch of clowns", "he's a moron", "el idiota del
+  soporte"), or said alone as a form of address ("Morons.", "Espèce de nuls,"); not "thieves stole my
+  parcel", not "the movie is called 'Idiots and Angels'". Words such as "useless" or "unfähig" count only
+  when said of "you" ("useless, the lot of you"; not "your useless app").
 * otherwise the signals add up to a score; **angry** from 3, **upset** from 1, **calm** below:
 
   ======================================================================  ======
   signal                                                                  counts
   ======================================================================  ======
   a threat: chargeback, lawyer or court, regulator or consumer body,         3
-  public review ("1 star"), leaving ("never again") -- however polite
+  public review, leaving ("never again") -- however polite (see below)
   words of strong anger ("furious", "inadmissible"), swearing about things   3
   writes in capitals (most words of four letters or more all in capitals)   2
   "third time I write", "zum vierten Mal"                                   2
   demands: "I demand", "escalate", "j'exige"                                2
   "nobody answered", "no reply", "sin respuesta"                            1
   words of disappointment or annoyance (two at most)                        1 each
+  the lowest rating ("1 star", "1 étoile": an answer to our check-in)       1
   sarcasm: praise and a fault in one sentence ("Great job, third broken      1
   kettle")
   complained before about the same thing (``earlier_complaints`` >= 1)      1
@@ -30,6 +35,15 @@ How the tone is decided (the words per language are in ``tone_lexicon``):
   a word stressed in capitals ("broke AGAIN") -- only on top of another     1
   ======================================================================  ======
 
+* a lawyer, a court, a regulator or a review is only mentioned until an intent is near it in the same
+  sentence (ten words before or six after): the future or intent ("I will", "going to", "werde", "je vais",
+  "voy a"), a condition ("or", "sonst", "sinon"), an imperative ("Expect a 1 star review"), an action
+  taken ("I have contacted"). "Mein Anwalt hat mir geraten, mich zuerst an Sie zu wenden" and "Our lawyer's
+  office ordered two kettles" are no threats; a review needs a review word or platform ("review",
+  "Trustpilot", "Bewertung", "avis", "reseña"): "1 star" alone is a rating, not a threat; a good review
+  ("a 5 star review") is none either. A threat is negated by a negation at its intent ("I am not going
+  to leave a 1 star review", "ich werde keine schlechte Bewertung schreiben", "je ne vais pas", "no voy a")
+  or just before it ("I don't want a chargeback"); "I will not hesitate to" is no negation.
 * a word of anger or disappointment with a negation in the three words before it, in the same clause
   ("not angry, just disappointed", "Ich bin nicht wütend"), does not count; nor do strong words in a harmless sense, which are simply not in the
   lexicon ("this bug kills the battery", "the delivery was a disaster but you fixed it").
@@ -73,11 +87,13 @@ UPSET_FROM = 1
 KINDS: dict[str, tuple[str | int, str]] = {
     "insult": ("abusive", "calls you names"),
     "accuse": ("abusive", "calls you names"),
+    "unfit": ("abusive", "calls you names"),
     "swear_at": ("abusive", "swears at you"),
     "staff_threat": ("abusive", "threatens staff"),
     "extra_abusive": ("abusive", "uses a word listed as abusive"),
     "chargeback": (3, "threatens a chargeback"),
     "legal": (3, "threatens legal action"),
+    "legal_act": (3, "threatens legal action"),
     "regulator": (3, "threatens to go to a regulator or consumer body"),
     "review": (3, "threatens a public review"),
     "leave": (3, "threatens to leave"),
@@ -88,12 +104,19 @@ KINDS: dict[str, tuple[str | int, str]] = {
     "demand": (2, "makes demands"),
     "ignored": (1, "says nobody answered before"),
     "upset": (1, "sounds upset"),
+    "low_rating": (1, "gives the lowest rating"),
     "extra_upset": (1, "uses a word listed as upset"),
 }
 UPSET_WORDS_AT_MOST = 2
 CAPITALS_POINTS = 2
 EXCLAMATION_RUNS_AT_MOST = 2
-NEGATED_KINDS = frozenset({"anger", "upset", "extra_upset"})
+NEGATED_KINDS = frozenset({"anger", "upset", "extra_upset", "low_rating"})
+#: Threats that are only mentions until an ``intent`` is near: a lawyer, a court, a regulator, a review.
+NEEDS_INTENT = frozenset({"legal", "regulator", "review"})
+#: How near, in words, in the same sentence: the intent before the mention, or after it.
+INTENT_BEFORE, INTENT_AFTER = 10, 6
+#: Threats that stand on their own ("I will file a chargeback"), unless negated just before.
+THREATS = frozenset({"chargeback", "legal_act"})
 #: All-capital words of four letters or more that are names, not shouting.
 ACRONYMS = frozenset({"ASAP", "IBAN", "HTML", "HTTP", "HTTPS", "JPEG", "IKEA", "LEGO", "ALDI", "LIDL", "SONY",
                       "ASUS", "NASA", "UEFA", "FIFA", "BOSCH", "SEPA", "BIC", "GDPR", "DSGVO", "RGPD", "ISBN",
@@ -138,7 +161,7 @@ def assess(text: str, language: str, *,
     for kind, pattern in patterns.items():
         if kind not in KINDS:
             continue
-        hits = _hits(kind, pattern, own, folded, lang)
+        hits = _hits(kind, pattern, own, folded, lang, patterns)
         if not hits:
             continue
         level, name = KINDS[kind]
@@ -285,20 +308,38 @@ _SELF = re.compile(
     r"como|comme|vor|total|completo|completa|vraiment|muy|so|ganz)){0,3}\s*$")
 
 
-def _hits(kind: str, pattern: re.Pattern[str], own: str, folded: str, lang: str) -> list[str]:
+_WORD = re.compile(r"[\w']+")
+_SENTENCE_END = re.compile(r"[.!?;\n\u00bf\u00a1]")
+_CLAUSE_END = re.compile(r"[.,;:!?\n\u00bf\u00a1]")
+#: "not hesitate" is no negation: "I will not hesitate to contact my lawyer".
+_HESITATE = re.compile(r"^(hesitat\w*|zoger\w*|zauder\w*|hesit\w*|dud\w*)$")
+#: A rating followed by a review word is part of a review ("a 1 star review"), read as one.
+_REVIEW_AFTER = re.compile(r"[\s\-]+(\w+[\s\-]+)?(reviews?|ratings?|bewertung\w*|rezension\w*|avis|resenas?|"
+                           r"valoraci\w*|opinion\w*)(?!\w)")
+
+
+def _hits(kind: str, pattern: re.Pattern[str], own: str, folded: str, lang: str,
+          patterns: Mapping[str, re.Pattern[str]]) -> list[str]:
     hits: list[str] = []
-    negators = set(LEXICON[lang].get("negator", ()))
-    aim = set(LEXICON[lang].get("aim", ()))
+    words = LEXICON[lang]
+    negators = set(words.get("negator", ()))
     for match in pattern.finditer(folded):
         before = folded[max(0, match.start() - 40):match.start()]
-        if kind in NEGATED_KINDS:
-            clause = re.split(r"[.,;:!?\n]", before)[-1]  # a negation does not reach over a comma
-            tokens = re.findall(r"[\w']+", clause)[-3:]
-            if any(t in negators or t.endswith("n't") or t.startswith("n'") for t in tokens):
-                continue
-        if kind == "insult" and _SELF.search(before):
+        if kind in NEGATED_KINDS and _negated(_clause_before(folded, match.start())[-3:], negators):
             continue
-        if kind == "accuse" and not _aimed(folded, match, aim):
+        if kind == "low_rating" and _REVIEW_AFTER.match(folded, match.end()):
+            continue  # "a 1 star review": a review, read as one
+        if kind in ("insult", "accuse", "unfit") and _SELF.search(before):
+            continue
+        if kind == "accuse" and not (_aimed(folded, match, set(words.get("aim", ()))) or _vocative(folded, match)):
+            continue
+        if kind == "unfit" and not _aimed(folded, match, set(words.get("person", ()))):
+            continue
+        if kind in THREATS and _negated(_clause_before(folded, match.start())[-3:], negators):
+            continue
+        if kind == "leave" and _negated(_clause_before(folded, match.start())[-1:], negators):
+            continue  # "I'm not going to cancel my account"; "no compraré nunca más" stays a threat
+        if kind in NEEDS_INTENT and not _threat(kind, folded, match, patterns, negators):
             continue
         word = own[match.start():match.end()]
         if word.lower() not in (h.lower() for h in hits):
@@ -306,13 +347,81 @@ def _hits(kind: str, pattern: re.Pattern[str], own: str, folded: str, lang: str)
     return hits
 
 
+def _clause_before(folded: str, at: int) -> list[str]:
+    """The words before ``at`` in its clause: a negation does not reach over a comma."""
+    return _WORD.findall(_CLAUSE_END.split(folded[max(0, at - 60):at])[-1])
+
+
+def _negated(tokens: list[str], negators: set[str], following: list[str] | None = None) -> bool:
+    """A negator among ``tokens``, unless "not hesitate" (``following``: the words after ``tokens``)."""
+    following = following or []
+    for i, token in enumerate(tokens):
+        if token in negators or token.endswith("n't") or (token.startswith("n'") and len(token) > 2):
+            after = (tokens[i + 1:] + following)[:2]
+            if not any(_HESITATE.match(t) for t in after):
+                return True
+    return False
+
+
+def _threat(kind: str, folded: str, match: re.Match[str], patterns: Mapping[str, re.Pattern[str]],
+            negators: set[str]) -> bool:
+    """A mention of a lawyer, a court, a regulator or a review is a threat when an intent is near it in the
+    same sentence -- "I will contact my lawyer", "mein Anwalt wird sich melden", "voy a dejar una reseña",
+    "Expect a 1 star review" -- and is not negated ("I am not going to leave a review", "ich werde keine
+    schlechte Bewertung schreiben", "je ne vais pas laisser un avis"). A good review is no threat."""
+    intent = patterns.get("intent")
+    if intent is None:
+        return False
+    if kind == "review":
+        positive = patterns.get("positive")
+        near = " ".join(_clause_before(folded, match.start())[-3:] + _WORD.findall(folded[match.start():match.end()]))
+        if positive is not None and positive.search(near):
+            return False  # "a 5 star review", "eine gute Bewertung"
+    begin = max((m.end() for m in _SENTENCE_END.finditer(folded, 0, match.start())), default=0)
+    found = _SENTENCE_END.search(folded, match.end())
+    end = found.start() if found else len(folded)
+    best: tuple[int, re.Match[str]] | None = None
+    for m in intent.finditer(folded, begin, end):
+        if m.start() < match.start():
+            gap = len(_WORD.findall(folded[m.end():match.start()]))
+            if gap > INTENT_BEFORE:
+                continue
+        else:
+            gap = len(_WORD.findall(folded[match.end():m.start()]))
+            if gap > INTENT_AFTER:
+                continue
+        if best is None or gap < best[0]:
+            best = (gap, m)
+    if best is None:
+        return False
+    m = best[1]
+    own_tokens = _WORD.findall(folded[m.start():m.end()])
+    after = _WORD.findall(folded[m.end():end])
+    window = _clause_before(folded, m.start())[-1:] + own_tokens + after[:2]
+    if _negated(window, negators, after[2:4]):
+        return False  # "not going to", "werde keine", "ne vais pas", "no voy a", "won't"
+    return not _negated(_clause_before(folded, match.start())[-2:], negators,
+                        _WORD.findall(folded[match.start():match.end()]))
+
+
 def _aimed(folded: str, match: re.Match[str], aim: set[str]) -> bool:
-    """A word such as "thieves" or "clowns" is a name for people only when it is aimed: "you thieves",
-    "bunch of clowns", "Betrüger, alle" -- not "thieves stole my parcel". A word of ``aim`` within three
-    words either side."""
-    before = re.findall(r"[\w']+", folded[max(0, match.start() - 40):match.start()])[-3:]
-    after = re.findall(r"[\w']+", folded[match.end():match.end() + 40])[:3]
-    return any(word in aim for word in before + after)
+    """A name is aimed at people when a word of ``aim`` is within four words before it or three after, in
+    the same sentence: "you thieves", "bunch of clowns", "Betrüger, alle", "Vous êtes vraiment des
+    incapables" -- not "thieves stole my parcel", not "the film 'Idiots and Angels'"."""
+    before = _WORD.findall(_SENTENCE_END.split(folded[max(0, match.start() - 60):match.start()])[-1])[-4:]
+    after = _WORD.findall(_SENTENCE_END.split(folded[match.end():match.end() + 60])[0])[:3]
+    pairs = [f"{a} {b}" for words in (before, after) for a, b in zip(words, words[1:])]
+    return any(word in aim for word in before + after + pairs)
+
+
+def _vocative(folded: str, match: re.Match[str]) -> bool:
+    """A name said alone, as a form of address: at the start of a sentence (two words at most before it:
+    "Absolute morons.", "Espèce de nuls,") and followed by a comma or the sentence's end ("Imbéciles, ¿no
+    saben leer?") -- not "Idiots and Angels"."""
+    sentence = re.split(r"[.!?;:\n\u00bf\u00a1\"'\u00ab\u00bb\u201c\u201d]", folded[:match.start()])[-1]
+    if len(_WORD.findall(sentence)) > 2:
+        return False
+    return re.match(r"\s*([,.!?;:\n]|$)", folded[match.end():]) is not None
 
 
 def _sarcasm(folded: str, own: str, patterns: Mapping[str, re.Pattern[str]]) -> str | None:

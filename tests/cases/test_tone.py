@@ -39,8 +39,8 @@ def test_a_chargeback_threat_is_angry_however_polite(language, text):
      "threatens to go to a regulator or consumer body: 'Verbraucherzentrale'"),
     ("fr", "J'ai écrit à l'UFC-Que Choisir.", "threatens to go to a regulator or consumer body: 'UFC-Que Choisir'"),
     ("es", "Lo llevo a la OCU.", "threatens to go to a regulator or consumer body: 'OCU'"),
-    ("en", "Expect a 1 star review on Trustpilot.", "threatens a public review: '1 star'"),
-    ("de", "Dafür gibt es eine 1-Sterne-Bewertung.", "threatens a public review: '1-Sterne'"),
+    ("en", "Expect a 1 star review on Trustpilot.", "threatens a public review: '1 star review', 'Trustpilot'"),
+    ("de", "Dafür gibt es eine 1-Sterne-Bewertung.", "threatens a public review: '1-Sterne-Bewertung'"),
     ("en", "I will never order from you again.", "threatens to leave: 'never order from you again'"),
     ("es", "Me doy de baja.", "threatens to leave: 'Me doy de baja'"),
     ("en", "I am furious about the second delay.", "strong words: 'furious'"),
@@ -297,3 +297,134 @@ def test_a_demand_counts_two(language, text, signal):
     reading = assess(text, language)
     assert reading.signals == (signal,)
     assert reading.tone == "upset"
+
+
+# --- a rating is no threat; a threat needs an intent and is negated ------------------------------------------------
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "1 star. Still broken."),  # an answer to our check-in, which asks for a rating from 1 to 5
+    ("de", "1 Stern. Immer noch kaputt."),
+    ("fr", "1 étoile. Toujours en panne."),
+    ("es", "1 estrella. Sigue roto."),
+])
+def test_the_lowest_rating_is_disappointment_not_a_public_review_threat(language, text):
+    reading = assess(text, language)
+    assert reading.tone == "upset" and not reading.urgent, reading.signals
+    assert has(reading, "gives the lowest rating")
+    assert not has(reading, "threatens")
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "I will leave a review on Trustpilot."),
+    ("en", "I'm going to post a 1 star review."),
+    ("de", "Ich werde eine Bewertung bei Google schreiben."),
+    ("de", "Sonst gibt es eine schlechte Bewertung."),
+    ("fr", "Je vais laisser un avis sur Google."),
+    ("es", "Voy a dejar una reseña en Google."),
+])
+def test_a_review_word_and_an_intent_make_a_public_review_threat(language, text):
+    reading = assess(text, language)
+    assert reading.tone == "angry"
+    assert has(reading, "threatens a public review")
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "I am not going to leave a 1 star review, I just want the lid."),
+    ("en", "I won't write a bad review, don't worry."),
+    ("de", "Ich werde keine schlechte Bewertung schreiben, keine Sorge."),
+    ("fr", "Je ne vais pas laisser un mauvais avis, rassurez-vous."),
+    ("es", "No voy a dejar una mala reseña, tranquilos."),
+    ("en", "I read the reviews on Trustpilot before ordering."),  # no intent
+    ("en", "I will give you a 5 star review once it's fixed."),  # a good review
+    ("fr", "À mon avis, le couvercle est mal monté."),  # "in my opinion"
+])
+def test_no_review_threat_when_negated_without_intent_or_good(language, text):
+    reading = assess(text, language)
+    assert not has(reading, "threatens"), reading.signals
+    assert not reading.urgent
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "Our lawyer's office ordered two kettles and one is missing."),
+    ("en", "My lawyer recommended this kettle to me."),
+    ("de", "Mein Anwalt hat mir geraten, mich zuerst an Sie zu wenden."),
+    ("de", "Die Verbraucherzentrale hat mir Ihre Adresse gegeben."),
+    ("fr", "Mon avocat m'a conseillé de vous écrire d'abord."),
+    ("es", "Mi abogado me aconsejó escribirles primero."),
+])
+def test_a_lawyer_or_regulator_mentioned_without_a_threat_is_calm(language, text):
+    assert assess(text, language).tone == "calm"
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "I will contact my lawyer."),
+    ("en", "I will not hesitate to contact my lawyer."),  # "not hesitate" is no negation
+    ("en", "I have already contacted my lawyer."),
+    ("de", "Mein Anwalt wird sich bei Ihnen melden."),
+    ("de", "Sonst schalte ich die Verbraucherzentrale ein."),
+    ("fr", "Je vais saisir le tribunal."),
+    ("fr", "Sinon, je contacterai mon avocat."),
+    ("es", "Pondré una denuncia."),
+    ("es", "Voy a hablar con mi abogado."),
+])
+def test_a_lawyer_or_regulator_with_an_intent_is_a_threat(language, text):
+    reading = assess(text, language)
+    assert reading.tone == "angry"
+    assert has(reading, "threatens")
+
+
+def test_a_negated_chargeback_or_leaving_is_no_threat():
+    assert assess("I don't want a chargeback, just the lid.", "en").tone == "calm"
+    assert assess("I'm not going to cancel my account, it's just a question.", "en").tone == "calm"
+    assert assess("No compraré nunca más aquí.", "es").tone == "angry"  # a double negation stays a threat
+
+
+# --- insults are aimed -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "Hi, the movie is called 'Idiots and Angels' and the DVD case had another film in it."),
+    ("en", "The idiots at the depot dropped it, I think. Could you resend?"),  # nobody here
+    ("de", "Der Film heißt 'Die Idioten', in der Hülle war ein anderer."),
+    ("fr", "Le film s'appelle « Les Idiots » et la boîte contenait un autre DVD."),
+    ("es", "El libro se titula «Los estafadores de Madrid» y me llegó otro."),
+    ("en", "Your useless app crashed again."),  # a thing, not people
+    ("de", "Das Ladegerät ist nutzlos."),
+])
+def test_names_that_are_not_aimed_at_people_are_not_abusive(language, text):
+    assert assess(text, language).tone != "abusive"
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "Your company is a scam."),
+    ("en", "You are nothing but scammers."),
+    ("en", "Useless, the lot of you."),
+    ("en", "Morons. Absolute morons."),  # said alone: a form of address
+    ("en", "Your agent is an idiot."),  # staff, in the third person
+    ("de", "Ihr seid doch alle unfähig."),
+    ("de", "Sie inkompetenter Haufen."),
+    ("de", "Ihr Betrügerbande habt mir kaputte Ware geschickt."),
+    ("de", "Ihr Laden ist reiner Betrug."),
+    ("fr", "Votre boîte est une arnaque."),
+    ("fr", "Vous êtes vraiment des incapables."),
+    ("fr", "Bande de charlots, remboursez-moi."),
+    ("fr", "Espèce de nuls, apprenez à lire."),
+    ("es", "Ustedes son una estafa."),
+    ("es", "Imbéciles, ¿no saben leer?"),
+    ("es", "Son ustedes unos inútiles."),
+])
+def test_names_aimed_at_you_your_company_or_staff_are_abusive(language, text):
+    reading = assess(text, language)
+    assert reading.tone == "abusive", reading.signals
+    assert has(reading, "calls you names")
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "Are you kidding me? Three weeks."),
+    ("de", "Wollen Sie mich verarschen?"),
+    ("fr", "Vous vous foutez de moi ?"),
+    ("es", "¿Me están tomando el pelo?"),
+])
+def test_being_mocked_is_strong_anger(language, text):
+    reading = assess(text, language)
+    assert reading.tone == "angry"
+    assert has(reading, "strong words")

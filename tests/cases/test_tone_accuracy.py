@@ -12,6 +12,12 @@ ignored once; angry = threatens (chargeback, lawyer, regulator, public review, l
 strong anger, shouting, swearing about things, "third time I write"; abusive = names or swearing aimed at
 people, threats against staff.
 
+A second set, ``data/tone_fresh.jsonl``, is 64 complaints written later (4 per language and tone, new
+wording, including a reviewer's examples: a "1 star" answer to our check-in, a film called "Idiots and
+Angels", a lawyer mentioned without a threat, "Your company is a scam"), committed before the classifier was
+changed for them. The holdout above had been read while the classifier was developed, so the fresh set is
+the more honest figure; its target is lower (0.8) and it must also have no calm message marked abusive.
+
 Print the figures: ``.venv/bin/python tests/cases/test_tone_accuracy.py``.
 """
 from __future__ import annotations
@@ -25,15 +31,18 @@ import pytest
 from aftercare.cases.tone import TONES, URGENT_TONES, assess
 
 DATA = Path(__file__).parent / "data" / "tone_labelled.jsonl"
+FRESH = Path(__file__).parent / "data" / "tone_fresh.jsonl"
 TARGET = 0.85
+FRESH_TARGET = 0.8
 
 
-def load() -> list[dict]:
-    with DATA.open(encoding="utf-8") as f:
+def load(path: Path = DATA) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
 ROWS = load()
+FRESH_ROWS = load(FRESH)
 
 
 def figures(rows: list[dict]) -> dict:
@@ -65,7 +74,7 @@ def report() -> str:
     holdout = [r for r in ROWS if r["split"] == "holdout"]
     dev = [r for r in ROWS if r["split"] == "dev"]
     return "\n".join(describe(name, figures(rows)) for name, rows in
-                     (("whole set", ROWS), ("holdout", holdout), ("dev", dev)))
+                     (("whole set", ROWS), ("holdout", holdout), ("dev", dev), ("fresh set", FRESH_ROWS)))
 
 
 def test_the_set_is_large_balanced_and_has_a_holdout():
@@ -96,8 +105,25 @@ def test_no_calm_message_is_read_as_abusive():
     assert wrong == []
 
 
+def test_the_fresh_set_is_separate_balanced_and_new():
+    assert len(FRESH_ROWS) >= 60
+    assert len({r["id"] for r in FRESH_ROWS}) == len(FRESH_ROWS)
+    cells = Counter((r["language"], r["tone"]) for r in FRESH_ROWS)
+    assert set(cells) == {(lang, tone) for lang in ("en", "de", "fr", "es") for tone in TONES}
+    assert Counter(r["language"] for r in FRESH_ROWS).most_common()[-1][1] >= 15
+    assert not {r["text"] for r in FRESH_ROWS} & {r["text"] for r in ROWS}  # new wording, not the same rows
+
+
+def test_the_fresh_set_meets_its_target_and_no_calm_message_is_abusive():
+    f = figures(FRESH_ROWS)
+    print("\n" + describe("fresh set", f))
+    assert f["recall"] >= FRESH_TARGET, describe("fresh set", f)
+    assert f["precision"] >= FRESH_TARGET, describe("fresh set", f)
+    assert f["matrix"][("calm", "abusive")] == 0, describe("fresh set", f)
+
+
 def test_every_reading_that_is_not_calm_says_why():
-    for row in ROWS:
+    for row in ROWS + FRESH_ROWS:
         reading = assess(row["text"], row["language"])
         if reading.tone != "calm":
             assert reading.signals, row["id"]
