@@ -246,6 +246,11 @@ class Casework:
         if not policy.tone_enabled or not customer:
             return []
         found = repository.earlier_cases(customer, now - EARLIER_COMPLAINTS_WITHIN, now, exclude)
+        # Each one's status now: one still open and opened within a day is a follow-up, not a repeat.
+        rows = Case.select(Case.id, Case.status).where(Case.id.in_([e.id for e in found])) if found else []
+        status = {c.id: str(c.status) for c in rows}
+        found = [lifecycle.EarlierCase(e.id, e.created_at, e.subject, e.text, status.get(e.id, e.status))
+                 for e in found]
         return lifecycle.same_complaints(subject, text, found, now)
 
     def _triage(self, view: CaseView, policy: Policy, reading) -> Triage:

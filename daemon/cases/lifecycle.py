@@ -158,21 +158,53 @@ class EarlierCase:
     created_at: datetime
     subject: str
     text: str  # the complaint that opened it
+    status: str = ""  # its status now ("open", "resolved", "closed"); "": not known
 
 
-# An order number: four or more digits after an order word (and "no.", "Nr.", "n°", "#", ":" between), or
-# after "#" alone; a date ("2026-03-02") is no order number. Read on folded text (lower case, no accents).
-_ORDER_WORDS = (r"order|bestell\w*|auftrag\w*|rechnung\w*|invoice|commande|facture|pedido|factura|"
+# An order number: four to twelve digits right after an order word (and "no.", "Nr.", "n°", "#", ":" between),
+# or after "#" alone. Not a date ("2026-03-02"), a year ("invoice 2026", "pedido 2025"), a postcode in an
+# address ("Rechnungsadresse: 10115 Berlin": the order word must be a word of its own, not part of a
+# compound), nor a phone number ("Tel #01512345678": ten digits or more with a leading 0). Read on folded
+# text (lower case, no accents).
+_ORDER_WORDS = (r"order|orders|bestellung|bestellungen|bestellnummer|bestellnr|bestell-nr|auftrag|auftragsnummer|"
+                r"auftragsnr|rechnung|rechnungsnummer|rechnungsnr|invoice|commande|facture|pedido|factura|"
                 r"ordine|fattura")
-_ORDER = re.compile(r"(?:(?<!\w)(?:" + _ORDER_WORDS + r")(?:\s*(?:no|nr|n|num|number|nummer|numero|id|ref)\b\.?"
-                    r"|\s*n\s*[\u00b0\u00ba])?\s*[:#]?\s*|#\s*)"
+_ORDER = re.compile(r"(?:(?<![\w-])(?:" + _ORDER_WORDS + r")(?![\w-])"
+                    r"(?:\s*(?:no|nr|n|num|number|nummer|numero|id|ref)\b\.?|\s*n\s*[\u00b0\u00ba])?\s*[:#]?\s*"
+                    r"|(?<![\w#])#\s*)"
                     r"(?:[a-z]{1,4}-?)?(\d{4,})(?![-./]?\d)")
+ORDER_DIGITS_AT_MOST = 12
+#: An earlier case of the same customer, still open and opened this shortly before, is a follow-up ("Nachtrag:
+#: Foto anbei" sent as a new email), not a complaint about the same thing made again.
+FOLLOW_UP_WITHIN = timedelta(hours=24)
+#: Words that say nothing of what a complaint is about: a subject made only of them (and of numbers), or of
+#: fewer than three words, is generic and matches nothing on its own ("Reklamation", "Problem mit meiner
+#: Bestellung", "Question about my order").
+_GENERIC_SUBJECT_WORDS = frozenset("""
+    complaint complaints refund problem problems issue issues question questions help request inquiry enquiry
+    order orders my our your the a an about with for of on to and re fw fwd hi hello dear urgent please support
+    again still info information update feedback regarding
+    reklamation beschwerde erstattung ruckerstattung hallo problem frage fragen hilfe anfrage bestellung
+    bestellungen rechnung auftrag mein meine meiner meinen mit zu zur zum der die das den dem und von uber
+    fur bitte dringend aw wg nochmal wieder
+    reclamation plainte remboursement bonjour probleme question demande aide commande facture ma mon mes le
+    la les de du des et pour avec sur concernant tr urgent encore
+    reclamacion queja reembolso hola problema pregunta consulta ayuda solicitud pedido factura mi mis el los
+    las de del y con sobre para rv urgente otra vez
+""".split())
 
 
 def order_numbers(text: str) -> frozenset[str]:
     """The order numbers ``text`` names: "order 10234", "Bestellung Nr. 10234", "commande n° 10234",
     "pedido #10234", "#10234" (the digits)."""
-    return frozenset(m.group(1) for m in _ORDER.finditer(fold(text or "")))
+    return frozenset(number for number in (m.group(1) for m in _ORDER.finditer(fold(text or "")))
+                     if _an_order_number(number))
+
+
+def _an_order_number(digits: str) -> bool:
+    if len(digits) > ORDER_DIGITS_AT_MOST or (len(digits) >= 10 and digits.startswith("0")):
+        return False  # a phone number
+    return not (len(digits) == 4 and 1900 <= int(digits) <= 2099)  # a year
 
 
 def subject_key(subject: str) -> str:
@@ -180,20 +212,43 @@ def subject_key(subject: str) -> str:
     return " ".join(re.findall(r"\w+", fold(case_subject(subject or ""))))
 
 
+def _telling_subject(key: str) -> bool:
+    """A subject that says what the complaint is about: three words or more, two of them neither generic
+    ("Reklamation", "Problem", "Hallo") nor numbers. "Broken kettle lid" is; "Refund", "Broken kettle",
+    "Problem mit meiner Bestellung 10234" are not."""
+    words = key.split()
+    telling = [w for w in words if w not in _GENERIC_SUBJECT_WORDS and not w.isdigit()]
+    return len(words) >= 3 and len(telling) >= 2
+
+
 def same_complaints(subject: str, text: str, earlier: Sequence[EarlierCase], now: datetime) -> list[tuple[int, str]]:
-    """The customer's earlier cases about the same thing, with why: opened within ``EARLIER_COMPLAINTS_WITHIN``
-    before ``now``, and sharing an order number with this complaint (its subject or text) or having the same
-    subject (``subject_key``; an empty one matches nothing)."""
+    """The customer's earlier cases about the same thing, with why. An earlier case counts when it was opened
+    within ``EARLIER_COMPLAINTS_WITHIN`` before ``now`` and is not a follow-up (still open and opened within
+    ``FOLLOW_UP_WITHIN`` before ``now``: the customer adding to the same complaint), and
+
+    * it shares an order number with this complaint (its subject or text; the earlier case's text is read in
+      the customer's own words, without quoted history or signatures: ``tone.own_words``), or
+    * it has the same subject (``subject_key``), the subject says what the complaint is about
+      (``_telling_subject``: not "Reklamation", "Refund", "Hallo", nor one or two words), and the two do not
+      name different orders (both name order numbers, none shared: not the same thing, whatever the
+      subject)."""
+    from .tone import own_words  # here, not at the top: the module's imports are shared by others' edits
+
     numbers = order_numbers(subject) | order_numbers(text)
     key = subject_key(subject)
     out = []
     for e in sorted(earlier, key=lambda e: e.id):
         if not now - EARLIER_COMPLAINTS_WITHIN <= e.created_at < now:
             continue
-        shared = sorted(numbers & (order_numbers(e.subject) | order_numbers(e.text)))
+        if e.status == CaseStatus.OPEN and now - e.created_at <= FOLLOW_UP_WITHIN:
+            continue  # a follow-up to a complaint still being handled
+        theirs = order_numbers(e.subject) | order_numbers(own_words(e.text or ""))
+        shared = sorted(numbers & theirs)
         if shared:
             out.append((e.id, f"order {shared[0]}"))
-        elif key and key not in ("no subject",) and subject_key(e.subject) == key:
+        elif (numbers and theirs) or not _telling_subject(key):
+            continue
+        elif subject_key(e.subject) == key:
             out.append((e.id, "same subject"))
     return out
 

@@ -36,8 +36,8 @@ def view(**kw):
     return CaseView(**base)
 
 
-def earlier(case_id, days_ago, subject="Something else", text=""):
-    return EarlierCase(case_id, NOW - timedelta(days=days_ago), subject, text)
+def earlier(case_id, days_ago, subject="Something else", text="", status=""):
+    return EarlierCase(case_id, NOW - timedelta(days=days_ago), subject, text, status)
 
 
 # --- priority --------------------------------------------------------------------------------------------------
@@ -98,6 +98,19 @@ def test_an_earlier_complaint_is_named_in_the_signal_staff_read():
     ("my order of 12 March", set()),
     ("call me on 0176 1234567", set()),  # a number with no order word is no order number
     ("I ordered 3 kettles", set()),
+    ("Rechnung 10234", {"10234"}),
+    ("Rechnungsnummer: RE-10234", {"10234"}),
+    ("order 1899 and order 2100", {"1899", "2100"}),
+    ("Rechnungsadresse: 10115 Berlin", set()),  # a postcode in an address compound
+    ("invoice address: 10115 Berlin", set()),
+    ("adresse de facturation : 75011 Paris", set()),
+    ("dirección de facturación: 28001 Madrid", set()),
+    ("invoice 2026", set()),  # a year
+    ("mi pedido 2025 llegó roto", set()),
+    ("Bestellung aus 2024", set()),
+    ("Tel #01512345678", set()),  # a phone number: ten digits or more with a leading 0
+    ("order 1234567890123", set()),  # too long for an order number
+    ("order placed, number 10234", set()),  # not right after the order word
 ])
 def test_order_numbers_follow_an_order_word_or_a_hash(text, numbers):
     assert lifecycle.order_numbers(text) == numbers
@@ -112,21 +125,65 @@ def test_the_same_order_number_makes_a_complaint_about_the_same_thing():
 
 
 def test_the_same_subject_once_normalised_makes_a_complaint_about_the_same_thing():
-    found = [earlier(4, 10, "Broken kettle!"), earlier(5, 10, "Broken toaster")]
-    assert lifecycle.same_complaints("AW: Re: broken  KETTLE [Case #4]", CALM, found, NOW) == [(4, "same subject")]
+    found = [earlier(4, 10, "Kettle lid broken!"), earlier(5, 10, "Toaster lid broken")]
+    assert lifecycle.same_complaints("AW: Re: kettle lid  BROKEN [Case #4]", CALM, found, NOW) == \
+        [(4, "same subject")]
     assert lifecycle.same_complaints("", CALM, [earlier(6, 10, "")], NOW) == []  # no subject matches nothing
     assert lifecycle.same_complaints("(no subject)", CALM, [earlier(6, 10, "(no subject)")], NOW) == []
 
 
 def test_only_cases_opened_within_180_days_before_count():
-    found = [earlier(1, 181, "Broken kettle"), earlier(2, 179, "Broken kettle"), earlier(3, -1, "Broken kettle")]
-    assert lifecycle.same_complaints("Broken kettle", CALM, found, NOW) == [(2, "same subject")]
+    found = [earlier(1, 181, "Kettle lid broken"), earlier(2, 179, "Kettle lid broken"),
+             earlier(3, -1, "Kettle lid broken")]
+    assert lifecycle.same_complaints("Kettle lid broken", CALM, found, NOW) == [(2, "same subject")]
     assert lifecycle.EARLIER_COMPLAINTS_WITHIN == timedelta(days=180)
 
 
 def test_another_thing_is_no_earlier_complaint():
     found = [earlier(1, 5, "Late delivery", "Order 55555 is late.")]
     assert lifecycle.same_complaints("Broken kettle", "Order 10234 arrived broken.", found, NOW) == []
+
+
+@pytest.mark.parametrize("subject", [
+    "Reklamation", "Complaint", "Refund", "Hallo", "Problem", "Question", "AW: Reklamation",
+    "Broken kettle",  # two words
+    "Problem mit meiner Bestellung", "Question about my order", "Réclamation sur ma commande",
+    "Reembolso de mi pedido",
+])
+def test_a_generic_or_short_subject_matches_nothing_on_its_own(subject):
+    assert lifecycle.same_complaints(subject, CALM, [earlier(7, 30, subject, "Something else entirely.")], NOW) == []
+
+
+def test_different_order_numbers_are_different_things_whatever_the_subject():
+    found = [earlier(8, 30, "Kettle lid broken", "The lid of order 10234 is cracked.")]
+    assert lifecycle.same_complaints("Kettle lid broken", "Order 55555: the lid is cracked.", found, NOW) == []
+    # one of the two names no order: the subject still decides
+    assert lifecycle.same_complaints("Kettle lid broken", CALM, found, NOW) == [(8, "same subject")]
+
+
+def test_an_open_case_from_the_last_24_hours_is_a_follow_up_not_a_repeat():
+    def one(hours_ago, status):
+        return EarlierCase(9, NOW - timedelta(hours=hours_ago), "Kettle lid broken",
+                           "The lid of order 10234 is cracked.", status)
+    text = "Nachtrag: Foto anbei. Bestellung 10234."
+    assert lifecycle.same_complaints("Nachtrag: Foto anbei", text, [one(3, "open")], NOW) == []
+    assert lifecycle.same_complaints("Kettle lid broken", text, [one(23, "open")], NOW) == []
+    # older than a day, or no longer open, or its status not known: a complaint made again
+    assert lifecycle.same_complaints("Nachtrag", text, [one(25, "open")], NOW) == [(9, "order 10234")]
+    assert lifecycle.same_complaints("Nachtrag", text, [one(3, "resolved")], NOW) == [(9, "order 10234")]
+    assert lifecycle.same_complaints("Nachtrag", text, [one(3, "closed")], NOW) == [(9, "order 10234")]
+    assert lifecycle.same_complaints("Nachtrag", text, [one(3, "")], NOW) == [(9, "order 10234")]
+
+
+def test_the_earlier_case_is_read_in_the_customers_own_words():
+    quoted = ("Thanks, I will wait.\n\nOn Mon, 2 Feb 2026, Acme Support <support@example.com> wrote:\n"
+              "> Your order 10234 has shipped.")
+    signed = "The lid is cracked.\n\n--\nMaria Rossi\nRechnungsadresse: 10115 Berlin\nTel #01512345678"
+    found = [earlier(10, 20, "Something else", quoted), earlier(11, 20, "Another thing", signed)]
+    text = "Order 10234 is broken. Rechnung 10115? Call #01512345678."
+    assert lifecycle.same_complaints("Kettle", text, found, NOW) == []
+    assert lifecycle.same_complaints("Kettle", text, [earlier(12, 20, "x", "Order 10234 arrived broken.")], NOW) == \
+        [(12, "order 10234")]
 
 
 # --- the urgent promise and who hears of it --------------------------------------------------------------------
