@@ -21,6 +21,7 @@ from .cases.lifecycle import EARLIER_COMPLAINTS_WITHIN, NORMAL, Outgoing, Policy
 from .cases.ratings import DEFAULT_WORDS, Rating
 from .cases.routing import CaseView, Route, case_tag, route
 from .cases.states import MessageKind
+from .cases.tone import own_words
 from .cases.verification import Verdict, bounced_row, recipients, verify_staff
 from .config import Config, Inbox
 from .mail.automatic import automatic_reason, is_bounce_sender
@@ -265,7 +266,8 @@ class Casework:
         if not policy.tone_enabled:
             return None
         earlier = self._earlier(view.customer_address, view.subject,
-                                repository.complaint_text(view.id) + "\n" + text, view.created_at, policy, view.id)
+                                own_words(repository.complaint_text(view.id)) + "\n" + text, view.created_at,
+                                policy, view.id)
         return lifecycle.read_tone(text, view.language or policy.default_language, policy, earlier)
 
     def _became_urgent(self, case: Case, view: CaseView, mail: InboundMail, text: str, reading, now: datetime,

@@ -18,7 +18,7 @@ from ..inbound import Attachment, DeliveryReport, InboundMail
 from . import attachments as files
 from .routing import CaseView, case_subject
 from .states import CaseStatus, MessageKind
-from .tone import ToneReading, assess, fold
+from .tone import ToneReading, assess, fold, own_words
 
 URGENT, NORMAL = "urgent", "normal"
 
@@ -232,7 +232,6 @@ def same_complaints(subject: str, text: str, earlier: Sequence[EarlierCase], now
       (``_telling_subject``: not "Reklamation", "Refund", "Hallo", nor one or two words), and the two do not
       name different orders (both name order numbers, none shared: not the same thing, whatever the
       subject)."""
-    from .tone import own_words  # here, not at the top: the module's imports are shared by others' edits
 
     numbers = order_numbers(subject) | order_numbers(text)
     key = subject_key(subject)
