@@ -24,6 +24,7 @@ Version  Release    What changed
 6        (after)    attachment bytes, stored once each
 7        (after)    what each part of the service last did (status), and what operators did to a case
 8        (after)    a reopened case's owed answer; the customer's language; tone and priority
+9        (after)    raw messages received by LMTP (no IMAP copy exists)
 =======  =========  =====================================================
 
 A fresh database goes through every step and ends with exactly the tables,
@@ -288,6 +289,26 @@ def v8_answers_language_tone(db: Database) -> None:
     ])
 
 
+def v9_raw_messages(db: Database) -> None:
+    """Version 9: mail delivered by LMTP has no copy in any mailbox, so its bytes are kept here.
+
+    New table ``raw_message``: ``id``; ``message_id`` (nullable, cascade: the received ``message`` row it
+    became; NULL for a message that could not be processed), ``fingerprint`` VARCHAR(998) unique (the
+    intake's dedupe key: a retried delivery stores nothing new), ``inbox`` VARCHAR(100), ``recipients``
+    TEXT (JSON list), ``received_at``, ``data`` BLOB/BYTEA, ``size`` INTEGER, ``quarantined`` TEXT (why it
+    could not be processed; '' when it was).
+    """
+    _ddl(
+        db,
+        'CREATE TABLE "raw_message" ("id" {pk}, "message_id" INTEGER, "fingerprint" VARCHAR(998) NOT NULL, '
+        '"inbox" VARCHAR(100) NOT NULL, "recipients" TEXT NOT NULL, "received_at" {time} NOT NULL, '
+        '"data" {blob} NOT NULL, "size" INTEGER NOT NULL, "quarantined" TEXT NOT NULL, '
+        'FOREIGN KEY ("message_id") REFERENCES "message" ("id") ON DELETE CASCADE)',
+        'CREATE UNIQUE INDEX "raw_message_fingerprint" ON "raw_message" ("fingerprint")',
+        'CREATE INDEX "raw_message_message_id" ON "raw_message" ("message_id")',
+    )
+
+
 # Index i holds the step that brings the schema to version i + 1.
 MIGRATIONS: list[Callable[[Database], None]] = [
     v1_cases_and_messages,
@@ -298,6 +319,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     v6_attachment_files,
     v7_service_state_and_case_events,
     v8_answers_language_tone,
+    v9_raw_messages,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

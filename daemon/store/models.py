@@ -221,5 +221,19 @@ class CaseEvent(BaseModel):
     detail = TextField(default="")
 
 
+class RawMessage(BaseModel):
+    """The bytes of a message delivered by LMTP, which exists in no mailbox: kept before the 250 is answered."""
+
+    id = AutoField()
+    message = ForeignKeyField(Message, null=True, backref="raw_copies", on_delete="CASCADE")  # None: quarantined
+    fingerprint = CharField(max_length=998, unique=True)
+    inbox = CharField(max_length=100)
+    recipients = JsonText(default=list)
+    received_at = DateTimeField()
+    data = BlobField()
+    size = IntegerField()
+    quarantined = TextField(default="")  # why it could not be processed; "" when it was
+
+
 ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer, DiscountCode,
-              AttachmentFile, ComponentState, CaseEvent]
+              AttachmentFile, ComponentState, CaseEvent, RawMessage]
