@@ -9,7 +9,9 @@ the same run:
 3. the schedule at scale (100,000 cases, 300,000 steps and timers, 1,000,000 messages);
 4. start-up to READY;
 5. three mailboxes busy at once in one daemon: latency per mailbox and backlog throughput, beside
-   the one-mailbox figures, and every email From its mailbox's address.
+   the one-mailbox figures, and every email From its mailbox's address;
+6. the LMTP intake (issue 18): acknowledgment latency from the end of DATA, beside the IMAP IDLE floor,
+   and a backlog delivered by 4 parallel LMTP connections, beside the IMAP backlog.
 
 Sizes can be reduced for a quick look: ``python bench/bench.py --quick``.
 """
@@ -22,6 +24,7 @@ import os
 import platform
 import re
 import smtplib
+import socket
 import statistics
 import subprocess
 import sys
@@ -431,6 +434,160 @@ def mailboxes_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int) -> d
             "per_mailbox": per_mailbox, "from_check": _from_check(received, tags)}
 
 
+# --- 6. LMTP intake -----------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LmtpClient:
+    """A bare LMTP client (RFC 2033) on a socket of its own, to time the end of DATA exactly: the moment
+    the last bytes of "\\r\\n.\\r\\n" are handed to the kernel. It reads one reply per recipient after DATA,
+    which Python's smtplib.LMTP does not."""
+
+    def __init__(self, port: int, timeout: float = 60.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.file = self.sock.makefile("rb")
+        self._expect(self.reply(), "220")
+        self.command("LHLO bench.example.net", "250")
+
+    def reply(self) -> str:
+        lines = []
+        while True:
+            line = self.file.readline()
+            if not line:
+                raise ConnectionError("the LMTP server closed the connection")
+            lines.append(line.decode().rstrip("\r\n"))
+            if line[3:4] != b"-":
+                return "\n".join(lines)
+
+    @staticmethod
+    def _expect(reply: str, code: str) -> str:
+        if not reply.startswith(code):
+            raise RuntimeError(f"LMTP: expected {code}, got {reply!r}")
+        return reply
+
+    def command(self, line: str, code: str) -> str:
+        self.sock.sendall(line.encode() + b"\r\n")
+        return self._expect(self.reply(), code)
+
+    def send(self, sender: str, rcpt: str, data: bytes) -> tuple[float, float]:
+        """One message: (time.time() at the end of DATA, seconds until its 250)."""
+        self.command(f"MAIL FROM:<{sender}>", "250")
+        self.command(f"RCPT TO:<{rcpt}>", "250")
+        self.command("DATA", "354")
+        body = re.sub(rb"(?m)^\.", b"..", data)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.sock.sendall(body + b".\r\n")
+        end = time.time()
+        t0 = time.perf_counter()
+        self._expect(self.reply(), "250")
+        return end, time.perf_counter() - t0
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.command("QUIT", "221")
+        self.file.close()
+        self.sock.close()
+
+
+def _lmtp_daemon(work: Path, dovecot: Dovecot, sink: SmtpSink, name: str) -> tuple[Path, int]:
+    """The usual bench config, with [lmtp] listen on a free loopback port. Its IMAP mailbox (the Dovecot user
+    lmtp) stays empty: every complaint comes by LMTP, to support@example.com (the From address)."""
+    port = free_port()
+    config = write_config(work / f"{name}.toml", imap_port=dovecot.port, smtp_port=sink.port,
+                          imap_user="lmtp", imap_password=PASSWORD, database_url=f"sqlite:///{work}/{name}.db",
+                          poll_interval="60s", extra=f'[lmtp]\nlisten = "127.0.0.1:{port}"\n')
+    return config, port
+
+
+def _wait_listening(d: DaemonProcess) -> None:
+    d.wait_ready()
+    d.wait_for_log(lambda l: l.get("event") == "LMTP intake listening", timeout=20)
+
+
+def lmtp_latency(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, gap: float) -> dict:
+    """``n`` complaints one at a time, each on a new connection (as Postfix opens one when its queue holds
+    nothing else for the destination): end of DATA -> acknowledgment accepted by the SMTP server; also end
+    of DATA -> the daemon's 250 (the complaint committed)."""
+    config, port = _lmtp_daemon(work, dovecot, sink, "lmtp-latency")
+    latencies, replies = [], []
+    with DaemonProcess(config, work / "lmtp-latency.log") as d:
+        _wait_listening(d)
+        for i in range(n):
+            rcpt = f"lm{i}@example.net"
+            client = LmtpClient(port)
+            end, reply = client.send(rcpt, "support@example.com", complaint(i, "lm"))
+            client.close()
+            got = sink.wait_for(lambda m: rcpt in m.rcpt_tos, timeout=30)
+            latencies.append(min(m.received_at for m in got) - end)
+            replies.append(reply)
+            time.sleep(gap)
+    return {"n": n, "gap_seconds": gap,
+            "ack": {"p50": statistics.median(latencies), "p95": pct(latencies, 95), "max": max(latencies)},
+            "reply_250": {"p50": statistics.median(replies), "p95": pct(replies, 95), "max": max(replies)}}
+
+
+def lmtp_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, connections: int = 4) -> dict:
+    """``n`` complaints delivered as fast as the daemon answers, by ``connections`` parallel LMTP connections
+    (one thread each, one message at a time per connection, as Postfix's lmtp clients do): complaints recorded
+    per second (until the last 250: each 250 comes after its commit) and emails accepted per second (until
+    the SMTP server has all ``2 n``: acknowledgment and staff notification)."""
+    config, port = _lmtp_daemon(work, dovecot, sink, "lmtp-backlog")
+    before = len(sink.messages)
+    errors: list[str] = []
+    replies: list[float] = []
+    with DaemonProcess(config, work / "lmtp-backlog.log") as d:
+        _wait_listening(d)
+        cpu0 = _cpu_seconds(d.proc.pid)
+        clients = [LmtpClient(port) for _ in range(connections)]
+        start = threading.Barrier(connections + 1)
+
+        def deliver(k: int) -> None:
+            start.wait()
+            try:
+                for i in range(k, n, connections):
+                    rcpt = f"lk{i}@example.net"
+                    replies.append(clients[k].send(rcpt, "support@example.com", complaint(i, "lk"))[1])
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=deliver, args=(k,), daemon=True) for k in range(connections)]
+        for t in threads:
+            t.start()
+        start.wait()
+        t0 = time.monotonic()
+        for t in threads:
+            t.join()
+        recorded = time.monotonic() - t0
+        for c in clients:
+            c.close()
+        deadline = time.monotonic() + 600
+        while len(sink.messages) - before < 2 * n and time.monotonic() < deadline and not errors:
+            time.sleep(0.01)
+        sent = time.monotonic() - t0
+        peak = rss_mb(d.proc.pid)
+        cpu = _cpu_seconds(d.proc.pid) - cpu0
+    if errors:
+        raise RuntimeError(f"LMTP backlog: {len(errors)} connection(s) failed: {errors[0]}")
+    cases = subprocess.run([sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+                            ".execute('select count(*) from \"case\"').fetchone()[0])", str(work / "lmtp-backlog.db")],
+                           capture_output=True, text=True).stdout.strip()
+    return {"n": n, "connections": connections, "emails": 2 * n, "emails_accepted": len(sink.messages) - before,
+            "cases": int(cases or 0), "recorded_seconds": recorded, "complaints_per_s": n / recorded,
+            "sent_seconds": sent, "emails_per_s": 2 * n / sent, "cpu_seconds": cpu, "rss_mb": peak,
+            "reply_250": {"p50": statistics.median(replies), "p95": pct(replies, 95), "max": max(replies)}}
+
+
+def _cpu_seconds(pid: int) -> float:
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 CONFIG_FOR_SCALE = Path(tempfile.gettempdir()) / "aftercare-bench-scale.toml"
 
 
@@ -463,7 +620,7 @@ def main() -> int:
                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     work = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     dovecot = Dovecot(work / "dovecot")
-    for user in ("support", "floor", "base", "backlog", *(name for name, _ in MAILBOXES if name != "support")):
+    for user in ("support", "floor", "base", "backlog", "lmtp", *(name for name, _ in MAILBOXES if name != "support")):
         dovecot.add_user(user, PASSWORD)
     sink = SmtpSink()
     dovecot.start()
@@ -529,6 +686,39 @@ def main() -> int:
                                                     "same_run_part": "backlog" in results},
                             "ratio_to_one_mailbox": many["complaints_per_s"] / one_cps},
             }
+        if "lmtp" not in skip:
+            # Beside the IMAP figures of this run; the IDLE floor and the IMAP backlog are measured here, at
+            # the same sizes, when those parts were skipped.
+            lat_ref = results.get("latency")
+            if lat_ref is None:
+                floor = floor_latency(dovecot, sink, n_latency, gap)
+                lat_ref = {"n": n_latency, "floor": {"p50": statistics.median(floor), "p95": pct(floor, 95),
+                                                     "max": max(floor)}}
+            lat = lmtp_latency(work, dovecot, sink, n_latency, gap)
+            ref_b = results.get("backlog")
+            if ref_b is None:
+                preload(dovecot, "backlog", n_backlog, "k")
+                one = daemon_backlog(work, dovecot, sink, n_backlog)
+                ref_b = {"n": n_backlog, "aftercare_seconds": one["seconds"],
+                         "aftercare_emails_per_s": 2 * n_backlog / one["seconds"],
+                         "daemon_timeline_seconds": {k: one[k] for k in (
+                             "logged_in_at", "last_recorded_at", "last_sent_at")}}
+            bl = lmtp_backlog(work, dovecot, sink, n_backlog)
+            t = ref_b["daemon_timeline_seconds"]
+            imap_recorded = t["last_recorded_at"] - t["logged_in_at"]
+            imap_sent = t["last_sent_at"] - t["logged_in_at"]
+            results["lmtp"] = {
+                "latency": {**lat, "imap_floor": lat_ref["floor"],
+                            "imap_aftercare": lat_ref.get("aftercare"), "imap_n": lat_ref["n"],
+                            "same_run_part": "latency" in results},
+                "backlog": {**bl, "imap": {"n": ref_b["n"], "seconds": ref_b["aftercare_seconds"],
+                                           "recorded_seconds_from_login": imap_recorded,
+                                           "complaints_per_s_from_login": ref_b["n"] / imap_recorded,
+                                           "sent_seconds_from_login": imap_sent,
+                                           "emails_per_s_from_login": 2 * ref_b["n"] / imap_sent,
+                                           "emails_per_s": ref_b["aftercare_emails_per_s"],
+                                           "same_run_part": "backlog" in results}},
+            }
         if "startup" not in skip:
             config = write_config(work / "startup.toml", imap_port=dovecot.port, smtp_port=sink.port,
                                   imap_user="floor", imap_password=PASSWORD,
@@ -589,7 +779,9 @@ def main() -> int:
 
 
 FULL_BACKLOG = 5000
-PARTS = ("latency", "backlog", "mailboxes", "startup", "scale")
+#: Issue 18's targets for the acknowledgment over LMTP, end of DATA to the SMTP server's acceptance.
+LMTP_P50, LMTP_P95 = 0.060, 0.150
+PARTS = ("latency", "backlog", "mailboxes", "lmtp", "startup", "scale")
 
 
 def verdicts(r: dict) -> list[bool | None]:
@@ -606,6 +798,10 @@ def verdicts(r: dict) -> list[bool | None]:
         out += [m["latency"]["ratio_p50"] <= 1.3, m["latency"]["all"]["p95"] < 2.0,
                 m["backlog"]["rss_mb"] < 120,
                 m["latency"]["from_check"]["from_mismatches"] + m["backlog"]["from_check"]["from_mismatches"] == 0]
+    if "lmtp" in r:
+        a = r["lmtp"]["latency"]["ack"]
+        out += [a["p50"] <= LMTP_P50, a["p95"] <= LMTP_P95,
+                r["lmtp"]["backlog"]["cases"] == r["lmtp"]["backlog"]["n"]]
     for db in (r.get("scale") or {}).values():
         if isinstance(db, dict):
             out += [db["pass_nothing_due_ms"] < 20, db["rss_after_start_mb"] < 120]
@@ -672,6 +868,34 @@ def render_table(r: dict) -> str:
         rows.append(f"| three mailboxes: emails not From their mailbox's address | | {wrong} of "
                     f"{sum(c['emails'] for c in checks)} ({sum(c['acknowledgments'] for c in checks)} "
                     f"acknowledgments; {sum(c['unattributed'] for c in checks)} unattributed) | | 0: {mark(wrong == 0)} |")
+    if "lmtp" in r:
+        lat, bl = r["lmtp"]["latency"], r["lmtp"]["backlog"]
+        a, f, rep = lat["ack"], lat["imap_floor"], lat["reply_250"]
+        ref = "" if lat["same_run_part"] else f" (measured for this row, {lat['imap_n']} complaints)"
+        rows.append(f"| LMTP: acknowledgment latency p50, end of DATA to the SMTP server's acceptance ({lat['n']} "
+                    f"complaints, one at a time, a connection each) | IMAP IDLE floor{ref} {f['p50']:.3f} s | "
+                    f"{a['p50'] * 1000:.0f} ms | {a['p50'] / f['p50']:.2f} of the IMAP floor | at most 60 ms: "
+                    f"{mark(a['p50'] <= LMTP_P50)} |")
+        rows.append(f"| LMTP: acknowledgment latency p95 / max | IMAP IDLE floor {f['p95']:.3f} / {f['max']:.3f} s | "
+                    f"{a['p95'] * 1000:.0f} / {a['max'] * 1000:.0f} ms | | p95 at most 150 ms: "
+                    f"{mark(a['p95'] <= LMTP_P95)} |")
+        rows.append(f"| LMTP: end of DATA to the daemon's 250 (committed), p50 / p95 | | {rep['p50'] * 1000:.0f} / "
+                    f"{rep['p95'] * 1000:.0f} ms | | |")
+        imap = bl["imap"]
+        ref = "" if imap["same_run_part"] else " (measured for this row)"
+        rows.append(f"| LMTP: backlog, {bl['n']} complaints by {bl['connections']} parallel connections: complaints "
+                    f"recorded (each 250 after its commit) | IMAP backlog{ref}, {imap['n']} waiting: "
+                    f"{imap['complaints_per_s_from_login']:.0f} complaints/s from login | "
+                    f"{bl['complaints_per_s']:.0f} complaints/s ({bl['recorded_seconds']:.1f} s) | "
+                    f"{bl['complaints_per_s'] / imap['complaints_per_s_from_login']:.2f} | |")
+        rows.append(f"| LMTP: backlog, emails accepted ({bl['emails']}: acknowledgments and staff notifications) | "
+                    f"IMAP backlog: {imap['emails_per_s_from_login']:.0f} emails/s from login | "
+                    f"{bl['emails_per_s']:.0f} emails/s ({bl['sent_seconds']:.1f} s) | "
+                    f"{bl['emails_per_s'] / imap['emails_per_s_from_login']:.2f} | |")
+        rows.append(f"| LMTP: backlog 250 per delivery p50 / p95; daemon CPU time, resident memory at the end; "
+                    f"cases opened | | {bl['reply_250']['p50'] * 1000:.0f} / {bl['reply_250']['p95'] * 1000:.0f} ms; "
+                    f"{bl['cpu_seconds']:.1f} s, {bl['rss_mb']:.0f} MB; {bl['cases']} | | one case per complaint: "
+                    f"{mark(bl['cases'] == bl['n'])} |")
     if "startup_seconds" in r:
         rows.append(f"| start-up to READY, empty mailbox | | {r['startup_seconds']:.2f} s | | |")
     for name, db in (r.get("scale") or {}).items():
