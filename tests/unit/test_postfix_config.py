@@ -70,8 +70,8 @@ def test_loopback_tcp_settings_read_back_without_warnings(postfix_dir: Path):
     run("postmap", "-c", str(conf), str(conf / "transport"))
     assert lookup(conf, "support@example.com") == "lmtp:inet:127.0.0.1:10024"
     # Only the configured address goes to Aftercare.
-    missing = subprocess.run([tool("postmap"), "-c", str(conf), "-q", "sales@example.com", f"hash:{conf / 'transport'}"],
-                             capture_output=True, text=True, timeout=30)
+    missing = subprocess.run([tool("postmap"), "-c", str(conf), "-q", "sales@example.com",
+                              f"hash:{conf / 'transport'}"], capture_output=True, text=True, timeout=30)
     assert missing.returncode == 1 and not missing.stdout, missing
     # The values left at their defaults, which the snippet explains.
     defaults = dict(line.split(" = ", 1) for line in run("postconf", "-c", str(conf), "-d",
