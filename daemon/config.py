@@ -398,6 +398,23 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LmtpConfig:
+    """[lmtp]: mail the mail server delivers to the daemon itself (Postfix's lmtp), read at the next start."""
+
+    listen: str = key(str, "", 'where the mail server delivers by LMTP: "127.0.0.1:10024", "[::1]:10024" or '
+                               '"unix:/run/aftercare/lmtp.sock"; empty: no LMTP intake', check=values.lmtp_listen_problem)
+    max_message_size: int = byte_size("50MB", "one delivered message, at most; a larger one is refused with 552 "
+                                              "(and SIZE is announced, so the mail server bounces it first)")
+    database_wait: timedelta = duration("10s", "how long one delivery waits for a busy database before it is "
+                                               "answered 451 (the mail server keeps it and tries again)")
+
+    @property
+    def address(self) -> tuple[str, int] | str | None:
+        """(host, port), a Unix socket's path, or None: no LMTP intake."""
+        return values.lmtp_address(self.listen) if self.listen else None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The whole file; its sections are read in this order."""
 
@@ -416,6 +433,7 @@ class Config:
     templates: TemplatesConfig = table(TemplatesConfig)
     log: LogConfig = table(LogConfig)
     metrics: MetricsConfig = table(MetricsConfig)
+    lmtp: LmtpConfig = table(LmtpConfig)
     inboxes: tuple[Inbox, ...] = computed(lambda s: build_inboxes(s), default=())
 
     def conflict(self) -> tuple[str, str] | None:
@@ -621,6 +639,10 @@ def config_warnings(config: Config, raw: dict) -> list[str]:
     if config.metrics.address is not None and not values.is_loopback(config.metrics.address[0]):
         out.append(f"{config.path}: metrics.listen: {config.metrics.listen} can be reached from other hosts and "
                    "the endpoint asks for no login: let a firewall keep it to your Prometheus")
+    lmtp = config.lmtp.address
+    if isinstance(lmtp, tuple) and not values.is_loopback(lmtp[0]):
+        out.append(f"{config.path}: lmtp.listen: {config.lmtp.listen} can be reached from other hosts and LMTP "
+                   "asks for no login: anyone who reaches it can open cases; let a firewall keep it to your mail server")
     return out
 
 

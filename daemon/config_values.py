@@ -232,15 +232,15 @@ _HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 _LISTEN_EXAMPLE = 'write host:port, e.g. "127.0.0.1:9464", "[::1]:9464" or "0.0.0.0:9464" (every interface)'
 
 
-def listen_address(value: str) -> tuple[str, int]:
+def listen_address(value: str, example: str = _LISTEN_EXAMPLE) -> tuple[str, int]:
     """``"127.0.0.1:9464"``, ``"[::1]:9464"``, ``"localhost:9464"`` -> (host, port); an IPv6 address goes
     in brackets, and the host is never left out (listening on every interface is written, not implied)."""
     if "://" in value or "/" in value:
         raise Invalid(f"{value!r}: an address to listen on, not a URL (any path serves the metrics); "
-                      + _LISTEN_EXAMPLE)
+                      + example)
     host, colon, port = value.rpartition(":")
     if not colon or not host:
-        raise Invalid(f"{value!r}: {_LISTEN_EXAMPLE}")
+        raise Invalid(f"{value!r}: {example}")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
         try:
@@ -250,7 +250,7 @@ def listen_address(value: str) -> tuple[str, int]:
     elif ":" in host:
         raise Invalid(f'{value!r}: an IPv6 address goes in brackets, e.g. "[::1]:9464"')
     elif not _HOST_NAME.fullmatch(host):
-        raise Invalid(f"{value!r}: {host!r} is not a host name or an IP address; {_LISTEN_EXAMPLE}")
+        raise Invalid(f"{value!r}: {host!r} is not a host name or an IP address; {example}")
     if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
         raise Invalid(f"{value!r}: the port must be a number from 1 to 65535, got {port!r}")
     return host, int(port)
@@ -262,6 +262,38 @@ def listen_problem(value: str) -> str | None:
         return None
     try:
         listen_address(value)
+    except Invalid as exc:
+        return exc.reason
+    return None
+
+
+_LMTP_EXAMPLE = ('write host:port or unix:/path, e.g. "127.0.0.1:10024", "[::1]:10024" or '
+                 '"unix:/run/aftercare/lmtp.sock"')
+
+
+def lmtp_address(value: str) -> tuple[str, int] | str:
+    """``[lmtp] listen``: ``"unix:/run/aftercare/lmtp.sock"`` -> the socket's absolute path (a str);
+    ``"127.0.0.1:10024"``, ``"[::1]:10024"`` -> (host, port), as ``listen_address`` reads them."""
+    if value.startswith("unix:"):
+        path = value[len("unix:"):]
+        if not path.startswith("/"):
+            raise Invalid(f"{value!r}: the socket's path must be absolute, e.g. \"unix:/run/aftercare/lmtp.sock\"")
+        if "\0" in path or len(path.encode()) > 107:
+            raise Invalid(f"{value!r}: not a usable socket path (at most 107 bytes)")
+        return path
+    if "://" in value:
+        raise Invalid(f"{value!r}: an address to listen on, not a URL; {_LMTP_EXAMPLE}")
+    if "/" in value:
+        raise Invalid(f"{value!r}: a socket path is written \"unix:{value}\"; {_LMTP_EXAMPLE}")
+    return listen_address(value, _LMTP_EXAMPLE)
+
+
+def lmtp_listen_problem(value: str) -> str | None:
+    """The check of ``[lmtp] listen``: empty (no LMTP intake) or what ``lmtp_address`` takes."""
+    if not value:
+        return None
+    try:
+        lmtp_address(value)
     except Invalid as exc:
         return exc.reason
     return None

@@ -22,7 +22,7 @@ from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
 from .clock import utcnow
 from .config import Config, Inbox, load_config
-from . import language, metrics
+from . import language, lmtp, metrics
 from .dispatch import Dispatcher
 from .intake import DEAD_GRANT_REPEAT_SECONDS, Intake
 from .loop import Loop
@@ -103,6 +103,7 @@ class Service:
         self._status_failures = 0
         self._status_retry_at = 0.0
         self.metrics = None
+        self.lmtp = None
         self.started_at = utcnow()
         self._health_wake = threading.Event()
 
@@ -213,6 +214,9 @@ class Service:
         if new.metrics != self.config.metrics:
             log.warning("metrics.listen changed: takes effect at the next restart")
             new = dataclasses.replace(new, metrics=self.config.metrics)
+        if new.lmtp != self.config.lmtp:
+            log.warning("lmtp settings changed: take effect at the next restart")
+            new = dataclasses.replace(new, lmtp=self.config.lmtp)
         restart = (new.inboxes != self.config.inboxes or new.smtp != self.config.smtp
                    or new.outbox != self.config.outbox)
         old_log = self.config.log
@@ -389,6 +393,13 @@ class Service:
         if recovered:
             log.info("emails caught mid-send will be sent again with their Message-ID", count=recovered)
         self.metrics = metrics.start(self.config)  # a port in use stops the start before any work begins
+        try:
+            self.lmtp = lmtp.start(self.config, self.casework, utcnow, on_processed=self._wake_dispatcher)
+        except BaseException:
+            if self.metrics is not None:
+                self.metrics.close()
+            self.guard.release()
+            raise
         threading.Thread(target=language.warm_up, name="language-model", daemon=True).start()
         self._start_workers()
         self.started_at = utcnow()
@@ -426,6 +437,8 @@ class Service:
                 last_ping = time.monotonic()
             self.stopping.wait(0.25)
         self.notifier.stopping()
+        if self.lmtp is not None:
+            self.lmtp.close()  # no new mail; a delivery under way is committed or not, before the workers stop
         self._stop_workers()
         self._health_wake.set()
         health_thread.join(5.0)

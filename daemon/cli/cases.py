@@ -72,11 +72,40 @@ def cmd_cases_show(args) -> int:
     if detail is None:
         print(f"no case #{args.case}", file=sys.stderr)
         return 1
+    if args.raw is not None:
+        return _write_raw(args.case, args.raw)
     if args.json:
         print(json.dumps(detail, indent=2, ensure_ascii=False, default=str))
         return 0
     for line in show_lines(detail, ZoneInfo(config.schedule.timezone)):
         print(line)
+    return 0
+
+
+def _write_raw(case_id: int, index: int) -> int:
+    """``cases show N --raw I``: the bytes of the case's I-th received message, as the mail server delivered
+    them (LMTP); a message read from a mailbox was not kept: its original is in the processed folder."""
+    from ..store.models import Message, RawMessage
+    received = list(Message.select().where((Message.case == case_id) & (Message.direction == "in"))
+                    .order_by(Message.id))
+    if not received:
+        print(f"case #{case_id} has no received messages", file=sys.stderr)
+        return 1
+    if not 1 <= index <= len(received):
+        print(f"case #{case_id} has {len(received)} received message{'s' if len(received) != 1 else ''}: "
+              f"--raw takes 1 to {len(received)}, not {index}", file=sys.stderr)
+        return 1
+    message = received[index - 1]
+    raw = (RawMessage.select().where(RawMessage.message == message.id).first()
+           or (RawMessage.select().where(RawMessage.fingerprint == message.fingerprint).first()
+               if message.fingerprint else None))
+    if raw is None:
+        print(f"case #{case_id}: received message {index} ({message.message_id or 'no Message-ID'}) came from a "
+              "mailbox, not by LMTP: its original is in the mailbox's processed folder", file=sys.stderr)
+        return 1
+    sys.stdout.flush()
+    sys.stdout.buffer.write(bytes(raw.data))
+    sys.stdout.buffer.flush()
     return 0
 
 
@@ -236,6 +265,16 @@ def _size(n: int) -> str:
 
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a message number from 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a message number from 1, got {value}")
+    return value
+
+
 def _duration(text: str) -> timedelta:
     from ..durations import DurationError, parse_duration
     try:
@@ -266,6 +305,9 @@ def register(sub, add) -> None:
     show = add(csub, "show", help="one case with its messages")
     show.add_argument("case", type=int)
     show.add_argument("--json", action="store_true")
+    show.add_argument("--raw", metavar="INDEX", type=_positive,
+                      help="write the INDEX-th received message (1: the first) as delivered, byte for byte "
+                           "(kept for mail delivered by LMTP)")
     show.set_defaults(func=cmd_cases_show)
     files = add(csub, "attachments", help="list the files of a case's emails; --save DIR writes them out")
     files.add_argument("case", type=int)

@@ -333,3 +333,53 @@ def test_a_mailbox_may_write_to_its_staff_in_its_own_language(tmp_path):
     text = GOOD.replace("[staff]", '[mailbox.staff]\nlanguage = "de"\n\n[staff]')
     c = load_config(write(tmp_path, text))
     assert c.staff.language == "en" and c.default_inbox.staff.language == "de"
+
+
+# --- [lmtp] -------------------------------------------------------------------
+
+@pytest.mark.parametrize("listen, address", [
+    ("127.0.0.1:10024", ("127.0.0.1", 10024)),
+    ("[::1]:10024", ("::1", 10024)),
+    ("unix:/run/aftercare/lmtp.sock", "/run/aftercare/lmtp.sock"),
+])
+def test_lmtp_listen_takes_host_and_port_or_a_unix_socket(tmp_path, listen, address):
+    c = load_config(write(tmp_path, with_key(GOOD, "lmtp", f'listen = "{listen}"')))
+    assert c.lmtp.listen == listen and c.lmtp.address == address
+
+
+def test_no_lmtp_intake_unless_listen_is_set_and_the_size_limit_defaults_to_50mb(tmp_path):
+    c = load_config(write(tmp_path, GOOD))
+    assert c.lmtp.address is None and c.lmtp.max_message_size == 50 * 1024 ** 2
+    assert c.lmtp.database_wait == timedelta(seconds=10)
+    c = load_config(write(tmp_path, with_key(GOOD, "lmtp", 'max_message_size = "2MB"\ndatabase_wait = "3s"')))
+    assert c.lmtp.max_message_size == 2 * 1024 ** 2 and c.lmtp.database_wait == timedelta(seconds=3)
+
+
+@pytest.mark.parametrize("line, key, reason", [
+    ('listen = "unix:run/lmtp.sock"', "lmtp.listen", "the socket's path must be absolute"),
+    ('listen = "/run/aftercare/lmtp.sock"', "lmtp.listen", 'a socket path is written "unix:/run/aftercare/lmtp.sock"'),
+    ('listen = "lmtp://127.0.0.1:24"', "lmtp.listen", "an address to listen on, not a URL"),
+    ('listen = "10024"', "lmtp.listen", '"127.0.0.1:10024"'),
+    ('listen = "127.0.0.1:0"', "lmtp.listen", "the port must be a number from 1 to 65535"),
+    ("listen = 10024", "lmtp.listen", "expected a string, got 10024"),
+    ('max_message_size = "huge"', "lmtp.max_message_size", 'expected a size such as "20MB"'),
+    ('database_wait = "0s"', "lmtp.database_wait", "must be longer than zero"),
+    ('port = 24', "lmtp.port", "unknown key"),
+])
+def test_a_bad_lmtp_key_names_file_key_and_reason(tmp_path, line, key, reason):
+    path = write(tmp_path, with_key(GOOD, "lmtp", line))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert (err.value.file, err.value.key) == (str(path), key) and reason in err.value.reason, err.value
+
+
+def test_check_config_warns_of_an_lmtp_listener_other_hosts_can_reach(tmp_path):
+    from aftercare.config import config_warnings
+    said = {}
+    for listen in ("127.0.0.1:10024", "unix:/run/aftercare/lmtp.sock", "0.0.0.0:10024"):
+        c = load_config(write(tmp_path, with_key(GOOD, "lmtp", f'listen = "{listen}"')))
+        said[listen] = [w for w in config_warnings(c, load_raw(c.path)) if "lmtp.listen" in w]
+    assert said["127.0.0.1:10024"] == [] and said["unix:/run/aftercare/lmtp.sock"] == []
+    assert said["0.0.0.0:10024"] == [f"{tmp_path / 'config.toml'}: lmtp.listen: 0.0.0.0:10024 can be reached from "
+                                     "other hosts and LMTP asks for no login: anyone who reaches it can open cases; "
+                                     "let a firewall keep it to your mail server"]
