@@ -26,6 +26,8 @@ filters and ``LocalDuration`` read it, so a template needs no change to show "Mi
 """
 from __future__ import annotations
 
+import threading
+
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -72,9 +74,19 @@ def content_language(header: str | None) -> str | None:
     return code if is_language(code) else None
 
 
+_MODEL_LOCK = threading.Lock()
+
+
 @cache
 def _identifier():
-    """py3langid's model, loaded once (0.75 s) on the first text to read, with two-letter codes only."""
+    """py3langid's model, loaded once (0.75 s) on the first text to read, with two-letter codes only. The lock:
+    the service's warm-up thread and a first complaint may ask at once; the second waits for the first."""
+    with _MODEL_LOCK:
+        return _load_identifier()
+
+
+@cache
+def _load_identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     ident.set_languages(sorted({c for c in ident.nb_classes if len(c) == 2}))

@@ -106,6 +106,7 @@ class Service:
         self.lmtp = None
         self.started_at = utcnow()
         self._health_wake = threading.Event()
+        self._language_ready = threading.Event()
 
     # --- workers ------------------------------------------------------------
 
@@ -366,7 +367,8 @@ class Service:
         return bool(self.workers) and all(w.current and now - w.current.heartbeat < limit for w in self.workers)
 
     def _all_ready(self) -> bool:
-        return bool(self.workers) and all(w.current and w.current.ready.is_set() for w in self.workers)
+        return (bool(self.workers) and self._language_ready.is_set()
+                and all(w.current and w.current.ready.is_set() for w in self.workers))
 
     def load_discount_pool(self) -> None:
         d = self.config.extras.discount
@@ -377,8 +379,17 @@ class Service:
             if left == 0:
                 log.warning("the discount code pool is empty: check-ins go without a code", file=str(d.codes_file))
 
+    def _warm_up_language(self) -> None:
+        try:
+            language.warm_up()
+        except Exception as exc:  # detection then loads on the first complaint, or falls back to the default
+            log.error("the language model could not be loaded", error=f"{type(exc).__name__}: {exc}")
+        self._language_ready.set()
+
     def run(self) -> int:
         self._install_signals()
+        # READY means "a complaint is acknowledged at once": the language model loads meanwhile (0.75 s).
+        threading.Thread(target=self._warm_up_language, name="language-model", daemon=True).start()
         self.guard.acquire()
         try:
             probe_write(utcnow())  # a full disk or a read-only file is said now, not at the first complaint
@@ -400,7 +411,6 @@ class Service:
                 self.metrics.close()
             self.guard.release()
             raise
-        threading.Thread(target=language.warm_up, name="language-model", daemon=True).start()
         self._start_workers()
         self.started_at = utcnow()
         threading.Thread(target=self._keep_tokens_fresh, name="oauth2-refresh", daemon=True).start()
