@@ -235,6 +235,10 @@ def listening_socket(address: tuple[str, int] | str) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(target)
+        if isinstance(target, str):
+            # The unit's UMask=0077 would leave the socket 0700: the mail server (in the service's group, README:
+            # Postfix) must be able to connect; others still cannot reach /run/aftercare (0750).
+            os.chmod(target, 0o660)
         sock.listen(128)
     except BaseException:
         sock.close()

@@ -25,8 +25,13 @@ def free_port() -> int:
 class LmtpClient:
     """A mail server delivering by LMTP: every reply read in full, one per recipient after DATA."""
 
-    def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    def __init__(self, port: int | str):
+        if isinstance(port, str):  # a unix socket's path
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(20)
+            self.sock.connect(port)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
         self.file = self.sock.makefile("rb")
         assert self.reply()[0].startswith("220")
         lines = self.command("LHLO mta.example.com")
@@ -175,3 +180,22 @@ def test_an_lmtp_address_in_use_stops_the_start_naming_the_key(sqlite_stack):
         out = stack.cli("run")
     assert out.returncode != 0
     assert f"lmtp.listen: cannot listen on 127.0.0.1:{port}" in out.stderr + out.stdout
+
+
+def test_a_unix_socket_is_open_to_the_services_group_and_takes_a_complaint(sqlite_stack, tmp_path):
+    """Under the unit's UMask=0077 a socket would be 0700; the mail server reaches it through the group."""
+    import os
+    import stat
+    path = str(tmp_path / "run" / "lmtp.sock")
+    os.makedirs(os.path.dirname(path))
+    old = os.umask(0o077)  # as the unit has it; the daemon inherits it
+    try:
+        sqlite_stack.start(extra=f'[lmtp]\nlisten = "unix:{path}"\n')
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+    raw, mid = complaint()
+    client = LmtpClient(path)
+    assert client.deliver(raw, ["support@example.com"])[1] == [f"250 2.0.0 <{mid}> recorded"]
+    client.close()
+    wait_for_n(sqlite_stack, lambda m: "maria@example.net" in m.rcpt_tos, 1, timeout=10)

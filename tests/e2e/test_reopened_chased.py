@@ -62,7 +62,7 @@ def test_a_low_rating_nobody_answers_is_escalated_as_a_reopening_and_the_answer_
 
 def test_an_answer_within_the_promise_stops_the_chase_and_a_silent_reopen_by_staff_is_chased(sqlite_stack):
     s = sqlite_stack
-    s.start(first_response_due="8s", schedule_extra='followup_after = "1s"\ncheckin_after = "60s"',
+    s.start(first_response_due="6s", schedule_extra='followup_after = "1s"\ncheckin_after = "60s"',
             staff_extra='escalation = ["boss@example.com"]')
     note = resolve_a_case(s)
     followup = s.smtp.wait_for(lambda m: "is everything working now" in subject(m), timeout=15)[0]
@@ -74,7 +74,7 @@ def test_an_answer_within_the_promise_stops_the_chase_and_a_silent_reopen_by_sta
     s.deliver(reply_to(parsed(forward), "jane@example.com", "Maria, I am sorry. Please try the reset button."))
     s.smtp.wait_for(lambda m: m.rcpt_tos == ["maria@example.net"] and "reset button" in text_of(m), timeout=15)
     assert timers(s, "reopened_not_fixed") == ["cancelled"]
-    time.sleep(max(0.0, reopened_at + 10 - time.monotonic()))  # past the promise
+    time.sleep(max(0.0, reopened_at + 7 - time.monotonic()))  # past the promise
     assert not [m for m in s.smtp.messages if subject(m).startswith("Escalation")]
 
     # Resolved again, then reopened by Jane with nothing for Maria: that owes her an answer too.
