@@ -25,7 +25,7 @@ from typing import Callable
 import structlog
 from aiosmtpd.controller import Controller, UnixSocketController
 from aiosmtpd.lmtp import LMTP
-from peewee import DatabaseError, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseError, IntegrityError, PostgresqlDatabase, SqliteDatabase
 
 from .casework import Casework
 from .config import Config
@@ -65,11 +65,17 @@ class Handler:
         self.wait_seconds = config.lmtp.database_wait.total_seconds()
         # One thread: every delivery's transaction runs on it, one after the other.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lmtp-db")
-        self.inboxes: dict[str, str] = {}
+        self.configure(config)
+
+    def configure(self, config) -> None:
+        """The recipients are the mailboxes of the configuration in force: a reload that adds a mailbox must not
+        have its mail refused with a 550 (a bounce: the complaint lost)."""
+        inboxes: dict[str, str] = {}
         for inbox in config.inboxes:
             for address in (inbox.smtp.from_addr_spec, inbox.mailbox.username):
                 if address:
-                    self.inboxes.setdefault(mailbox_of(address), inbox.name)
+                    inboxes.setdefault(mailbox_of(address), inbox.name)
+        self.config, self.inboxes = config, inboxes  # one assignment each: RCPT reads either the old or the new
 
     def inbox_for(self, address: str) -> str | None:
         return self.inboxes.get(mailbox_of(address))
@@ -129,14 +135,23 @@ class Handler:
                         RawMessage.create(message=row.id if row else None, fingerprint=mail.fingerprint,
                                           inbox=inbox, recipients=recipients, received_at=self.clock(),
                                           data=raw, size=len(raw))
-            except (*DATABASE_ERRORS, DatabaseError) as exc:
-                # Not the message's fault (the database away, busy, or the same message recorded at this very
-                # moment by the IMAP intake): the mail server keeps it and tries again.
+            except DATABASE_ERRORS as exc:
+                # Not the message's fault (the database away or busy): the mail server keeps it and tries again.
                 reset_connection()
                 log.warning("database unavailable; answered 451, the mail server tries again",
                             error=f"{type(exc).__name__}: {exc}", recipients=n)
                 return [TEMPORARY] * n
-            except Exception as exc:  # a fault this message causes: keep it aside for a person
+            except IntegrityError as exc:
+                # The same message recorded at this very moment by the IMAP intake (To support@, delivered by
+                # both): then it is recorded, answer 250; any other constraint is this message's fault.
+                reset_connection()
+                if self._known(mail.fingerprint):
+                    log.info("recorded meanwhile by the IMAP intake: answered 250", route="duplicate")
+                    return [self._recorded(message_id)] * n
+                reason = f"{type(exc).__name__}: {exc}"[:1000]
+                log.error("message failed; quarantined", error=reason)
+                return self._set_aside(raw, mail.fingerprint, mail, recipients, inbox, reason)
+            except Exception as exc:  # a fault this message causes (a DataError too): keep it aside for a person
                 reason = f"{type(exc).__name__}: {exc}"[:1000]
                 log.error("message failed; quarantined", error=reason, exc_info=True)
                 return self._set_aside(raw, mail.fingerprint, mail, recipients, inbox, reason)
@@ -155,6 +170,14 @@ class Handler:
     def _recorded(message_id: str | None) -> str:
         return f"250 2.0.0 <{message_id}> recorded" if message_id else "250 2.0.0 recorded"
 
+    def _known(self, fingerprint: str) -> bool:
+        try:
+            return bool(RawMessage.select().where(RawMessage.fingerprint == fingerprint).exists()
+                        or self.casework.already_recorded(fingerprint))
+        except DATABASE_ERRORS:
+            reset_connection()
+            return False
+
     def _limit_waiting(self) -> None:
         """This thread's connection waits ``database_wait`` for a lock, not the daemon's 120 s: the mail
         server is answered 451 and tries again (said each time: a dropped connection comes back without it)."""
@@ -162,6 +185,8 @@ class Handler:
         ms = max(1, int(self.wait_seconds * 1000))
         if isinstance(db, SqliteDatabase):
             database.execute_sql(f"PRAGMA busy_timeout = {ms}")
+            if hasattr(db, "writer_timeout"):  # the daemon's other threads' turn, in this process
+                db.writer_timeout(self.wait_seconds)
         elif isinstance(db, PostgresqlDatabase):
             database.execute_sql(f"SET lock_timeout = {ms}")
 
@@ -189,7 +214,7 @@ class Handler:
             return [TEMPORARY] * n
         log.error("message quarantined: kept in the database for a person", reason=reason)
         self.on_processed()
-        return [f"250 2.0.0 kept for a person: {reason[:200]}".replace("\r", " ").replace("\n", " ")] * n
+        return ["250 2.0.0 kept for a person: it could not be processed"] * n
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)  # a transaction under way is committed (or not) before exit

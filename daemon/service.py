@@ -226,6 +226,8 @@ class Service:
             setup_logging(self.log_format, new.log.level, new.secrets())
         redactor.update(new.secrets())
         self.casework.configure(new, templates)
+        if self.lmtp is not None:
+            self.lmtp.handler.configure(new)  # mailboxes added or removed: their addresses at once
         self.tokens.configure(new)  # a dead grant is asked about again at once
         try:
             self.load_discount_pool()

@@ -76,9 +76,14 @@ class SerializedSqliteDatabase(SqliteDatabase):
         self._writer = threading.Lock()
         self._holder = threading.local()
 
+    def writer_timeout(self, seconds: float) -> None:
+        """How long this thread waits for its turn (default: SQLite's busy timeout, 120 s). The LMTP intake
+        waits less: a delivery that cannot be recorded soon is answered 451 and comes again."""
+        self._holder.timeout = seconds
+
     def begin(self, lock_type=None):
         # As long as SQLite's own busy timeout: a turn that never comes is an error the caller handles.
-        if not self._writer.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+        if not self._writer.acquire(timeout=getattr(self._holder, "timeout", BUSY_TIMEOUT_SECONDS)):
             raise OperationalError("database is locked (another thread of this process kept it busy)")
         self._holder.held = True
         try:

@@ -152,6 +152,34 @@ def test_a_locked_database_is_answered_451_and_a_retry_opens_one_case(pg_stack):
     assert len([m for m in stack.smtp.messages if "maria@example.net" in m.rcpt_tos]) == 1
 
 
+def test_a_locked_sqlite_database_is_answered_451_within_database_wait(sqlite_stack):
+    """Another process holds the write lock: the delivery waits database_wait (1 s), not SQLite's 120 s, even
+    while the daemon's own threads queue behind the same lock."""
+    import sqlite3
+    stack, port = sqlite_stack, free_port()
+    stack.start(extra=lmtp_config(port, database_wait="1s"))
+    raw, mid = complaint()
+    locker = sqlite3.connect(stack.database_url[len("sqlite:///"):], isolation_level=None, timeout=1)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        stack.deliver(complaint(subject="By IMAP meanwhile", sender="paul@example.net")[0])  # intake waits too
+        time.sleep(1.5)
+        client = LmtpClient(port)
+        started = time.monotonic()
+        _, replies = client.deliver(raw, ["support@example.com", "support+x@example.com"])
+        waited = time.monotonic() - started
+        assert replies == ["451 4.3.0 temporary failure, try again later"] * 2
+        assert waited < 5, waited
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert client.deliver(raw, ["support@example.com"])[1] == [f"250 2.0.0 <{mid}> recorded"]
+    client.close()
+    wait_for_n(stack, lambda m: "maria@example.net" in m.rcpt_tos, 1, timeout=15)
+    wait_for_n(stack, lambda m: "paul@example.net" in m.rcpt_tos, 1, timeout=15)
+    assert sorted(c["customer"] for c in stack.cases()) == ["maria@example.net", "paul@example.net"]
+
+
 def test_sigkill_right_after_the_250_loses_nothing(sqlite_stack):
     stack, port = sqlite_stack, free_port()
     stack.start(extra=lmtp_config(port))
