@@ -26,7 +26,9 @@ def pytest_collection_modifyitems(config, items):
 
 #: Modules whose scenarios take 20-45 s each (outages held for their full length, the SIGKILL backlog).
 LONGEST = {"test_outages.py", "test_database_outages.py", "test_loops.py", "test_service_unit.py", "test_crash.py",
-           "test_oauth2_logins.py"}
+           "test_oauth2_logins.py",
+           # end-to-end modules whose tests wait on timers or several restarts (10-25 s each): started early
+           "test_reopened_chased.py", "test_outbox_cli.py", "test_status.py", "test_lmtp.py"}
 
 
 import pytest  # noqa: E402

@@ -72,7 +72,7 @@ def test_a_wrong_password_is_one_error_in_the_journal_one_email_and_a_failing_st
         stream.close()  # the daemon holds its own copy, as under systemd
         code, st = _wait_status(s, lambda st: st["mailboxes"][0]["ok"] is False)
         wait_for_n(s, lambda m: "jane@example.com" in m.rcpt_tos, 1, timeout=20)  # the default owner
-        time.sleep(8)  # the old reconnect loop retried every 1-8 s here; a refusal waits >= 15 s (hourly repeats: test_trouble)
+        time.sleep(4)  # the old reconnect loop retried after 1 s and 2 s more; a refusal waits >= 15 s (hourly repeats: test_trouble)
         errors = journal.entries("aftercare", priority="err")
         everything = journal.entries("aftercare")
         s.daemon.stop()
@@ -144,7 +144,7 @@ def test_a_missing_folder_is_permanent_said_once_emailed_once_and_shown_failing(
     s.daemon = DaemonProcess(config, s.tmp / "daemon.log").start()
     code, st = _wait_status(s, lambda st: st["mailboxes"][0]["ok"] is False)
     wait_for_n(s, lambda m: b"Action needed: Aftercare cannot read the mailbox" in m.data, 1, timeout=20)
-    time.sleep(6)
+    time.sleep(4)  # the old reconnect loop would have retried (and logged a warning) twice by now
     s.daemon.stop()
     assert code == 1 and st["mailboxes"][0]["error_kind"] == "permanent"
     assert "the folder 'Complaints' does not exist" in st["mailboxes"][0]["error"]
