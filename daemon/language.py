@@ -107,6 +107,9 @@ def _load_identifier():
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+    # The model is some 200,000 Python objects that live as long as the process: out of the garbage collector's
+    # sight, or every full collection walks them all (the intake's backlog ran 20 % slower).
+    gc.freeze()
     return ident
 
 
