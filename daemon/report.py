@@ -137,43 +137,29 @@ def build_report(since: datetime | date | None = None, now: datetime | None = No
     since = _naive_utc(since, tz)
     until = _naive_utc(until, tz, next_day=True)
 
-    def in_range(query):
+    def in_range(query, when=Case.created_at):
+        """``query`` narrowed to the mailbox and owner asked for, and to ``when`` (by default the case's opening)
+        within the period."""
         if mailbox is not None:
             query = query.where(Case.mailbox == mailbox)
         if owner is not None:
             query = query.where(fn.LOWER(Case.owner) == owner.strip().lower())
         if until is not None:
-            query = query.where(Case.created_at < until)
-        return query.where(Case.created_at >= since) if since is not None else query
+            query = query.where(when < until)
+        return query.where(when >= since) if since is not None else query
 
     def tones_in_range():
         """When customers' messages came within the period and how they read, whatever case they are on: an
         angry reply this week on a case opened last month is this week's."""
-        query = (Message.select(Message.created_at, Message.tone).join(Case, on=(Message.case == Case.id))
-                 .where((Message.direction == Direction.IN) & (Message.tone != "")))
-        if mailbox is not None:
-            query = query.where(Case.mailbox == mailbox)
-        if owner is not None:
-            query = query.where(fn.LOWER(Case.owner) == owner.strip().lower())
-        if until is not None:
-            query = query.where(Message.created_at < until)
-        if since is not None:
-            query = query.where(Message.created_at >= since)
-        return list(query.tuples())
+        return list(in_range(Message.select(Message.created_at, Message.tone).join(Case, on=(Message.case == Case.id))
+                             .where((Message.direction == Direction.IN) & (Message.tone != "")),
+                             when=Message.created_at).tuples())
 
     def settled_in_range():
         """When cases of the mailbox and owner were resolved (or closed unresolved) within the period, whenever
         they were opened: a week's "resolved" is work done that week, not the fate of its new cases."""
         settled = fn.COALESCE(Case.resolved_at, Case.closed_at)
-        query = Case.select(settled).where(settled.is_null(False))
-        if mailbox is not None:
-            query = query.where(Case.mailbox == mailbox)
-        if owner is not None:
-            query = query.where(fn.LOWER(Case.owner) == owner.strip().lower())
-        if until is not None:
-            query = query.where(settled < until)
-        if since is not None:
-            query = query.where(settled >= since)
+        query = in_range(Case.select(settled).where(settled.is_null(False)), when=settled)
         return [_naive_utc(at) if isinstance(at, datetime) else datetime.fromisoformat(str(at))
                 for (at,) in query.tuples()]
 
