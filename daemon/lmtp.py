@@ -126,8 +126,7 @@ class Handler:
             try:
                 self._limit_waiting()
                 with database.atomic():
-                    if (RawMessage.select().where(RawMessage.fingerprint == mail.fingerprint).exists()
-                            or self.casework.already_recorded(mail.fingerprint)):
+                    if self._recorded_before(mail.fingerprint):
                         outcome = None
                     else:
                         outcome = self.casework.handle_inbound(mail, self.clock(), inbox)
@@ -170,10 +169,14 @@ class Handler:
     def _recorded(message_id: str | None) -> str:
         return f"250 2.0.0 <{message_id}> recorded" if message_id else "250 2.0.0 recorded"
 
+    def _recorded_before(self, fingerprint: str) -> bool:
+        """Kept by LMTP before, or recorded by an IMAP intake: either way, nothing to record again."""
+        return bool(RawMessage.select().where(RawMessage.fingerprint == fingerprint).exists()
+                    or self.casework.already_recorded(fingerprint))
+
     def _known(self, fingerprint: str) -> bool:
         try:
-            return bool(RawMessage.select().where(RawMessage.fingerprint == fingerprint).exists()
-                        or self.casework.already_recorded(fingerprint))
+            return self._recorded_before(fingerprint)
         except DATABASE_ERRORS:
             reset_connection()
             return False

@@ -5,12 +5,12 @@ import argparse
 import json
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..cases.states import CaseStatus
-from .common import owner_address, load as _load, open_db as _open_db, read_case as _read_case
+from .common import local_time, owner_address, parse_iso, load as _load, open_db as _open_db, read_case as _read_case
 
 
 def cmd_cases_list(args) -> int:
@@ -36,17 +36,12 @@ def cmd_cases_list(args) -> int:
     print(f"{'case':>6}  {'status':<9} {'mailbox':<{width}} {'age':>6} {'late':<4} {'urgent':<6} {'owner':<28} "
           f"{'customer':<28} subject")
     for r in rows:
-        age = _age(now - _parse(r["created_at"]))
+        age = _age(now - parse_iso(r["created_at"]))
         late = "yes" if r.get("overdue") else ""
         urgent = "yes" if r.get("priority") == "urgent" else ""
         print(f"{r['id']:>6}  {r['status']:<9} {r['mailbox'][:width]:<{width}} {age:>6} {late:<4} {urgent:<6} "
               f"{r['owner'][:28]:<28} {r['customer'][:28]:<28} {r['subject'][:60]}")
     return 0
-
-
-def _parse(iso: str) -> datetime:
-    """A view's ISO UTC time (``...Z``) back to the naive UTC the store keeps."""
-    return datetime.fromisoformat(iso.removesuffix("Z"))
 
 
 def _age(delta: timedelta) -> str:
@@ -59,9 +54,7 @@ def _age(delta: timedelta) -> str:
 
 def _local(iso: str | None, zone: ZoneInfo) -> str:
     """A view's ISO UTC time as ``2026-12-06 14:03`` in the configured zone (named once, in the header)."""
-    if not iso:
-        return "-"
-    return _parse(iso).replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return local_time(iso, zone, "%Y-%m-%d %H:%M", "-")
 
 
 def cmd_cases_show(args) -> int:
@@ -115,7 +108,7 @@ def show_lines(d: dict, zone: ZoneInfo) -> list[str]:
 
     def at(iso):
         if iso:
-            name = _parse(iso).replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Z")
+            name = parse_iso(iso).replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Z")
             if name not in abbreviations:
                 abbreviations.append(name)
         return _local(iso, zone)

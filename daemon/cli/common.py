@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from ..config import config_path_from, load_config
 
@@ -54,3 +56,15 @@ class PrintableStdout:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+def parse_iso(iso: str) -> datetime:
+    """A view's ISO UTC time (``...Z``) back to the naive UTC the store keeps."""
+    return datetime.fromisoformat(iso.removesuffix("Z"))
+
+
+def local_time(iso: str | None, zone: ZoneInfo, fmt: str, missing: str) -> str:
+    """A view's ISO UTC time in the configured zone, as ``fmt`` says; ``missing`` when there is none."""
+    if not iso:
+        return missing
+    return parse_iso(iso).replace(tzinfo=timezone.utc).astimezone(zone).strftime(fmt)

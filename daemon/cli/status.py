@@ -6,12 +6,12 @@ database as the daemon saw it); 3 the daemon is not running (as LSB's "program i
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..clock import utcnow
 from ..version import version
-from .common import load, open_db
+from .common import load, local_time, open_db, parse_iso
 
 NOT_RUNNING = 3
 
@@ -33,16 +33,13 @@ def cmd_status(args) -> int:
 
 
 def _local(iso: str | None, zone: ZoneInfo) -> str:
-    if not iso:
-        return "never"
-    t = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc).astimezone(zone)
-    return t.strftime("%Y-%m-%d %H:%M:%S %Z")
+    return local_time(iso, zone, "%Y-%m-%d %H:%M:%S %Z", "never")
 
 
 def _ago(iso: str | None, now: datetime) -> str:
     if not iso:
         return ""
-    seconds = max(0, round((now - datetime.fromisoformat(iso.rstrip("Z"))).total_seconds()))
+    seconds = max(0, round((now - parse_iso(iso)).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f" ({seconds // size} {unit} ago)"

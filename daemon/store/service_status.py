@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from peewee import fn
-
 from ..cases.states import Direction, OutboxStatus, TimerState
 from .migrations import current_version
+from .outbox import counts as outbox_counts
 from .models import ComponentState, Message, Timer, database
 
 #: The daemon writes its heartbeat every 10 s: older than this, it is not running (or cannot write).
@@ -60,9 +59,7 @@ def service_status(mailboxes: list[tuple[str, str]], now: datetime, version: str
             "smtp_error_kind": smtp.error_kind if smtp and not smtp.ok else "",
             "seen_at": _iso(row.updated_at) if row else None,
         })
-    counts = {row.status: row.n for row in
-              Message.select(Message.status, fn.COUNT(Message.id).alias("n"))
-              .where(Message.direction == Direction.OUT).group_by(Message.status)}
+    counts = outbox_counts()
     outbox = {"counts": {s.value: counts.get(s.value, 0) for s in OutboxStatus},
               "oldest_pending": _oldest(OutboxStatus.PENDING, now),
               "oldest_held": _oldest(OutboxStatus.HELD, now),
