@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Collection
 
 import structlog
 
@@ -39,6 +39,7 @@ from .trouble import Troubles, troubles as process_troubles
 log = structlog.get_logger("aftercare.dispatch")
 
 IDLE_WAIT_SECONDS = 1.0  # also how often the heartbeat moves while idle
+CLAIM_LIMIT = 100  # rows claimed at a time (several instances claim fewer, to share the work)
 RENEW_EVERY_SECONDS = 10.0  # claims last outbox.CLAIM_TTL; renewed this often while held
 RESCUE_EVERY_SECONDS = 10.0  # how often claims of dead or expired holders are looked for
 TOKEN_RETRY_CAP = timedelta(minutes=5)  # an OAuth2 token endpoint that cannot be reached is tried this often at least
@@ -53,8 +54,19 @@ class Dispatcher(Loop):
     def __init__(self, config: Config, casework: Casework, clock: Callable[[], datetime],
                  stop: threading.Event | None = None, sent_log: outbox.SentLog | None = None,
                  troubles: Troubles | None = None, sender: SmtpSender | None = None,
-                 sender_factory: Callable[[Inbox], SmtpSender] | None = None):
+                 sender_factory: Callable[[Inbox], SmtpSender] | None = None,
+                 liveness: Callable[[], tuple[bool, int]] = lambda: (True, 0),
+                 lost_holders: Callable[[], Collection[str]] = lambda: (),
+                 idle_wait: Callable[[], float] = lambda: IDLE_WAIT_SECONDS,
+                 claim_limit: int = CLAIM_LIMIT, rescue_every: float = RESCUE_EVERY_SECONDS):
         super().__init__(stop)
+        # Several instances (PostgreSQL): is this one's heartbeat recent, and has it lapsed since (a count)? A
+        # lapse means another instance may have taken our claims: each is asked for again before it is sent.
+        self.liveness = liveness
+        self.lost_holders = lost_holders
+        self.idle_wait = idle_wait
+        self.claim_limit = claim_limit
+        self.rescue_every = rescue_every
         self.ready.set()  # nothing to wait for: the outbox is sent from the first pass
         self.config = config
         self.casework = casework
@@ -214,8 +226,8 @@ class Dispatcher(Loop):
         now = time.monotonic()
         if now < self._next_rescue:
             return
-        self._next_rescue = now + RESCUE_EVERY_SECONDS
-        rescued = outbox.rescue_claims(self.clock())
+        self._next_rescue = now + self.rescue_every
+        rescued = outbox.rescue_claims(self.clock(), lost=self.lost_holders())
         if rescued:
             log.warning("emails claimed by a process that stopped are pending again", count=rescued)
 
@@ -227,8 +239,8 @@ class Dispatcher(Loop):
             reset_connection()
             return IDLE_WAIT_SECONDS
         if due is None:
-            return IDLE_WAIT_SECONDS
-        return max(0.05, min(IDLE_WAIT_SECONDS, (due - self.clock()).total_seconds()))
+            return self.idle_wait()
+        return max(0.05, min(self.idle_wait(), (due - self.clock()).total_seconds()))
 
     def drain_once(self) -> bool:
         """Send what is due now; return True if anything was claimed.
@@ -240,7 +252,8 @@ class Dispatcher(Loop):
         back only that mailbox's emails.
         """
         self.sent_log.fold()
-        rows = outbox.claim_due(self.clock(), waiting=self._waiting())
+        _, lapses = self.liveness()
+        rows = outbox.claim_due(self.clock(), limit=self.claim_limit, waiting=self._waiting())
         if not rows:
             return False
         self._last_renew = time.monotonic()
@@ -257,6 +270,14 @@ class Dispatcher(Loop):
                 inbox = self.config.inbox_for(row.mailbox, row.from_address)
                 if inbox.name in held:
                     continue
+                fresh, now_lapses = self.liveness()
+                if not fresh or now_lapses != lapses:
+                    lapses = now_lapses
+                    if row.id not in outbox.still_claimed([row.id], self.clock()):
+                        untried.remove(row.id)
+                        log.warning("an email this instance claimed was taken over while it could not beat; "
+                                    "not sending it", case_id=row.case_id, message_id=row.message_id)
+                        continue
                 untried.remove(row.id)
                 log_ = log.bind(case_id=row.case_id, message_id=row.message_id, kind=row.kind,
                                 case_mailbox=inbox.name)

@@ -23,7 +23,8 @@ from .mail.errors import LOGIN_RETRY_BASE, LOGIN_RETRY_CAP, AuthenticationRefuse
 from .mail.imap import Mailbox, MailboxCertificateRefused, MailboxError, MailboxMissing, mailbox_key
 from .mail.oauth2 import GrantRefused, TokenError, TokenStoreError
 from .mail.parse import parse
-from .store.database import DATABASE_ERRORS, describe_error, probe_write, reset_connection
+from .store.database import DATABASE_ERRORS, bind_fence, describe_error, probe_write, reset_connection
+from .store.leases import LeaseLost
 from .store.models import MailboxState, database
 from .trouble import Troubles, troubles as process_troubles
 
@@ -51,8 +52,11 @@ class Intake(Loop):
                  database_url: str = "", troubles: Troubles | None = None,
                  mailbox_factory: Callable[[], Mailbox] | None = None,
                  on_login_dead: Callable[[BaseException, datetime], None] = lambda exc, since: None,
-                 inbox: str = "default"):
+                 inbox: str = "default", fence=None):
         super().__init__(stop)
+        # Several instances (PostgreSQL): the mailbox's lease (instances.Fence). Nothing is committed or filed
+        # once it no longer holds; the loop then ends and the service stops this intake.
+        self.fence = fence
         self.config = config
         self.database_url = database_url
         self.troubles = troubles or process_troubles
@@ -79,9 +83,24 @@ class Intake(Loop):
     def run(self) -> None:
         # Every log line of this thread, casework's included, names the mailbox.
         structlog.contextvars.bind_contextvars(mailbox=self.mailbox_key)
+        bind_fence(self.fence.check_commit if self.fence is not None else None)
+        try:
+            self._run()
+        except LeaseLost as exc:
+            self.log.warning("mailbox no longer held by this instance: intake stops", reason=str(exc))
+        finally:
+            bind_fence(None)
+        self.log.info("intake stopped")
+
+    def _ensure_lease(self) -> None:
+        if self.fence is not None:
+            self.fence.ensure()
+
+    def _run(self) -> None:
         failures = refusals = 0
         down_since, alerted = None, False
         while not self.stop.is_set():
+            self._ensure_lease()
             mailbox = self.mailbox_factory()
             try:
                 status = mailbox.connect()
@@ -139,7 +158,6 @@ class Intake(Loop):
                 self._sleep(delay.total_seconds())
             finally:
                 mailbox.close()
-        self.log.info("intake stopped")
 
     def _permanent_failure(self, exc: BaseException, delay: timedelta) -> None:
         retry_in = round(delay.total_seconds())
@@ -212,6 +230,7 @@ class Intake(Loop):
             self.troubles.report(self.db_source, exc, "database unavailable; intake waits",
                                  describe=describe_error(self.database_url, exc), retry_in=round(delay, 1))
             self._sleep(delay)
+            self._ensure_lease()  # the database away too long: the lease ended, another instance may hold it
             try:
                 probe_write(self.clock())  # a full disk still answers reads: only a write proves it is back
             except DATABASE_ERRORS as again:
@@ -227,6 +246,7 @@ class Intake(Loop):
         poll = self.config.poll_interval.total_seconds()
         while not self.stop.is_set():
             self.beat()
+            self._ensure_lease()
             full = time.monotonic() >= full_scan_due
             last_uid = self.sync(mailbox, after=0 if full else last_uid)
             self.last_sync_at = self.clock()
@@ -243,7 +263,7 @@ class Intake(Loop):
 
     def _beat_and_check_stop(self) -> bool:
         self.beat()
-        return self.stop.is_set()
+        return self.stop.is_set() or (self.fence is not None and not self.fence.holds())
 
     def _sleep(self, seconds: float) -> None:
         self.sleep(seconds)
@@ -322,7 +342,9 @@ class Intake(Loop):
         return previous
 
     def _file(self, mailbox: Mailbox, done: list[int], quarantined: list[int]) -> None:
+        self._ensure_lease()  # a holder that was frozen meanwhile moves nothing: another may be filing it
         mailbox.move(done, self.config.processed_folder)
+        self._ensure_lease()
         mailbox.move(quarantined, self.config.quarantine_folder)
 
     def _process(self, mailbox: Mailbox, uid: int, raw: bytes, retry: bool) -> tuple[str, int]:
@@ -346,8 +368,8 @@ class Intake(Loop):
     def _record(self, mailbox: Mailbox, uid: int, mail, log_, attempts: int) -> tuple[str, int]:
         try:
             outcome = self.casework.handle_inbound(mail, self.clock(), self.inbox)
-        except DATABASE_ERRORS:
-            raise  # not the message's fault: the loop waits for the database
+        except (DATABASE_ERRORS, LeaseLost):
+            raise  # not the message's fault: the loop waits for the database, or ends
         except IntegrityError:
             # Another mailbox's intake recorded the same message (To support@, Cc billing@) at the same moment:
             # the unique fingerprint kept it to one case. Not a failure: file this copy.
@@ -372,6 +394,8 @@ class Intake(Loop):
         """Set the message aside; telling the owner is best effort, the folder move is not."""
         try:
             self.casework.quarantine(mail, mail.fingerprint, reason, self.clock(), self.inbox)
+        except LeaseLost:
+            raise
         except Exception as exc:
             log_.error("quarantine could not be recorded; the message is still moved to the quarantine folder",
                        error=f"{type(exc).__name__}: {exc}", reason=reason)

@@ -14,6 +14,7 @@ thread of its own (peewee is blocking, and one writer keeps SQLite's writes in o
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import stat
@@ -244,12 +245,27 @@ class _Lmtp(LMTP):
         await super().push(status)
 
 
+def _answers(path: str) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.settimeout(1.0)
+        probe.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
 def listening_socket(address: tuple[str, int] | str) -> socket.socket:
     """Bound here, on the caller's thread, so that an address in use is an error at once (aiosmtpd's
     controller would only time out waiting for its thread)."""
     if isinstance(address, str):
         try:
             if stat.S_ISSOCK(os.stat(address).st_mode):
+                if _answers(address):
+                    raise OSError(errno.EADDRINUSE, "another aftercare on this host listens on it (instances on one "
+                                                    "host share a TCP address, not a unix socket)")
                 os.unlink(address)  # left by a daemon that died: nothing listens on it
         except FileNotFoundError:
             pass
@@ -261,6 +277,8 @@ def listening_socket(address: tuple[str, int] | str) -> socket.socket:
                                                             flags=socket.AI_PASSIVE)[0]
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Several instances on one host listen on the same address; the kernel spreads the connections.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind(target)
         if isinstance(target, str):

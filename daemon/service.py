@@ -31,8 +31,11 @@ from .mail.oauth2 import TokenError
 from .mail.smtp import SmtpSender
 from .log import redactor, setup_logging
 from .store import discounts, health, outbox
-from .store.database import (DATABASE_ERRORS, DatabaseUnavailable, GuardLost, InstanceGuard, describe_error,
-                             open_database, probe_write, redact_url, reset_connection)
+from .instances import INSTANCE_LOST_AFTER, Coordinator, Fence
+from .notifications import Listener
+from .store import leases
+from .store.database import (DATABASE_ERRORS, DatabaseUnavailable, InstanceGuard, describe_error, open_database,
+                             probe_write, redact_url, reset_connection)
 from .systemd import Notifier
 from .samples import validate_templates
 from .templates import Templates
@@ -45,13 +48,17 @@ log = structlog.get_logger("aftercare.service")
 
 STOP_JOIN_SECONDS = 8.0
 HEALTH_EVERY = 10.0  # seconds between heartbeats in component_state (store/service_status.py reads them)
+SHARED_CLAIM_LIMIT = 20  # several instances: each dispatcher claims fewer rows at a time, so all share the work
+SHARED_RESCUE_EVERY = 2.0  # ... and looks for claims of instances gone this often
+NOTIFIED_POLL_SECONDS = 5.0  # with LISTEN working, an idle loop looks for work unasked only this often
 
 
 class Worker:
     """A thread running one loop (``aftercare.loop.Loop``), made afresh if it ever dies of an unexpected error."""
 
-    def __init__(self, name: str, target_factory: Callable[[threading.Event], Loop]):
+    def __init__(self, name: str, target_factory: Callable[[threading.Event], Loop], mailbox: str | None = None):
         self.name = name
+        self.mailbox = mailbox  # an intake's mailbox
         self.factory = target_factory
         self.stop = threading.Event()
         self.current: Loop | None = None
@@ -95,6 +102,16 @@ class Service:
         self.log_format = "auto"
         self.ready = False
         self.guard = InstanceGuard(config.database.url)
+        self.instance_id = outbox.holder_id()  # the name its outbox claims carry
+        self.label = f"{socket.gethostname()}:{os.getpid()}"
+        # PostgreSQL: any number of instances share the database; each mailbox is watched by the one holding
+        # its lease (instances.py), and LISTEN wakes the loops when any instance queues work.
+        self.coordinator: Coordinator | None = None
+        self.coordinator_worker: Worker | None = None
+        self.listener: Listener | None = None
+        self._workers_lock = threading.RLock()
+        self._retiring: list[Worker] = []  # intakes told to stop, not yet joined
+        self._paused = False  # a reload restarts the workers: the coordinator starts no intake meanwhile
         self.sent_log: outbox.SentLog | None = None  # one for the life of the process: it may hold notes
         self.troubles = troubles
         self.tokens = TokenSources(on_secret=redactor.remember)
@@ -114,16 +131,24 @@ class Service:
         """The loops this daemon runs, each with the edges it talks to handed in: one intake per mailbox
         (each its own connection: one that cannot log in stalls no other), one outbox, one timer loop."""
         config, url = self.config, self.config.database.url
+        shared = {}
+        if self.coordinator is not None:
+            shared = dict(liveness=self.coordinator.liveness, claim_limit=SHARED_CLAIM_LIMIT,
+                          lost_holders=lambda: leases.silent_instances(INSTANCE_LOST_AFTER),
+                          rescue_every=SHARED_RESCUE_EVERY)
         loops = [
             ("dispatcher", lambda stop: Dispatcher(
                 config, self.casework, utcnow, stop, sent_log=self.sent_log,
-                sender_factory=lambda inbox: SmtpSender(inbox.smtp_sending, self._smtp_tokens(inbox)))),
+                sender_factory=lambda inbox: SmtpSender(inbox.smtp_sending, self._smtp_tokens(inbox)),
+                idle_wait=self._idle_wait, **shared)),
             ("timers", lambda stop: Timers(self.casework, utcnow, stop, on_fired=self._wake_dispatcher,
-                                           database_url=url)),
+                                           database_url=url, idle_wait=self._idle_wait)),
         ]
-        for inbox in config.inboxes:
-            loops.append((_intake_name(inbox.name), self._intake_factory(inbox)))
         return loops
+
+    def _idle_wait(self) -> float:
+        """How long a loop with nothing due waits before it looks again: LISTEN wakes it when work is queued."""
+        return NOTIFIED_POLL_SECONDS if self.listener is not None and self.listener.connected else 1.0
 
     def _smtp_tokens(self, inbox: Inbox):
         """The mailbox's SMTP token source; a removed mailbox's emails go through [smtp] as the first's do."""
@@ -131,10 +156,10 @@ class Service:
             return self.tokens.smtp_for(self.config.default_inbox.name)
         return self.tokens.smtp_for(inbox.name)
 
-    def _intake_factory(self, inbox: Inbox) -> Callable[[threading.Event], Loop]:
+    def _intake_factory(self, inbox: Inbox, fence: Fence | None = None) -> Callable[[threading.Event], Loop]:
         url = self.config.database.url
         return lambda stop: Intake(inbox.mailbox, self.casework, utcnow, stop, on_processed=self._wake_dispatcher,
-                                   database_url=url, inbox=inbox.name,
+                                   database_url=url, inbox=inbox.name, fence=fence,
                                    mailbox_factory=lambda: Mailbox(inbox.imap, self.tokens.imap_for(inbox.name)),
                                    on_login_dead=lambda exc, since: self._mailbox_login_dead(inbox, exc, since))
 
@@ -155,9 +180,49 @@ class Service:
     def _start_workers(self) -> None:
         if self.sent_log is None:
             self.sent_log = outbox.SentLog.for_database(self.config.database.sent_log)
-        self.workers = [Worker(name, factory) for name, factory in self._loops()]
-        for worker in self.workers:
+        with self._workers_lock:
+            self.workers = [Worker(name, factory) for name, factory in self._loops()]
+            for worker in self.workers:
+                worker.start()
+            if self.coordinator is None:
+                for inbox in self.config.inboxes:  # SQLite: the one daemon watches every mailbox
+                    self._launch_intake(inbox.name, None)
+            else:
+                for name, fence in self.coordinator.held().items():
+                    self._launch_intake(name, fence)
+        if self.coordinator is not None and self.coordinator_worker is None:
+            self.coordinator_worker = Worker("coordinator", self.coordinator.attach)
+            self.coordinator_worker.start()
+
+    def _start_intake(self, name: str, fence: Fence | None) -> None:
+        """The coordinator took the mailbox (or its lease holds again): watch it, unless workers are paused
+        for a reload or the daemon stops."""
+        with self._workers_lock:
+            if self._paused or self.stopping.is_set():
+                return
+            self._launch_intake(name, fence)
+
+    def _launch_intake(self, name: str, fence: Fence | None) -> None:
+        inbox = self.config.inbox(name)
+        with self._workers_lock:
+            if inbox is None or any(w.mailbox == name and w.thread.is_alive() for w in self.workers):
+                return
+            worker = Worker(_intake_name(name), self._intake_factory(inbox, fence), mailbox=name)
+            self.workers.append(worker)
             worker.start()
+
+    def _stop_intake(self, name: str) -> None:
+        """Tell the mailbox's intake to stop, without waiting for it (its fence already refuses its commits)."""
+        with self._workers_lock:
+            for worker in [w for w in self.workers if w.mailbox == name]:
+                self.workers.remove(worker)
+                worker.halt()
+                self._retiring.append(worker)
+            self._retiring = [w for w in self._retiring if w.thread.is_alive()]
+
+    def _running_intakes(self) -> set[str]:
+        with self._workers_lock:
+            return {w.mailbox for w in self.workers if w.mailbox is not None and w.thread.is_alive()}
 
     def _worker(self, name: str) -> Worker | None:
         return next((w for w in self.workers if w.name == name), None)
@@ -169,15 +234,24 @@ class Service:
 
     @property
     def intakes(self) -> list[Worker]:
-        return [w for w in self.workers if w.name.startswith("intake")]
+        return [w for w in self.workers if w.mailbox is not None]
+
+    def _wake(self, name: str) -> None:
+        worker = self._worker(name)
+        if worker and worker.current:
+            worker.current.wake.set()
 
     def _wake_dispatcher(self) -> None:
-        dispatcher = self._worker("dispatcher")
-        if dispatcher and dispatcher.current:
-            dispatcher.current.wake.set()
+        self._wake("dispatcher")
+
+    def _wake_coordinator(self) -> None:
+        if self.coordinator is not None:
+            self.coordinator.wake.set()
 
     def _stop_workers(self, timeout: float = STOP_JOIN_SECONDS) -> bool:
-        workers = list(self.workers)
+        with self._workers_lock:
+            workers = list(self.workers) + self._retiring
+            self._retiring = []
         for w in workers:
             w.halt()
         deadline = time.monotonic() + timeout
@@ -234,13 +308,17 @@ class Service:
         except Exception as exc:
             log.error("discount codes could not be loaded", error=str(exc))
         if restart:
+            with self._workers_lock:
+                self._paused = True
             if not self._stop_workers(timeout=60):
                 # Never run two intakes or dispatchers side by side: let systemd start us afresh.
                 log.error("workers did not stop for the reload; exiting so that systemd restarts the daemon")
                 self.stopping.set()
                 self.exit_code = 1
                 return
-            self._start_workers()
+            with self._workers_lock:
+                self._paused = False
+                self._start_workers()
         log.info("configuration reloaded", workers_restarted=restart)
         self.notifier.ready("configuration reloaded")
 
@@ -288,9 +366,12 @@ class Service:
             "started_at": self.started_at.isoformat() + "Z", "heartbeat_at": now.isoformat() + "Z",
             "stopped_at": now.isoformat() + "Z" if stopped else None, "problems": problems,
             "mailboxes": [i.name for i in self.config.inboxes]})]
+        watched = self._running_intakes()
         for inbox in self.config.inboxes:
             worker = self._worker(_intake_name(inbox.name))
             intake = worker.current if worker else None
+            if self.coordinator is not None and inbox.name not in watched:
+                continue  # another instance watches it and says how it goes
             suffix = "" if inbox.name == "default" else f":{inbox.name}"
             rows.append(row(f"mailbox:{inbox.name}", failing(f"imap-login{suffix}", f"intake{suffix}"),
                             getattr(intake, "last_sync_at", None)))
@@ -318,6 +399,8 @@ class Service:
                 if seen == said and time.monotonic() - written_at < HEALTH_EVERY:
                     continue
                 health.record(rows, now)
+                health.record_instance(self.instance_id, self.label, self.started_at, rows[0].info, now,
+                                       beat=self.coordinator is None)
                 said, written_at = seen, time.monotonic()
                 self.troubles.clear("health")
             except Exception as exc:  # the database away, or anything else: status shows an old heartbeat
@@ -330,34 +413,6 @@ class Service:
     def _update_status(self) -> None:
         self.notifier.status(self._status_line())
 
-    def _check_guard(self) -> None:
-        """Every second: the one-daemon-per-database guard still stands, or is taken again after a restart."""
-        if time.monotonic() - self._guard_checked < 1.0:
-            return
-        self._guard_checked = time.monotonic()
-        try:
-            state = self.guard.check()
-        except GuardLost as exc:
-            log.critical("another aftercare took over this database while it was away; stopping intake and "
-                         "sending and exiting", error=str(exc), database=redact_url(self.config.database.url))
-            self.notifier.status(f"stopped: {exc}")
-            self.exit_code = 1
-            self.stopping.set()
-            return
-        except Exception as exc:  # the guard's own connection failed in a way not foreseen: keep trying
-            self.troubles.report("guard", exc, "the one-daemon guard cannot be checked",
-                                 describe=describe_error(self.config.database.url, exc))
-            return
-        if state == "retaken":
-            self.troubles.clear("guard")
-            log.warning("database back: the one-daemon guard is taken again",
-                        database=redact_url(self.config.database.url))
-        elif state == "unreachable":
-            self.troubles.report("guard", ConnectionError("the database cannot be reached"),
-                                 "database unavailable; the one-daemon guard waits to be taken again",
-                                 describe=describe_error(self.config.database.url,
-                                                         ConnectionError("connection refused")))
-
     def _healthy(self) -> bool:
         """The watchdog is fed only while the intake, outbox and timer loops are all turning.
 
@@ -366,11 +421,17 @@ class Service:
         timeouts and the 120 s database busy timeout)."""
         limit = (self.notifier.watchdog_seconds or 60) * 0.9
         now = time.monotonic()
-        return bool(self.workers) and all(w.current and now - w.current.heartbeat < limit for w in self.workers)
+        workers = self._all_workers()
+        return bool(workers) and all(w.current and now - w.current.heartbeat < limit for w in workers)
+
+    def _all_workers(self) -> list[Worker]:
+        with self._workers_lock:
+            return list(self.workers) + ([self.coordinator_worker] if self.coordinator_worker else [])
 
     def _all_ready(self) -> bool:
-        return (bool(self.workers) and self._language_ready.is_set()
-                and all(w.current and w.current.ready.is_set() for w in self.workers))
+        workers = self._all_workers()
+        return (bool(workers) and self._language_ready.is_set()
+                and all(w.current and w.current.ready.is_set() for w in workers))
 
     def load_discount_pool(self) -> None:
         d = self.config.extras.discount
@@ -413,14 +474,23 @@ class Service:
                 self.metrics.close()
             self.guard.release()
             raise
-        self._start_workers()
         self.started_at = utcnow()
+        if self.guard.postgresql:
+            self.coordinator = Coordinator(self.instance_id, self.label, self.started_at,
+                                           mailboxes=lambda: [i.name for i in self.config.inboxes],
+                                           start_intake=self._start_intake, stop_intake=self._stop_intake,
+                                           running_intakes=self._running_intakes,
+                                           database_url=self.config.database.url)
+            self.listener = Listener(self.config.database.url, {
+                leases.OUTBOX_CHANNEL: self._wake_dispatcher, leases.TIMERS_CHANNEL: lambda: self._wake("timers"),
+                leases.LEASES_CHANNEL: self._wake_coordinator}, self.stopping).start()
+        self._start_workers()
         threading.Thread(target=self._keep_tokens_fresh, name="oauth2-refresh", daemon=True).start()
         health_thread = threading.Thread(target=self._keep_health, name="health", daemon=True)
         health_thread.start()
         jobs = schedule.Scheduler()
         jobs.every(10).seconds.do(self._update_status)
-        log.info("aftercare started", database=redact_url(self.config.database.url),
+        log.info("aftercare started", database=redact_url(self.config.database.url), instance=self.instance_id,
                  mailboxes=[f"{i.name}: {i.mailbox.username}@{i.mailbox.host}:{i.mailbox.port}/{i.mailbox.folder}"
                             for i in self.config.inboxes])
         watchdog_every = (self.notifier.watchdog_seconds or 0) / 3
@@ -434,7 +504,6 @@ class Service:
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 self.reload()
-            self._check_guard()
             try:
                 jobs.run_pending()
             except Exception as exc:  # said once, then at most once a minute
@@ -451,12 +520,21 @@ class Service:
         self.notifier.stopping()
         if self.lmtp is not None:
             self.lmtp.close()  # no new mail; a delivery under way is committed or not, before the workers stop
+        if self.coordinator_worker is not None:
+            # Hand the mailboxes over first (NOTIFY: another instance takes them at once), then finish sending.
+            self.coordinator_worker.halt()
+            self.coordinator_worker.join(STOP_JOIN_SECONDS)
+            self.coordinator.give_back_all()
         self._stop_workers()
         self._health_wake.set()
         health_thread.join(5.0)
         try:
             health.record(self._health(utcnow(), stopped=True)[:1], utcnow())
         except Exception:  # the database away or broken: the status shows the last heartbeat instead
+            reset_connection()
+        try:
+            health.forget_instance(self.instance_id)
+        except Exception:  # the database away: the row goes stale, and status says the instance stopped beating
             reset_connection()
         if self.metrics is not None:
             self.metrics.close()
@@ -495,7 +573,7 @@ def run(config_path: Path, log_format: str = "auto") -> int:
     templates = Templates(config.templates.directory, config.schedule.timezone)
     validate_templates(config, templates)
     try:
-        open_database(config.database.url)
+        open_database(config.database.url, service=True)
     except DATABASE_ERRORS as exc:
         raise _unavailable(config, exc) from exc
     service = Service(config, templates)

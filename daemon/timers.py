@@ -12,12 +12,12 @@ import time
 from datetime import datetime
 from typing import Callable
 
-import schedule
 import structlog
 
 from .backoff import DATABASE_RETRY_CAP, backoff
 from .casework import Casework
 from .loop import Loop
+from .store import repository
 from .store.database import DATABASE_ERRORS, describe_error, reset_connection
 from .trouble import Troubles, troubles as process_troubles
 
@@ -31,8 +31,11 @@ class Timers(Loop):
 
     def __init__(self, casework: Casework, clock: Callable[[], datetime], stop: threading.Event | None = None,
                  on_fired: Callable[[], None] = lambda: None, database_url: str = "",
-                 troubles: Troubles | None = None):
+                 troubles: Troubles | None = None, idle_wait: Callable[[], float] = lambda: PASS_EVERY_SECONDS):
         super().__init__(stop)
+        # How long to wait with no timer due sooner: a second, or longer where a NOTIFY wakes the loop when any
+        # instance sets a timer (several instances on PostgreSQL); the next due timer is waited for exactly.
+        self.idle_wait = idle_wait
         self.ready.set()
         self.casework = casework
         self.clock = clock
@@ -41,8 +44,6 @@ class Timers(Loop):
         self.troubles = troubles or process_troubles
         self.failures = 0
         self.retry_at = 0.0
-        self.jobs = schedule.Scheduler()
-        self.jobs.every(PASS_EVERY_SECONDS).seconds.do(self.run_pass)
 
     def run_pass(self) -> int:
         if time.monotonic() < self.retry_at:
@@ -65,12 +66,24 @@ class Timers(Loop):
         return fired
 
     def run(self) -> None:
-        self.run_pass()
         while not self.stop.is_set():
             self.beat()
-            self.jobs.run_pending()
-            self.stop.wait(0.2)
+            self.run_pass()
+            self.sleep(self._seconds_until_due(), wakeable=True)
         log.info("timers stopped")
+
+    def _seconds_until_due(self) -> float:
+        wait = self.idle_wait()
+        if time.monotonic() < self.retry_at:
+            return min(wait, max(0.05, self.retry_at - time.monotonic()))
+        try:
+            due = repository.next_timer_at()
+        except DATABASE_ERRORS:
+            reset_connection()
+            return PASS_EVERY_SECONDS
+        if due is None:
+            return wait
+        return max(0.05, min(wait, (due - self.clock()).total_seconds()))
 
     def run_until_idle(self) -> int:
         """Fire every timer due now, pass after pass until none is left; return how many fired."""

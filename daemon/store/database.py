@@ -10,7 +10,10 @@ import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
+from typing import Callable
+
+from peewee import (Database, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase,
+                    __exception_wrapper__)
 
 #: What a loop catches when the database fails it: the statement is not the message's fault.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -43,6 +46,23 @@ class ReconnectingPostgresqlDatabase(PostgresqlDatabase):
                 raise
             _drop(self)
         return super().begin(*args, **kwargs)
+
+    def commit(self):
+        """Run this thread's fence (``bind_fence``) as the transaction's last statement, then commit."""
+        fence = getattr(_fences, "check", None)
+        if fence is not None and not self.is_closed():
+            with __exception_wrapper__:
+                fence(self.cursor())
+        return super().commit()
+
+
+_fences = threading.local()
+
+
+def bind_fence(check: Callable | None) -> None:
+    """Every transaction this thread commits on PostgreSQL first calls ``check(cursor)``, which raises to
+    refuse the commit (the intake of a mailbox whose lease was taken: store/leases.py)."""
+    _fences.check = check
 
 
 def _drop(db: Database) -> None:
@@ -126,9 +146,14 @@ from .models import database
 BUSY_TIMEOUT_SECONDS = 120
 
 
-def open_database(url: str) -> Database:
+#: The service's PostgreSQL sessions: a transaction left idle this long (its process frozen, SIGSTOP) is ended
+#: by the server, so the row locks it holds cannot keep another instance from taking over its mailboxes.
+IDLE_IN_TRANSACTION_SECONDS = 3
+
+
+def open_database(url: str, service: bool = False) -> Database:
     """Connect the models to the database named by ``url`` and bring its schema up to date."""
-    db = make_database(url)
+    db = make_database(url, service=service)
     database.initialize(db)
     db.connect(reuse_if_open=True)
     migrate(db)
@@ -185,7 +210,7 @@ def open_existing(url: str) -> Database:
     return db
 
 
-def make_database(url: str, create: bool = True) -> Database:
+def make_database(url: str, create: bool = True, service: bool = False) -> Database:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):] or ":memory:"
         if path != ":memory:" and create:
@@ -212,36 +237,27 @@ def make_database(url: str, create: bool = True) -> Database:
             port=u.port or None,
             user=unquote(u.username) if u.username else None,
             password=unquote(u.password) if u.password else None,
+            **({"options": f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_SECONDS * 1000}"}
+               if service else {}),
         )
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 
 
 class AlreadyRunning(RuntimeError):
-    """Another Aftercare works on this database: two would answer every customer twice."""
-
-
-class GuardLost(AlreadyRunning):
-    """While the database was away, another Aftercare took it over: this one must stop."""
-
-
-_LOCK_KEY = 0x41667465  # "Afte": the advisory lock every Aftercare on one PostgreSQL database shares
+    """Another Aftercare works on this SQLite database: two would answer every customer twice."""
 
 
 class InstanceGuard:
-    """One daemon per database, for the life of the process, whatever happens to the database.
+    """SQLite: one daemon per database file, for the life of the process.
 
-    SQLite: an exclusive ``flock`` on ``<file>.lock``, which the kernel drops
-    only when the process dies. PostgreSQL: a session advisory lock, held on a
-    connection of its own (not the main thread's, which a restart of the
-    server silently dropped together with the lock). ``check`` is called every
-    second: after the server restarted it reconnects and takes the lock again;
-    if another daemon took it meanwhile, ``GuardLost`` says so and this one stops.
+    An exclusive ``flock`` on ``<file>.lock``, which the kernel drops only when the process dies. PostgreSQL
+    takes any number of daemons: they share the mailboxes by lease and the outbox and timers by row locks
+    (store/leases.py), so there is nothing to guard.
     """
 
     def __init__(self, url: str):
         self.url = url
         self._file = None
-        self._conn = None
         self.held = False
 
     @property
@@ -249,72 +265,22 @@ class InstanceGuard:
         return self.url.startswith(("postgresql://", "postgres://"))
 
     def acquire(self) -> None:
-        if self.url.startswith("sqlite:///"):
-            path = self.url[len("sqlite:///"):]
-            if path in ("", ":memory:"):
-                return
-            fh = open(path + ".lock", "w")
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.close()
-                raise AlreadyRunning(f"another aftercare is already running on {path}") from None
-            self._file = fh
-            self.held = True
+        if not self.url.startswith("sqlite:///"):
             return
-        if not self._take():
-            raise AlreadyRunning(f"another aftercare is already running on {redact_url(self.url)}")
-
-    def _take(self) -> bool:
-        import psycopg2
-
-        self._close_connection()
-        conn = psycopg2.connect(self.url, connect_timeout=5, keepalives=1, keepalives_idle=10,
-                                keepalives_interval=5, keepalives_count=3,
-                                application_name="aftercare instance guard")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,))
-            got = cur.fetchone()[0]
-        if not got:
-            conn.close()
-            return False
-        self._conn = conn
-        self.held = True
-        return True
-
-    def check(self) -> str:
-        """``held``, ``retaken`` (after a reconnect) or ``unreachable``; raises ``GuardLost``."""
-        if not self.postgresql or self._file is not None:
-            return "held"
-        import psycopg2
-
-        if self._conn is not None:
-            try:
-                with self._conn.cursor() as cur:
-                    cur.execute("SELECT 1")
-                return "held"
-            except psycopg2.Error:
-                self._close_connection()
-        self.held = False
+        path = self.url[len("sqlite:///"):]
+        if path in ("", ":memory:"):
+            return
+        fh = open(path + ".lock", "w")
         try:
-            got = self._take()
-        except psycopg2.Error:
-            return "unreachable"
-        if not got:
-            raise GuardLost(f"another aftercare took over {redact_url(self.url)} while the database was away")
-        return "retaken"
-
-    def _close_connection(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # already broken
-                pass
-            self._conn = None
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise AlreadyRunning(f"another aftercare is already running on {path} (SQLite takes one daemon; "
+                                 "several need PostgreSQL)") from None
+        self._file = fh
+        self.held = True
 
     def release(self) -> None:
-        self._close_connection()
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .models import ComponentState, database
+from .models import ComponentState, Instance, database
 
 
 @dataclass(frozen=True)
@@ -41,3 +41,19 @@ def record(rows: list[Health], now: datetime) -> None:
 
 def read_all() -> dict[str, ComponentState]:
     return {row.name: row for row in ComponentState.select()}
+
+
+def record_instance(instance_id: str, label: str, started_at: datetime, info: dict, now: datetime,
+                    beat: bool) -> None:
+    """This instance's row (``instance``) with what it says of itself; its heartbeat too when ``beat`` (SQLite:
+    on PostgreSQL the coordinator beats every second, in the database's time: instances.py)."""
+    update = {Instance.info: info, Instance.label: label}
+    if beat:
+        update[Instance.heartbeat_at] = now
+    (Instance.insert(id=instance_id, label=label, started_at=started_at, heartbeat_at=now, info=info)
+     .on_conflict(conflict_target=[Instance.id], update=update).execute())
+
+
+def forget_instance(instance_id: str) -> None:
+    """A clean stop: the instance is no longer listed."""
+    Instance.delete().where(Instance.id == instance_id).execute()

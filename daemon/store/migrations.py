@@ -25,6 +25,7 @@ Version  Release    What changed
 7        (after)    what each part of the service last did (status), and what operators did to a case
 8        (after)    a reopened case's owed answer; the customer's language; tone and priority
 9        (after)    raw messages received by LMTP (no IMAP copy exists)
+10       (after)    several instances: each instance's heartbeat, and a lease per mailbox
 =======  =========  =====================================================
 
 A fresh database goes through every step and ends with exactly the tables,
@@ -309,6 +310,25 @@ def v9_raw_messages(db: Database) -> None:
     )
 
 
+def v10_instances_and_mailbox_leases(db: Database) -> None:
+    """Version 10: several daemons on one PostgreSQL database.
+
+    New table ``instance``: one row per running daemon: ``id`` VARCHAR(200) primary key (``host:pid:tag``, the
+    name its outbox claims carry), ``label`` VARCHAR(200) (``host:pid``), ``started_at``, ``heartbeat_at``
+    (database time), ``info`` TEXT (JSON: version, problems). New table ``mailbox_lease``: which instance
+    watches a mailbox: ``mailbox`` VARCHAR(100) primary key (the mailbox's name), ``holder`` VARCHAR(200)
+    (NULL: free), ``epoch`` BIGINT (the fencing token: one more at every take), ``held_since``,
+    ``expires_at`` (database time).
+    """
+    _ddl(
+        db,
+        'CREATE TABLE "instance" ("id" VARCHAR(200) NOT NULL PRIMARY KEY, "label" VARCHAR(200) NOT NULL, '
+        '"started_at" {time} NOT NULL, "heartbeat_at" {time} NOT NULL, "info" TEXT NOT NULL)',
+        'CREATE TABLE "mailbox_lease" ("mailbox" VARCHAR(100) NOT NULL PRIMARY KEY, "holder" VARCHAR(200), '
+        '"epoch" {bigint} NOT NULL, "held_since" {time}, "expires_at" {time} NOT NULL)',
+    )
+
+
 # Index i holds the step that brings the schema to version i + 1.
 MIGRATIONS: list[Callable[[Database], None]] = [
     v1_cases_and_messages,
@@ -320,6 +340,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     v7_service_state_and_case_events,
     v8_answers_language_tone,
     v9_raw_messages,
+    v10_instances_and_mailbox_leases,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -235,5 +235,25 @@ class RawMessage(BaseModel):
     quarantined = TextField(default="")  # why it could not be processed; "" when it was
 
 
+class Instance(BaseModel):
+    """A running daemon: its heartbeat (database time) says it is alive; ``id`` is what its outbox claims carry."""
+
+    id = CharField(primary_key=True, max_length=200)
+    label = CharField(max_length=200)  # host:pid
+    started_at = DateTimeField()
+    heartbeat_at = DateTimeField()
+    info = JsonText(default=dict)
+
+
+class MailboxLease(BaseModel):
+    """Which instance watches a mailbox, until when, and under which epoch (the fencing token)."""
+
+    mailbox = CharField(primary_key=True, max_length=100)
+    holder = CharField(max_length=200, null=True)  # None: free
+    epoch = BigIntegerField()
+    held_since = DateTimeField(null=True)
+    expires_at = DateTimeField()
+
+
 ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer, DiscountCode,
-              AttachmentFile, ComponentState, CaseEvent, RawMessage]
+              AttachmentFile, ComponentState, CaseEvent, RawMessage, Instance, MailboxLease]

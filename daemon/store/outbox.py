@@ -103,12 +103,20 @@ def recover_in_flight(now: datetime | None = None, *, sole_daemon: bool = False,
     return rescue_claims(now, sole_daemon=sole_daemon)
 
 
-def rescue_claims(now: datetime | None = None, *, sole_daemon: bool = False) -> int:
-    """Give rows in ``sending`` whose holder is gone back to ``pending``; return how many."""
+def rescue_claims(now: datetime | None = None, *, sole_daemon: bool = False,
+                  lost: Collection[str] = ()) -> int:
+    """Give rows in ``sending`` whose holder is gone back to ``pending``; return how many.
+
+    ``lost``: instances of other hosts whose heartbeat stopped (store/leases.py). A process of this host is
+    gone only when it no longer exists: one that is frozen (SIGSTOP) keeps its claims until they expire, so
+    that when it resumes mid-send nobody else has sent the same email meanwhile.
+    """
     me = holder_id()
     holders = [r[0] for r in Message.select(Message.claimed_by).distinct()
                .where((Message.direction == "out") & (Message.status == SENDING)).tuples()]
-    gone = [h for h in holders if h is not None and h != me and (sole_daemon or _holder_is_dead(h))]
+    here = socket.gethostname()
+    gone = [h for h in holders if h is not None and h != me and (
+        sole_daemon or _holder_is_dead(h) or (h in lost and h.split(":")[0] != here))]
     stale = (Message.claimed_by.is_null() | (Message.claimed_by == me) | Message.claimed_by.in_(gone or [""]))
     if now is not None:
         stale = stale | (Message.claim_until < now)
@@ -131,6 +139,21 @@ def renew_claims(now: datetime) -> int:
     with database.atomic():
         return (Message.update(claim_until=now + CLAIM_TTL)
                 .where((Message.status == SENDING) & (Message.claimed_by == holder_id())).execute())
+
+
+def still_claimed(ids: Collection[int], now: datetime) -> set[int]:
+    """Of ``ids``, the rows this process still holds, their claims renewed; a process that could not beat for a
+    while (frozen, cut off) asks this before it sends another of its rows, which another may have taken."""
+    if not ids:
+        return set()
+    with database.atomic():
+        query = Message.select(Message.id).where(_mine(list(ids)))
+        if isinstance(database.obj, PostgresqlDatabase):
+            query = query.for_update()
+        mine = {r.id for r in query}
+        if mine:
+            Message.update(claim_until=now + CLAIM_TTL).where(Message.id.in_(list(mine))).execute()
+    return mine
 
 
 def _not_waiting(waiting: Collection[str]):

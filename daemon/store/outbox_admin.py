@@ -15,6 +15,7 @@ from datetime import datetime
 import structlog
 
 from ..cases.states import Direction, OutboxStatus
+from . import leases
 from .models import CaseEvent, Message, database
 
 log = structlog.get_logger("aftercare.outbox")
@@ -91,6 +92,7 @@ def retry(message_id: int, now: datetime, actor: str) -> dict:
                    .where((Message.id == m.id) & Message.status.in_(list(RETRYABLE))).execute())
         if not changed:
             raise OutboxRefused(_refusal(message_id, "retried"))
+        leases.notify(leases.OUTBOX_CHANNEL)  # a running daemon sends it at once
         was = f", was {m.status}" + (f": {m.last_error}" if m.last_error else "")
         _record(m, now, actor, "outbox_retry", f"retried {_describe(m)}{was}"[:2000])
         return row_dict(Message.get_by_id(m.id))

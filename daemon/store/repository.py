@@ -19,7 +19,7 @@ from ..cases.routing import CaseView
 from ..cases.states import Direction, MessageKind, OutboxStatus, TimerKind, TimerState
 from ..cases.transitions import CaseChange
 from ..inbound import InboundMail
-from . import files
+from . import files, leases
 from .models import Case, InboundFailure, Message, PlanStep, Setting, Timer, database
 from .prepared import Prepared, PreparedInsert, param
 
@@ -171,6 +171,7 @@ def set_timers(case: Case, timers: Iterable[TimerSpec]) -> None:
         step = (PlanStep.get_or_none((PlanStep.case == case.id) & (PlanStep.number == t.step_number))
                 if t.step_number else None)
         _INSERT_TIMER(case=case.id, kind=t.kind, step=step.id if step else None, due_at=t.due_at)
+        leases.notify(leases.TIMERS_CHANNEL)
 
 
 def cancel_timers(case: Case, kinds: Iterable[TimerKind]) -> None:
@@ -284,8 +285,10 @@ def record_quarantined(mail: InboundMail | None, fingerprint: str, case_id: int 
 
 
 def insert_outgoing(**columns) -> int:
-    """Store one outgoing email (the outbox row); return its id."""
-    return _INSERT_MESSAGE(direction=Direction.OUT, **columns)
+    """Store one outgoing email (the outbox row); return its id. Every instance's dispatcher is woken."""
+    row_id = _INSERT_MESSAGE(direction=Direction.OUT, **columns)
+    leases.notify(leases.OUTBOX_CHANNEL)
+    return row_id
 
 
 def resend_without_files(row_id: int, raw: str, text: str, note: str, now: datetime) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from ..cases.states import Direction, OutboxStatus, TimerState
 from .migrations import current_version
 from .outbox import counts as outbox_counts
-from .models import ComponentState, Message, Timer, database
+from .models import ComponentState, Instance, MailboxLease, Message, Timer, database
 
 #: The daemon writes its heartbeat every 10 s: older than this, it is not running (or cannot write).
 HEARTBEAT_STALE = timedelta(seconds=45)
@@ -35,6 +35,11 @@ def _oldest(status: str, now: datetime) -> dict | None:
 def service_status(mailboxes: list[tuple[str, str]], now: datetime, version: str) -> dict:
     """``mailboxes``: the configured (name, address) pairs, in order; ``version``: this code's version."""
     rows = {r.name: r for r in ComponentState.select()}
+    instances = [{"id": i.id, "label": i.label, "heartbeat_at": _iso(i.heartbeat_at), "started_at": _iso(i.started_at),
+                  "version": (i.info or {}).get("version"), "running": now - i.heartbeat_at <= HEARTBEAT_STALE,
+                  "problems": (i.info or {}).get("problems", [])}
+                 for i in Instance.select().order_by(Instance.started_at, Instance.id)]
+    live = [i for i in instances if i["running"]]
     daemon_row = rows.get("daemon")
     daemon = None
     if daemon_row is not None:
@@ -44,6 +49,11 @@ def service_status(mailboxes: list[tuple[str, str]], now: datetime, version: str
         daemon = {"running": running, "version": info.get("version"), "host": info.get("host"),
                   "pid": info.get("pid"), "started_at": info.get("started_at"), "heartbeat_at": _iso(heartbeat),
                   "stopped_at": info.get("stopped_at"), "problems": info.get("problems", []) if running else []}
+        if instances:  # several instances: the service runs while any does, and fails where any fails
+            daemon["running"] = bool(live)
+            daemon["stopped_at"] = None if live else daemon["stopped_at"]
+            daemon["problems"] = [p for i in live for p in i["problems"]]
+    holders = _holders(instances, [name for name, _ in mailboxes], now)
     listed = []
     for name, address in mailboxes:
         row, smtp = rows.get(f"mailbox:{name}"), rows.get(f"smtp:{name}")
@@ -58,6 +68,7 @@ def service_status(mailboxes: list[tuple[str, str]], now: datetime, version: str
             "smtp_error": smtp.error if smtp and not smtp.ok else "",
             "smtp_error_kind": smtp.error_kind if smtp and not smtp.ok else "",
             "seen_at": _iso(row.updated_at) if row else None,
+            **holders.get(name, {"holder": None, "held_since": None}),
         })
     counts = outbox_counts()
     outbox = {"counts": {s.value: counts.get(s.value, 0) for s in OutboxStatus},
@@ -70,11 +81,31 @@ def service_status(mailboxes: list[tuple[str, str]], now: datetime, version: str
               "next": [{"case": t.case_id, "kind": t.kind, "due_at": _iso(t.due_at)}
                        for t in waiting.order_by(Timer.due_at, Timer.id).limit(NEXT_TIMERS)]}
     return {"version": version, "schema_version": current_version(database.obj), "daemon": daemon,
+            "instances": [{k: v for k, v in i.items() if k != "problems"} for i in instances],
             "mailboxes": listed, "outbox": outbox, "timers": timers}
+
+
+def _holders(instances: list[dict], names: list[str], now: datetime) -> dict[str, dict]:
+    """Which running instance watches each mailbox, and since when: the lease rows (PostgreSQL), else the one
+    daemon SQLite allows, which watches every mailbox since it started."""
+    by_id = {i["id"]: i for i in instances}
+    leased = list(MailboxLease.select())
+    if not leased:
+        only = instances[0] if len(instances) == 1 and instances[0]["running"] else None
+        return {name: {"holder": {"id": only["id"], "label": only["label"]}, "held_since": only["started_at"]}
+                for name in names} if only else {}
+    found = {}
+    for lease in leased:
+        holder = by_id.get(lease.holder) if lease.holder else None
+        if holder is not None and holder["running"] and lease.expires_at > now - timedelta(seconds=1):
+            found[lease.mailbox] = {"holder": {"id": holder["id"], "label": holder["label"]},
+                                    "held_since": _iso(lease.held_since)}
+    return found
 
 
 def healthy(status: dict) -> bool:
     """Running, every mailbox read and its SMTP login taking, and nothing failing."""
     d = status["daemon"]
     return bool(d and d["running"] and not d["problems"]
-                and all(m["ok"] and m["smtp_ok"] is not False for m in status["mailboxes"]))
+                and all(m["ok"] and m["smtp_ok"] is not False and m["holder"] is not None
+                        for m in status["mailboxes"]))
