@@ -25,7 +25,7 @@ from .trouble import Troubles, troubles as process_troubles
 
 log = structlog.get_logger("aftercare.instances")
 
-LEASE_SECONDS = 4.0  # a lease not renewed for this long may be taken by another instance
+LEASE_SECONDS = 3.0  # a lease not renewed for this long may be taken by another instance
 RENEW_EVERY = 1.0  # the coordinator's pass: heartbeat, renewals, takes
 SAFETY_SECONDS = 0.75  # the holder stops this long before its lease could be taken
 INSTANCE_LOST_AFTER = LEASE_SECONDS  # an instance silent this long no longer counts towards the fair share

@@ -346,6 +346,8 @@ class Intake(Loop):
         mailbox.move(done, self.config.processed_folder)
         self._ensure_lease()
         mailbox.move(quarantined, self.config.quarantine_folder)
+        if done or quarantined:
+            self.log.debug("messages filed", filed=len(done), quarantined=len(quarantined))
 
     def _process(self, mailbox: Mailbox, uid: int, raw: bytes, retry: bool) -> tuple[str, int]:
         """Record one message. Returns "done", "quarantine" or "retry", and the emails it queued."""
