@@ -370,7 +370,7 @@ class Intake(Loop):
     def _record(self, mailbox: Mailbox, uid: int, mail, log_, attempts: int) -> tuple[str, int]:
         try:
             outcome = self.casework.handle_inbound(mail, self.clock(), self.inbox)
-        except (DATABASE_ERRORS, LeaseLost):
+        except (*DATABASE_ERRORS, LeaseLost):
             raise  # not the message's fault: the loop waits for the database, or ends
         except IntegrityError:
             # Another mailbox's intake recorded the same message (To support@, Cc billing@) at the same moment:
