@@ -58,12 +58,21 @@ def render(status: dict, now: datetime, zone: ZoneInfo) -> list[str]:
         last = (f"stopped {_local(d['stopped_at'], zone)}" if d["stopped_at"]
                 else f"NOT RUNNING: last heartbeat {_local(d['heartbeat_at'], zone)}{_ago(d['heartbeat_at'], now)}")
         lines.append(f"daemon: {last}; it ran version {d['version']} on {d['host']}")
+    live = [i for i in status.get("instances", []) if i["running"]]
+    if len(status.get("instances", [])) > 1 or len(live) > 1:
+        lines.append(f"instances: {len(live)} running")
+        for i in status["instances"]:
+            state = "running" if i["running"] else "SILENT"
+            lines.append(f"  {i['label']} ({i['id']}): {state}, version {i['version']}, "
+                         f"started {_local(i['started_at'], zone)}; heartbeat{_ago(i['heartbeat_at'], now)}")
     lines.append("mailboxes:")
     for m in status["mailboxes"]:
         state = ("not read yet" if m["ok"] is None else "ok" if m["ok"]
                  else f"FAILING ({m['error_kind']}) since {_local(m['failing_since'], zone)}: {m['error']}")
+        held = (f"watched by {m['holder']['label']} since {_local(m['held_since'], zone)}" if m.get("holder")
+                else "WATCHED BY NO INSTANCE" if live else "not watched")
         lines.append(f"  {m['name']} <{m['address']}>: {state}; last read {_local(m['last_sync_at'], zone)}"
-                     f"{_ago(m['last_sync_at'], now)}")
+                     f"{_ago(m['last_sync_at'], now)}; {held}")
         if m["smtp_ok"] is False:
             lines.append(f"    SMTP FAILING ({m['smtp_error_kind']}): {m['smtp_error']}")
     o = status["outbox"]
