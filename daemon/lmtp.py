@@ -302,6 +302,11 @@ class _InetController(Controller):
     def _create_server(self):
         return self.loop.create_server(self._factory_invoker, sock=self.sock)
 
+    def _trigger_server(self):
+        """aiosmtpd connects to its own address to prove the factory works; with several instances on the
+        address (SO_REUSEPORT) that connection may reach another one, so the factory is run on the loop."""
+        self.loop.call_soon_threadsafe(self._factory_invoker)
+
 
 class _UnixController(UnixSocketController):
     sock: socket.socket

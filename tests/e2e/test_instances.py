@@ -288,3 +288,32 @@ def test_on_sqlite_status_names_the_one_daemon_as_the_holder_of_every_mailbox(tm
         assert all(m["held_since"] == only["started_at"] for m in status["mailboxes"])
     finally:
         boxes.stop()
+
+
+def test_every_instance_accepts_lmtp_on_the_one_address_of_the_configuration(cluster):
+    from test_lmtp import LmtpClient, free_port
+
+    c = cluster
+    port = free_port()
+    c.boxes.write_config(Box("support"), Box("billing"))
+    c.boxes.config.write_text(c.boxes.config.read_text() + f'\n[lmtp]\nlisten = "127.0.0.1:{port}"\n')
+    first, second = c.start(), c.start()  # the same address: SO_REUSEPORT, the kernel spreads connections
+    customers = [f"lmtp{i}@example.net" for i in range(24)]
+    for i, cust in enumerate(customers):
+        client = LmtpClient(port)
+        try:
+            rcpt, after = client.deliver(complaint_to("support", cust, subject=f"By LMTP {i}")[0],
+                                         ["support@example.com"], sender=cust)
+        finally:
+            client.close()
+        assert rcpt == ["250 2.1.5 OK"] or rcpt[0].startswith("250"), rcpt
+        assert after[0].startswith("250"), after
+    for cust in customers:
+        c.boxes.wait_ack(cust, timeout=20)
+    recorded = {str(d.log_path): sum(1 for l in d.log_lines() if l.get("event") == "message recorded"
+                                     and l.get("mailbox") == "support") for d in (first, second)}
+    assert sum(recorded.values()) == len(customers) and all(recorded.values()), recorded
+    cases = collections.Counter(r[0] for r in _rows(c.url, 'select customer_address from "case"'))
+    assert all(cases[cust] == 1 for cust in customers) and len(cases) == len(customers)
+    print(f"\nINSTANCES lmtp: {len(customers)} deliveries to one address, recorded by both instances "
+          f"({sorted(recorded.values())}), one case each")
