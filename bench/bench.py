@@ -11,7 +11,9 @@ the same run:
 5. three mailboxes busy at once in one daemon: latency per mailbox and backlog throughput, beside
    the one-mailbox figures, and every email From its mailbox's address;
 6. the LMTP intake (issue 18): acknowledgment latency from the end of DATA, beside the IMAP IDLE floor,
-   and a backlog delivered by 4 parallel LMTP connections, beside the IMAP backlog.
+   and a backlog delivered by 4 parallel LMTP connections, beside the IMAP backlog;
+7. several instances on one PostgreSQL database (issue 19): the backlog of the three mailboxes with one, two
+   and three instances, and how long the others take to take a mailbox over when its holder is killed.
 
 Sizes can be reduced for a quick look: ``python bench/bench.py --quick``.
 """
@@ -588,6 +590,251 @@ def _cpu_seconds(pid: int) -> float:
     return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# --- 7. several instances on PostgreSQL (issue 19) ------------------------------
+
+#: Where the bench creates (and drops) a database of its own for each measurement; never the database "test".
+PG_SERVER = os.environ.get("AFTERCARE_BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432")
+
+
+@contextlib.contextmanager
+def fresh_pg_database(label: str):
+    """A new, empty PostgreSQL database with a unique name, its schema created (one process migrates it
+    before any instance starts, so instances started together do not race on the migration); dropped after."""
+    import uuid
+
+    import psycopg2
+    name = f"aftercare_bench_{label}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(f"{PG_SERVER}/postgres", connect_timeout=5)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        url = f"{PG_SERVER}/{name}"
+        subprocess.run([sys.executable, "-c", "import sys; from aftercare.store.database import open_database; "
+                        "open_database(sys.argv[1]).close()", url], check=True, cwd=ROOT)
+        yield url
+    finally:
+        with contextlib.suppress(Exception), admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+class LeaseWatch:
+    """The mailbox_lease rows read on one connection of its own: mailbox -> (holder, epoch)."""
+
+    def __init__(self, url: str):
+        import psycopg2
+        self.conn = psycopg2.connect(url, connect_timeout=5)
+        self.conn.autocommit = True
+
+    def rows(self, live_only: bool = False) -> dict[str, tuple[str | None, int]]:
+        where = " where holder is not null and expires_at > now() at time zone 'utc'" if live_only else ""
+        with self.conn.cursor() as cur:
+            cur.execute("select mailbox, holder, epoch from mailbox_lease" + where)
+            return {m: (h, e) for m, h, e in cur.fetchall()}
+
+    def scalar(self, sql: str):
+        with self.conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _pid_of(holder: str | None) -> int | None:
+    return int(holder.split(":")[1]) if holder else None
+
+
+def _split(n: int, parts: int) -> list[int]:
+    return [n // parts + (1 if k < n % parts else 0) for k in range(parts)]
+
+
+def instances_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, instances: int) -> dict:
+    """``n`` complaints waiting, spread evenly over the three mailboxes, then ``instances`` daemons started
+    together on one fresh PostgreSQL database: seconds from their start until every complaint's acknowledgment
+    is accepted by the SMTP server (its case is recorded before), and who held which mailbox meanwhile."""
+    tags = {f"i{instances}{name}": address for name, address in MAILBOXES}
+    customers = set()
+    for (name, _), count in zip(MAILBOXES, _split(n, len(MAILBOXES))):
+        preload(dovecot, name, count, f"i{instances}{name}")
+        customers |= {f"i{instances}{name}{i}@example.net" for i in range(count)}
+    with fresh_pg_database(f"i{instances}") as url:
+        config = write_mailboxes_config(work / f"instances-{instances}.toml", dovecot, sink, url)
+        watch = LeaseWatch(url)
+        before = len(sink.messages)
+        procs = [DaemonProcess(config, work / f"instances-{instances}-{k}.log") for k in range(instances)]
+        stop = threading.Event()
+        timeline: list[tuple[float, dict]] = []  # (seconds from the start, mailbox -> holder pid), at each change
+
+        def watch_leases() -> None:
+            w = LeaseWatch(url)
+            try:
+                while not stop.is_set():
+                    now = {m: _pid_of(h) for m, (h, _) in w.rows(live_only=True).items()}
+                    if not timeline or timeline[-1][1] != now:
+                        timeline.append((round(time.time() - wall0, 3), now))
+                    stop.wait(0.1)
+            finally:
+                w.close()
+
+        watcher = threading.Thread(target=watch_leases, daemon=True)
+        wall0 = time.time()
+        t0 = time.monotonic()
+        with contextlib.ExitStack() as stack:
+            for d in procs:
+                stack.enter_context(d)
+            watcher.start()
+            acked: set[str] = set()
+            last_ack = 0.0
+            seen = before
+            deadline = time.monotonic() + 3600
+            while time.monotonic() < deadline:
+                msgs = sink.messages
+                for m in msgs[seen:]:
+                    for r in m.rcpt_tos:
+                        if r in customers and r not in acked:
+                            acked.add(r)
+                            last_ack = max(last_ack, m.received_at)
+                seen = len(msgs)
+                if len(acked) == len(customers) and seen - before >= 2 * n:
+                    break
+                if any(d.proc.poll() is not None for d in procs):
+                    raise RuntimeError("an instance exited during the backlog:\n" + "\n".join(d.tail() for d in procs))
+                time.sleep(0.02)
+            _wait_inboxes_empty(dovecot, deadline)
+            all_done = time.monotonic() - t0
+            stop.set()
+            watcher.join(5)
+            holders_end = {m: _pid_of(h) for m, (h, _) in watch.rows(live_only=True).items()}
+            cases = watch.scalar('select count(*) from "case"')
+            distinct = watch.scalar('select count(distinct customer_address) from "case"')
+            per_instance = []
+            for d in procs:
+                lines = d.log_lines()
+                per_instance.append({
+                    "pid": d.proc.pid, "cpu_seconds": _cpu_seconds(d.proc.pid), "rss_mb": rss_mb(d.proc.pid),
+                    "recorded": sum(1 for l in lines if l.get("event") == "message recorded"),
+                    "emails_sent": sum(1 for l in lines if l.get("event") == "email sent"),
+                    "leases_taken": [l.get("case_mailbox") for l in lines if l.get("event") == "mailbox lease taken"],
+                    "leases_given_back": [l.get("case_mailbox") for l in lines
+                                          if l.get("event") == "mailbox lease given back"]})
+        watch.close()
+    received = sink.messages[before:]
+    seconds = last_ack - wall0
+    # When the mailboxes were first held by as many instances as there are (never, with one), and how often
+    # a mailbox changed hands over the run.
+    spread_at = next((t for t, now in timeline if len(set(now.values()) - {None}) == min(instances, len(MAILBOXES))
+                      and len(now) == len(MAILBOXES)), None)
+    changes = sum(1 for (_, a), (_, b) in zip(timeline, timeline[1:]) for m in b if a.get(m) != b.get(m))
+    return {"instances": instances, "complaints": n, "emails": 2 * n, "acknowledged": len(acked),
+            "seconds": seconds, "complaints_per_s": n / seconds, "all_emails_and_inboxes_empty_seconds": all_done,
+            "cases": cases, "cases_distinct_customers": distinct, "spread_at": spread_at,
+            "holder_changes": changes, "holders_at_end": holders_end,
+            "holders_timeline": [[t, now] for t, now in timeline[:50]],
+            "cpu_seconds_total": sum(p["cpu_seconds"] for p in per_instance), "per_instance": per_instance,
+            "from_check": _from_check(received, tags)}
+
+
+def instances_takeover(work: Path, dovecot: Dovecot, sink: SmtpSink, kills: int, trickle_gap: float = 0.3) -> dict:
+    """Three instances, three mailboxes and a light trickle of complaints (one every ``trickle_gap`` seconds,
+    the mailboxes in turn): ``kills`` times, SIGKILL the holder of a mailbox and time until that mailbox's lease
+    row names another instance at a higher epoch (read every 20 ms), then start a replacement, as systemd's
+    Restart= would, and wait until the three share the mailboxes again (one each)."""
+    import random
+    rng = random.Random(19)
+    with fresh_pg_database("takeover") as url:
+        config = write_mailboxes_config(work / "instances-takeover.toml", dovecot, sink, url)
+        watch = LeaseWatch(url)
+        living: list[DaemonProcess] = []
+        started = 0
+
+        def start() -> None:
+            nonlocal started
+            d = DaemonProcess(config, work / f"instances-takeover-{started}.log")
+            started += 1
+            living.append(d.start())
+
+        def wait_spread(timeout: float = 60.0) -> float:
+            t = time.monotonic()
+            pids = None
+            while time.monotonic() < t + timeout:
+                pids = {m: _pid_of(h) for m, (h, _) in watch.rows(live_only=True).items()}
+                if len(pids) == len(MAILBOXES) and len(set(pids.values())) == len(MAILBOXES) \
+                        and set(pids.values()) <= {d.proc.pid for d in living}:
+                    return time.monotonic() - t
+                time.sleep(0.05)
+            raise TimeoutError(f"the three instances did not share the mailboxes within {timeout}s: {pids}")
+
+        stop = threading.Event()
+        appended: list[str] = []
+
+        def trickle() -> None:
+            with contextlib.ExitStack() as stack:
+                imaps = [(name, stack.enter_context(dovecot.client(name, PASSWORD))) for name, _ in MAILBOXES]
+                i = 0
+                while not stop.is_set():
+                    name, imap = imaps[i % len(imaps)]
+                    imap.append("INBOX", complaint(i, f"t{name}"))
+                    appended.append(f"t{name}{i}@example.net")
+                    i += 1
+                    stop.wait(trickle_gap)
+
+        feeder = threading.Thread(target=trickle, daemon=True)
+        before = len(sink.messages)
+        takeovers = []
+        try:
+            for _ in range(3):
+                start()
+            first_spread = wait_spread()
+            feeder.start()
+            time.sleep(2.0)
+            for k in range(kills):
+                respread = wait_spread()
+                box = MAILBOXES[k % len(MAILBOXES)][0]
+                holder, epoch = watch.rows()[box]
+                [victim] = [d for d in living if d.proc.pid == _pid_of(holder)]
+                time.sleep(rng.uniform(0.0, 1.0))  # not in step with the holders' renewals
+                hit = time.monotonic()
+                victim.proc.kill()
+                while True:
+                    new_holder, new_epoch = watch.rows()[box]
+                    if new_holder and new_holder != holder and new_epoch > epoch:
+                        took = time.monotonic() - hit
+                        break
+                    if time.monotonic() - hit > 60:
+                        raise TimeoutError(f"{box} not taken over within 60 s after a kill")
+                    time.sleep(0.02)
+                victim.kill()  # reaped
+                living.remove(victim)
+                takeovers.append({"kill": k + 1, "mailbox": box, "seconds": took, "epoch": [epoch, new_epoch],
+                                  "resettled_before_s": respread})
+                start()  # the replacement
+            wait_spread()
+        finally:
+            stop.set()
+            if feeder.is_alive():
+                feeder.join(10)
+            # Every complaint of the trickle answered: nothing was lost at a kill.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                acked = {r for m in sink.messages[before:] for r in m.rcpt_tos}
+                if set(appended) <= acked:
+                    break
+                time.sleep(0.2)
+            cases = watch.scalar('select count(*) from "case"') if living else None
+            for d in living:
+                d.stop()
+            watch.close()
+    seconds = [t["seconds"] for t in takeovers]
+    acked = {r for m in sink.messages[before:] for r in m.rcpt_tos}
+    return {"instances": 3, "mailboxes": len(MAILBOXES), "kills": len(takeovers), "trickle_gap_seconds": trickle_gap,
+            "first_spread_seconds": first_spread, "takeovers": takeovers,
+            "median": statistics.median(seconds), "max": max(seconds), "min": min(seconds),
+            "trickle_complaints": len(appended), "trickle_acknowledged": len(set(appended) & acked),
+            "trickle_cases": cases}
+
+
 CONFIG_FOR_SCALE = Path(tempfile.gettempdir()) / "aftercare-bench-scale.toml"
 
 
@@ -600,6 +847,7 @@ def main() -> int:
                     help="record the backlog daemon with py-spy (raw flame format) into this file")
     ap.add_argument("--backlog", type=int, default=None, help="complaints in the backlog")
     ap.add_argument("--scale-cases", type=int, default=None, help="cases in the scale database")
+    ap.add_argument("--kills", type=int, default=None, help="holders killed in the instances part's takeover")
     args = ap.parse_args()
     if args.profile and not (Path(sys.executable).parent / "py-spy").exists():
         ap.error("--profile needs py-spy in this environment: .venv/bin/pip install py-spy")
@@ -610,6 +858,7 @@ def main() -> int:
     if args.scale_cases:
         scale_cases = args.scale_cases
     n_mb_rounds, n_mb_backlog = (20, 100) if q else (40, 1000)
+    n_kills = args.kills or (3 if q else FULL_KILLS)
     skip = set(filter(None, args.skip.split(",")))
     only = set(filter(None, args.only.split(",")))
     if (skip | only) - set(PARTS):
@@ -719,6 +968,21 @@ def main() -> int:
                                            "emails_per_s": ref_b["aftercare_emails_per_s"],
                                            "same_run_part": "backlog" in results}},
             }
+        if "instances" not in skip:
+            # On a fresh PostgreSQL database for each measurement; the load average says what else ran.
+            load_before = os.getloadavg()
+            try:
+                backlogs = [instances_backlog(work, dovecot, sink, n_backlog, k) for k in (1, 2, 3)]
+                takeover = instances_takeover(work, dovecot, sink, n_kills)
+            except ImportError as exc:  # psycopg2 missing
+                results["instances"] = f"skipped: {exc}"
+            else:
+                results["instances"] = {
+                    "n": n_backlog, "backlog": backlogs,
+                    "ratio_3_to_1": backlogs[2]["complaints_per_s"] / backlogs[0]["complaints_per_s"],
+                    "ratio_2_to_1": backlogs[1]["complaints_per_s"] / backlogs[0]["complaints_per_s"],
+                    "takeover": takeover, "cores": os.cpu_count(),
+                    "load_average_before": load_before, "load_average_after": os.getloadavg()}
         if "startup" not in skip:
             config = write_config(work / "startup.toml", imap_port=dovecot.port, smtp_port=sink.port,
                                   imap_user="floor", imap_password=PASSWORD,
@@ -771,7 +1035,7 @@ def main() -> int:
     (ROOT / "bench" / "last-run.json").write_text(json.dumps(results, indent=2) + "\n")
     table = render_table(results)
     print(table)
-    if skip or args.only or args.backlog or args.scale_cases:
+    if skip or args.only or args.backlog or args.scale_cases or args.kills:
         print("a partial or resized run: bench/RESULTS.md is left as it was", file=sys.stderr)
     else:
         write_results_block(ROOT / "bench" / "RESULTS.md", table)
@@ -781,7 +1045,11 @@ def main() -> int:
 FULL_BACKLOG = 5000
 #: Issue 18's targets for the acknowledgment over LMTP, end of DATA to the SMTP server's acceptance.
 LMTP_P50, LMTP_P95 = 0.060, 0.150
-PARTS = ("latency", "backlog", "mailboxes", "lmtp", "startup", "scale")
+PARTS = ("latency", "backlog", "mailboxes", "lmtp", "instances", "startup", "scale")
+#: Issue 19's targets: three instances at least this many times one instance's backlog throughput on three
+#: mailboxes (judged at the full backlog), and a mailbox taken over within this many seconds at every kill.
+INSTANCES_RATIO, TAKEOVER_LIMIT = 2.0, 5.0
+FULL_KILLS = 10
 
 
 def verdicts(r: dict) -> list[bool | None]:
@@ -802,6 +1070,13 @@ def verdicts(r: dict) -> list[bool | None]:
         a = r["lmtp"]["latency"]["ack"]
         out += [a["p50"] <= LMTP_P50, a["p95"] <= LMTP_P95,
                 r["lmtp"]["backlog"]["cases"] == r["lmtp"]["backlog"]["n"]]
+    if isinstance(r.get("instances"), dict):
+        i = r["instances"]
+        if i["n"] >= FULL_BACKLOG:
+            out.append(i["ratio_3_to_1"] >= INSTANCES_RATIO)
+        out.append(i["takeover"]["max"] < TAKEOVER_LIMIT)
+        out += [b["cases"] == b["complaints"] == b["cases_distinct_customers"] == b["acknowledged"]
+                and b["from_check"]["from_mismatches"] == 0 for b in i["backlog"]]
     for db in (r.get("scale") or {}).values():
         if isinstance(db, dict):
             out += [db["pass_nothing_due_ms"] < 20, db["rss_after_start_mb"] < 120]
@@ -896,6 +1171,52 @@ def render_table(r: dict) -> str:
                     f"cases opened | | {bl['reply_250']['p50'] * 1000:.0f} / {bl['reply_250']['p95'] * 1000:.0f} ms; "
                     f"{bl['cpu_seconds']:.1f} s, {bl['rss_mb']:.0f} MB; {bl['cases']} | | one case per complaint: "
                     f"{mark(bl['cases'] == bl['n'])} |")
+    if isinstance(r.get("instances"), str):
+        rows.append(f"| several instances on PostgreSQL | | {r['instances']} | | |")
+    elif "instances" in r:
+        i = r["instances"]
+        one = i["backlog"][0]
+        for b in i["backlog"]:
+            k = b["instances"]
+            if k == 1:
+                ref, ratio, target = "", "", ""
+            else:
+                ref = f"one instance: {one['complaints_per_s']:.0f} complaints/s"
+                ratio = f"{b['complaints_per_s'] / one['complaints_per_s']:.2f}"
+                target = "" if k != 3 else (f"at least {INSTANCES_RATIO:g} of one instance: " + (
+                    mark(i["ratio_3_to_1"] >= INSTANCES_RATIO) if i["n"] >= FULL_BACKLOG
+                    else "judged at 5,000 (start-up weighs on small runs)"))
+            rows.append(f"| instances on PostgreSQL: backlog, {b['complaints']} complaints waiting over 3 mailboxes, "
+                        f"{'1 instance' if k == 1 else f'{k} instances started together'}, until the last acknowledgment | {ref} | "
+                        f"{b['complaints_per_s']:.0f} complaints/s ({b['seconds']:.1f} s) | {ratio} | {target} |")
+        rows.append("| instances: complaints recorded by each instance (1 / 2 / 3 instances) | | " + "; ".join(
+            " + ".join(str(p["recorded"]) for p in b["per_instance"]) for b in i["backlog"]) + " | | |")
+        rows.append("| instances: mailboxes first held by as many instances as run (2 / 3 instances); mailbox "
+                    "changes of hand | | " + "; ".join(
+                        f"{'never' if b['spread_at'] is None else str(b['spread_at']) + ' s'}, {b['holder_changes']}"
+                        for b in i["backlog"][1:]) + " | | |")
+        rows.append("| instances: CPU time of all instances, and per second of the run (1 / 2 / 3 instances; "
+                    f"{i['cores']} cores) | | " + "; ".join(
+                        f"{b['cpu_seconds_total']:.1f} s, {b['cpu_seconds_total'] / b['seconds']:.2f}"
+                        for b in i["backlog"]) + " | | |")
+        bad = sum(b["from_check"]["from_mismatches"] for b in i["backlog"])
+        cases_ok = all(b["cases"] == b["complaints"] == b["cases_distinct_customers"] == b["acknowledged"]
+                       for b in i["backlog"])
+        rows.append(f"| instances: one case and one acknowledgment per complaint; emails not From their "
+                    f"mailbox's address | | cases {', '.join(str(b['cases']) for b in i['backlog'])}; "
+                    f"{bad} not From | | one case each: {mark(cases_ok)}; 0: {mark(bad == 0)} |")
+        t = i["takeover"]
+        rows.append(f"| instances: takeover after SIGKILL of a mailbox's holder, until its lease names another "
+                    f"instance (3 instances, 3 mailboxes, {t['kills']} kills) median / max | | "
+                    f"{t['median']:.2f} / {t['max']:.2f} s | | under {TAKEOVER_LIMIT:g} s every kill: "
+                    f"{mark(t['max'] < TAKEOVER_LIMIT)} |")
+        rows.append("| instances: each takeover | | " + ", ".join(f"{x['seconds']:.2f}" for x in t["takeovers"])
+                    + f" s | | |")
+        rows.append(f"| instances: trickle during the kills, complaints acknowledged | | {t['trickle_acknowledged']} of "
+                    f"{t['trickle_complaints']} | | |")
+        lb, la = i["load_average_before"], i["load_average_after"]
+        rows.append(f"| instances: load average (1, 5, 15 min) before / after this part | | "
+                    f"{lb[0]:.2f} {lb[1]:.2f} {lb[2]:.2f} / {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} | | |")
     if "startup_seconds" in r:
         rows.append(f"| start-up to READY, empty mailbox | | {r['startup_seconds']:.2f} s | | |")
     for name, db in (r.get("scale") or {}).items():
