@@ -88,6 +88,11 @@ class Intake(Loop):
             self._run()
         except LeaseLost as exc:
             self.log.warning("mailbox no longer held by this instance: intake stops", reason=str(exc))
+            # What failed here is for the instance that watches the mailbox now to say (or to find mended).
+            self.troubles.clear(self.login_source, "mailbox handed to another instance: its failures are no "
+                                                   "longer this instance's")
+            self.troubles.clear(self.db_source, "mailbox handed to another instance: its failures are no "
+                                                "longer this instance's")
         finally:
             bind_fence(None)
         self.log.info("intake stopped")
@@ -250,6 +255,8 @@ class Intake(Loop):
             full = time.monotonic() >= full_scan_due
             last_uid = self.sync(mailbox, after=0 if full else last_uid)
             self.last_sync_at = self.clock()
+            self.troubles.clear(self.db_source, "database back; intake reads the mailbox again")  # a no-op unless
+            # an earlier intake of this mailbox stopped while the database was away (its lease ran out meanwhile)
             if full:
                 full_scan_due = time.monotonic() + poll
             self.synced.set()
