@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Collection
+from typing import Callable
 
 import structlog
 
@@ -56,14 +56,12 @@ class Dispatcher(Loop):
                  troubles: Troubles | None = None, sender: SmtpSender | None = None,
                  sender_factory: Callable[[Inbox], SmtpSender] | None = None,
                  liveness: Callable[[], tuple[bool, int]] = lambda: (True, 0),
-                 lost_holders: Callable[[], Collection[str]] = lambda: (),
                  idle_wait: Callable[[], float] = lambda: IDLE_WAIT_SECONDS,
                  claim_limit: int = CLAIM_LIMIT, rescue_every: float = RESCUE_EVERY_SECONDS):
         super().__init__(stop)
         # Several instances (PostgreSQL): is this one's heartbeat recent, and has it lapsed since (a count)? A
         # lapse means another instance may have taken our claims: each is asked for again before it is sent.
         self.liveness = liveness
-        self.lost_holders = lost_holders
         self.idle_wait = idle_wait
         self.claim_limit = claim_limit
         self.rescue_every = rescue_every
@@ -227,7 +225,7 @@ class Dispatcher(Loop):
         if now < self._next_rescue:
             return
         self._next_rescue = now + self.rescue_every
-        rescued = outbox.rescue_claims(self.clock(), lost=self.lost_holders())
+        rescued = outbox.rescue_claims(self.clock())
         if rescued:
             log.warning("emails claimed by a process that stopped are pending again", count=rescued)
 
@@ -276,7 +274,8 @@ class Dispatcher(Loop):
                     if row.id not in outbox.still_claimed([row.id], self.clock()):
                         untried.remove(row.id)
                         log.warning("an email this instance claimed was taken over while it could not beat; "
-                                    "not sending it", case_id=row.case_id, message_id=row.message_id)
+                                    "not sending it", case_id=row.case_id, message_id=row.message_id,
+                                    case_mailbox=inbox.name)
                         continue
                 untried.remove(row.id)
                 log_ = log.bind(case_id=row.case_id, message_id=row.message_id, kind=row.kind,

@@ -103,7 +103,6 @@ class Coordinator(Loop):
             return {m: f for m, f in self.fences.items() if f.holds()}
 
     def run(self) -> None:
-        structlog.contextvars.bind_contextvars(mailbox="leases")
         while not self.stop.is_set():
             self.beat()
             self.run_pass()

@@ -328,14 +328,17 @@ class Intake(Loop):
             if uid <= tried_before and not self.stop.is_set():
                 outcomes[uid], n = self._process(mailbox, uid, raw, retry=True)
                 queued += n
-        fresh = [(uid, raw) for uid, raw in batch if uid > tried_before]
+        # Parsed before the transaction opens: a large message takes its time with no lock held (and no
+        # session left idle in a transaction, which the server ends on PostgreSQL: store/database.py).
+        fresh = [(uid, raw, parse(raw)) for uid, raw in batch if uid > tried_before]
         if fresh:
             with database.atomic():
-                for uid, raw in fresh:
+                for uid, raw, mail in fresh:
                     if self.stop.is_set():
                         break
-                    outcomes[uid], n = self._process(mailbox, uid, raw, retry=False)
+                    outcomes[uid], n = self._process(mailbox, uid, raw, retry=False, mail=mail)
                     queued += n
+            self.log.debug("batch committed", messages=len(fresh))
         return outcomes, queued
 
     def _advance_last_uid(self, uid: int) -> int:
@@ -356,10 +359,10 @@ class Intake(Loop):
         if done or quarantined:
             self.log.debug("messages filed", filed=len(done), quarantined=len(quarantined))
 
-    def _process(self, mailbox: Mailbox, uid: int, raw: bytes, retry: bool) -> tuple[str, int]:
+    def _process(self, mailbox: Mailbox, uid: int, raw: bytes, retry: bool, mail=None) -> tuple[str, int]:
         """Record one message. Returns "done", "quarantine" or "retry", and the emails it queued."""
         self.beat()
-        mail = parse(raw)
+        mail = mail if mail is not None else parse(raw)
         log_ = self.log.bind(uid=uid, message_id=mail.message_id)
         with structlog.contextvars.bound_contextvars(uid=uid):
             attempts = 0

@@ -257,7 +257,7 @@ def _answers(path: str) -> bool:
         probe.close()
 
 
-def listening_socket(address: tuple[str, int] | str) -> socket.socket:
+def listening_socket(address: tuple[str, int] | str, shared: bool = False) -> socket.socket:
     """Bound here, on the caller's thread, so that an address in use is an error at once (aiosmtpd's
     controller would only time out waiting for its thread)."""
     if isinstance(address, str):
@@ -277,8 +277,11 @@ def listening_socket(address: tuple[str, int] | str) -> socket.socket:
                                                             flags=socket.AI_PASSIVE)[0]
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Several instances on one host listen on the same address; the kernel spreads the connections.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if shared:
+            # Several instances of one PostgreSQL database on one host listen on the same address; the kernel
+            # spreads the connections. Never on SQLite: a second daemon there (another configuration, a test)
+            # must not silently share this one's deliveries.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind(target)
         if isinstance(target, str):
@@ -325,7 +328,7 @@ class LmtpServer:
                  on_processed: Callable[[], None] = lambda: None):
         self.handler = Handler(config, casework, clock, on_processed)
         address = config.lmtp.address
-        sock = listening_socket(address)
+        sock = listening_socket(address, shared=config.database.url.startswith(("postgresql://", "postgres://")))
         options = dict(data_size_limit=config.lmtp.max_message_size, server_hostname=socket.gethostname(),
                        ident="Aftercare LMTP", ready_timeout=READY_TIMEOUT_SECONDS)
         if isinstance(address, str):

@@ -31,7 +31,7 @@ from .mail.oauth2 import TokenError
 from .mail.smtp import SmtpSender
 from .log import redactor, setup_logging
 from .store import discounts, health, outbox
-from .instances import INSTANCE_LOST_AFTER, Coordinator, Fence
+from .instances import Coordinator, Fence
 from .notifications import Listener
 from .store import leases
 from .store.database import (DATABASE_ERRORS, DatabaseUnavailable, InstanceGuard, describe_error, open_database,
@@ -134,7 +134,6 @@ class Service:
         shared = {}
         if self.coordinator is not None:
             shared = dict(liveness=self.coordinator.liveness, claim_limit=SHARED_CLAIM_LIMIT,
-                          lost_holders=lambda: leases.silent_instances(INSTANCE_LOST_AFTER),
                           rescue_every=SHARED_RESCUE_EVERY)
         loops = [
             ("dispatcher", lambda stop: Dispatcher(
@@ -205,8 +204,9 @@ class Service:
     def _launch_intake(self, name: str, fence: Fence | None) -> None:
         inbox = self.config.inbox(name)
         with self._workers_lock:
-            if inbox is None or any(w.mailbox == name and w.thread.is_alive() for w in self.workers):
-                return
+            self._prune_intakes()
+            if inbox is None or any(w.mailbox == name for w in self.workers + self._retiring):
+                return  # still watching it, or the intake told to stop has not yet let go of the mailbox
             worker = Worker(_intake_name(name), self._intake_factory(inbox, fence), mailbox=name)
             self.workers.append(worker)
             worker.start()
@@ -222,10 +222,18 @@ class Service:
 
     def _running_intakes(self) -> set[str]:
         with self._workers_lock:
-            return {w.mailbox for w in self.workers if w.mailbox is not None and w.thread.is_alive()}
+            self._prune_intakes()
+            return {w.mailbox for w in self.workers if w.mailbox is not None}
+
+    def _prune_intakes(self) -> None:
+        """Forget intakes whose thread ended (a lease lost): the watchdog and READY must not wait on them."""
+        self.workers = [w for w in self.workers if w.mailbox is None or w.thread.is_alive()]
+        self._retiring = [w for w in self._retiring if w.thread.is_alive()]
 
     def _worker(self, name: str) -> Worker | None:
-        return next((w for w in self.workers if w.name == name), None)
+        with self._workers_lock:
+            return next((w for w in self.workers if w.name == name and w.thread.is_alive()),
+                        next((w for w in self.workers if w.name == name), None))
 
     @property
     def intake(self) -> Worker | None:
@@ -426,6 +434,7 @@ class Service:
 
     def _all_workers(self) -> list[Worker]:
         with self._workers_lock:
+            self._prune_intakes()
             return list(self.workers) + ([self.coordinator_worker] if self.coordinator_worker else [])
 
     def _all_ready(self) -> bool:
@@ -461,6 +470,8 @@ class Service:
             # The SQLite file lock proves every earlier holder dead; on PostgreSQL a live claim waits.
             recovered = outbox.recover_in_flight(utcnow(), sole_daemon=not self.guard.postgresql,
                                                  sent_log=self.sent_log)
+            if not self.guard.postgresql:
+                health.forget_instances()  # SQLite's file lock proves every earlier daemon gone (a crash left its row)
         except DATABASE_ERRORS as exc:
             self.guard.release()
             raise DatabaseUnavailable(describe_error(self.config.database.url, exc)) from exc

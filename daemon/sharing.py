@@ -36,10 +36,10 @@ def plan(me: str, mailboxes: list[str], leases: dict[str, Lease], live: set[str]
     free: list[tuple[str, float]] = []
     for name in mailboxes:
         lease = leases.get(name)
-        if lease is None or lease.holder is None:
+        if lease is None:
             free.append((name, float("inf")))
-        elif lease.expired_for >= 0:
-            free.append((name, lease.expired_for))
+        elif lease.holder is None or lease.expired_for >= 0:  # given back (its end is the moment it was) or ended
+            free.append((name, max(0.0, lease.expired_for)))
         else:
             holding.setdefault(lease.holder, []).append(name)
     mine = holding[me]

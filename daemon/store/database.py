@@ -29,6 +29,20 @@ class ReconnectingPostgresqlDatabase(PostgresqlDatabase):
     (``reset_connection``) and tries the whole transaction again later.
     """
 
+    def __init__(self, *args, session: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session = session or {}
+
+    def _connect(self):
+        """Each new session gets ``session``'s settings with SET (not as a startup option, which PgBouncer
+        refuses or drops; with session pooling a SET stays with the session)."""
+        conn = super()._connect()
+        if self.session:
+            with conn.cursor() as cur:
+                for name, value in self.session.items():
+                    cur.execute(f"SET {name} = %s", (value,))
+        return conn
+
     def execute_sql(self, sql, params=None, *args, **kwargs):
         try:
             return super().execute_sql(sql, params, *args, **kwargs)
@@ -148,7 +162,7 @@ BUSY_TIMEOUT_SECONDS = 120
 
 #: The service's PostgreSQL sessions: a transaction left idle this long (its process frozen, SIGSTOP) is ended
 #: by the server, so the row locks it holds cannot keep another instance from taking over its mailboxes.
-IDLE_IN_TRANSACTION_SECONDS = 3
+IDLE_IN_TRANSACTION_SECONDS = 5
 
 
 def open_database(url: str, service: bool = False) -> Database:
@@ -237,8 +251,8 @@ def make_database(url: str, create: bool = True, service: bool = False) -> Datab
             port=u.port or None,
             user=unquote(u.username) if u.username else None,
             password=unquote(u.password) if u.password else None,
-            **({"options": f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_SECONDS * 1000}"}
-               if service else {}),
+            session=({"idle_in_transaction_session_timeout": f"{IDLE_IN_TRANSACTION_SECONDS * 1000}"}
+                     if service else {}),
         )
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 

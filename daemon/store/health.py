@@ -54,6 +54,11 @@ def record_instance(instance_id: str, label: str, started_at: datetime, info: di
      .on_conflict(conflict_target=[Instance.id], update=update).execute())
 
 
+def forget_instances() -> None:
+    """Every instance row: SQLite at start-up, where the file lock proves them all gone."""
+    Instance.delete().execute()
+
+
 def forget_instance(instance_id: str) -> None:
     """A clean stop: the instance is no longer listed."""
     Instance.delete().where(Instance.id == instance_id).execute()

@@ -67,12 +67,6 @@ def live_instances(within_seconds: float) -> list[str]:
         (within_seconds,))]
 
 
-def silent_instances(seconds: float) -> list[str]:
-    """The instances whose heartbeat stopped ``seconds`` ago or more (killed, frozen, cut off)."""
-    return [r[0] for r in _rows(
-        f'SELECT "id" FROM "instance" WHERE "heartbeat_at" <= {NOW} - make_interval(secs => %s)', (seconds,))]
-
-
 def forget_stale_instances(older_than_seconds: float) -> int:
     """Rows of instances silent for long (killed, their host gone): status stops listing them."""
     return database.execute_sql(

@@ -103,20 +103,18 @@ def recover_in_flight(now: datetime | None = None, *, sole_daemon: bool = False,
     return rescue_claims(now, sole_daemon=sole_daemon)
 
 
-def rescue_claims(now: datetime | None = None, *, sole_daemon: bool = False,
-                  lost: Collection[str] = ()) -> int:
+def rescue_claims(now: datetime | None = None, *, sole_daemon: bool = False) -> int:
     """Give rows in ``sending`` whose holder is gone back to ``pending``; return how many.
 
-    ``lost``: instances of other hosts whose heartbeat stopped (store/leases.py). A process of this host is
-    gone only when it no longer exists: one that is frozen (SIGSTOP) keeps its claims until they expire, so
-    that when it resumes mid-send nobody else has sent the same email meanwhile.
+    A holder of this host is gone when its process no longer exists; one that is frozen (SIGSTOP) keeps its
+    claims until they expire, so that when it resumes mid-send nobody else has sent the same email meanwhile.
+    A holder of another host is never judged by its heartbeat, which a database outage or a stalled thread
+    can stop while it is still sending: only its claims' expiry frees its rows (several instances: issue 19).
     """
     me = holder_id()
     holders = [r[0] for r in Message.select(Message.claimed_by).distinct()
                .where((Message.direction == "out") & (Message.status == SENDING)).tuples()]
-    here = socket.gethostname()
-    gone = [h for h in holders if h is not None and h != me and (
-        sole_daemon or _holder_is_dead(h) or (h in lost and h.split(":")[0] != here))]
+    gone = [h for h in holders if h is not None and h != me and (sole_daemon or _holder_is_dead(h))]
     stale = (Message.claimed_by.is_null() | (Message.claimed_by == me) | Message.claimed_by.in_(gone or [""]))
     if now is not None:
         stale = stale | (Message.claim_until < now)

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from ..cases.states import Direction, OutboxStatus, TimerState
 from .migrations import current_version
 from .outbox import counts as outbox_counts
+from peewee import PostgresqlDatabase
+
 from .models import ComponentState, Instance, MailboxLease, Message, Timer, database
 
 #: The daemon writes its heartbeat every 10 s: older than this, it is not running (or cannot write).
@@ -35,6 +37,8 @@ def _oldest(status: str, now: datetime) -> dict | None:
 def service_status(mailboxes: list[tuple[str, str]], now: datetime, version: str) -> dict:
     """``mailboxes``: the configured (name, address) pairs, in order; ``version``: this code's version."""
     rows = {r.name: r for r in ComponentState.select()}
+    if isinstance(database.obj, PostgresqlDatabase):
+        now = database.execute_sql("SELECT clock_timestamp() AT TIME ZONE 'UTC'").fetchone()[0]  # the leases' clock
     instances = [{"id": i.id, "label": i.label, "heartbeat_at": _iso(i.heartbeat_at), "started_at": _iso(i.started_at),
                   "version": (i.info or {}).get("version"), "running": now - i.heartbeat_at <= HEARTBEAT_STALE,
                   "problems": (i.info or {}).get("problems", [])}
@@ -90,14 +94,15 @@ def _holders(instances: list[dict], names: list[str], now: datetime) -> dict[str
     daemon SQLite allows, which watches every mailbox since it started."""
     by_id = {i["id"]: i for i in instances}
     leased = list(MailboxLease.select())
-    if not leased:
-        only = instances[0] if len(instances) == 1 and instances[0]["running"] else None
+    if not leased:  # SQLite (or PostgreSQL before any lease): the one running daemon watches every mailbox
+        live = [i for i in instances if i["running"]]
+        only = live[0] if len(live) == 1 else None
         return {name: {"holder": {"id": only["id"], "label": only["label"]}, "held_since": only["started_at"]}
                 for name in names} if only else {}
     found = {}
     for lease in leased:
         holder = by_id.get(lease.holder) if lease.holder else None
-        if holder is not None and holder["running"] and lease.expires_at > now - timedelta(seconds=1):
+        if holder is not None and holder["running"] and lease.expires_at > now - timedelta(seconds=1):  # db time
             found[lease.mailbox] = {"holder": {"id": holder["id"], "label": holder["label"]},
                                     "held_since": _iso(lease.held_since)}
     return found

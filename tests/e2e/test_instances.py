@@ -191,7 +191,7 @@ def test_three_instances_share_two_mailboxes_through_kills_and_a_freeze_losing_a
             break  # it holds the mailbox again, rightly: what follows is its own
         if line.get("mailbox") == key:
             until_taken.append(line)
-    assert not [l for l in until_taken if l.get("event") in ("message recorded", "messages filed")], until_taken
+    assert not [l for l in until_taken if l.get("event") in ("batch committed", "messages filed")], until_taken
     assert any(l.get("event") == "mailbox no longer held by this instance: intake stops" for l in until_taken), \
         [l.get("event") for l in until_taken]
     assert all(t < TAKEOVER_LIMIT for _, _, t in takeovers), takeovers
@@ -286,6 +286,21 @@ def test_on_sqlite_status_names_the_one_daemon_as_the_holder_of_every_mailbox(tm
         assert only["label"].endswith(f":{boxes.daemon.proc.pid}") and only["running"]
         assert [m["holder"] for m in status["mailboxes"]] == [{"id": only["id"], "label": only["label"]}] * 2
         assert all(m["held_since"] == only["started_at"] for m in status["mailboxes"])
+        # Killed, its row stays; the next daemon's file lock proves it gone, and status names the new one.
+        boxes.daemon.kill()
+        boxes.daemon.start()
+        boxes.daemon.wait_ready()
+        deadline = time.monotonic() + 15
+        while True:
+            out = boxes.cli("status", "--json")
+            status = json.loads(out.stdout)
+            if [i["label"] for i in status["instances"]] == [only["label"].rsplit(":", 1)[0] + f":{boxes.daemon.proc.pid}"] \
+                    or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        [again] = status["instances"]
+        assert again["label"].endswith(f":{boxes.daemon.proc.pid}") and again["id"] != only["id"]
+        assert [m["holder"]["id"] for m in status["mailboxes"]] == [again["id"]] * 2 and out.returncode == 0, status
     finally:
         boxes.stop()
 

@@ -109,11 +109,12 @@ def test_a_taker_never_waits_for_a_holder_mid_commit_and_the_holder_commits_befo
 
 def test_a_transaction_left_open_by_a_frozen_process_is_ended_by_the_server(pg):
     """The service's sessions end a transaction idle for IDLE_IN_TRANSACTION_SECONDS, so its locks go too."""
+    assert database.execute_sql("SHOW idle_in_transaction_session_timeout").fetchone()[0] == "5s"
     with pytest.raises((OperationalError, InterfaceError), match="closed|not open"):
         with database.atomic():
             database.execute_sql('SELECT 1 FROM "mailbox_lease" FOR SHARE')
             assert _in_thread(lambda: leases.take("b", "support", 3)) is None  # locked: skipped
-            time.sleep(3.6)  # frozen
+            time.sleep(5.6)  # frozen
             database.execute_sql("SELECT 1")
     reset_connection()
     assert _in_thread(lambda: leases.take("b", "support", 3)) == 1
@@ -133,7 +134,7 @@ def test_instances_beat_and_the_silent_are_told_apart(pg):
     leases.heartbeat("b", "host:2", datetime(2026, 12, 6))
     database.execute_sql("update instance set heartbeat_at = heartbeat_at - interval '10 seconds' where id = 'b'")
     assert leases.live_instances(3) == ["a"]
-    assert leases.silent_instances(3) == ["b"]
+    assert leases.forget_stale_instances(5) == 1  # b, silent for 10 s
     leases.forget_instance("a")
     assert leases.live_instances(3) == []
 
@@ -174,6 +175,13 @@ def test_a_newcomer_gets_its_share_from_the_instance_holding_more():
     # Two of three at a share of two: the first keeps both, nobody gives back or takes any more.
     settled = {"s": _lease("a"), "b": _lease("a"), "x": _lease("n")}
     assert sharing.plan("a", ["s", "b", "x"], settled, {"a", "n"}, 1.0) == sharing.Moves([], [])
+
+
+def test_a_mailbox_given_back_goes_to_the_instance_below_its_share_not_back_to_the_giver():
+    view = {"s": _lease("a"), "b": _lease("a"), "x": _lease("a"), "y": _lease(None, ended=0.05), "z": _lease("n")}
+    live = {"a", "n"}
+    assert sharing.plan("a", ["s", "b", "x", "y", "z"], view, live, 1.0).take == []  # a is at its share
+    assert sharing.plan("n", ["s", "b", "x", "y", "z"], view, live, 1.0).take == ["y"]
 
 
 def test_a_dead_holders_mailbox_goes_to_the_instance_below_its_share_at_once_and_to_any_after_the_grace():
