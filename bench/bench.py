@@ -642,6 +642,12 @@ class LeaseWatch:
         self.conn.close()
 
 
+def _busy_jiffies() -> tuple[int, int]:
+    """(all, idle + iowait) CPU time of the machine so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values), values[3] + values[4]
+
+
 def _pid_of(holder: str | None) -> int | None:
     return int(holder.split(":")[1]) if holder else None
 
@@ -667,6 +673,8 @@ def instances_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, inst
         stop = threading.Event()
         timeline: list[tuple[float, dict]] = []  # (seconds from the start, mailbox -> holder pid), at each change
 
+        pg_cpu: dict[int, float] = {}  # PostgreSQL's server processes for this database: CPU seconds, last seen
+
         def watch_leases() -> None:
             w = LeaseWatch(url)
             try:
@@ -674,6 +682,12 @@ def instances_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, inst
                     now = {m: _pid_of(h) for m, (h, _) in w.rows(live_only=True).items()}
                     if not timeline or timeline[-1][1] != now:
                         timeline.append((round(time.time() - wall0, 3), now))
+                    with w.conn.cursor() as cur:
+                        cur.execute("select pid from pg_stat_activity where datname = current_database() "
+                                    "and pid <> pg_backend_pid()")
+                        for (pid,) in cur.fetchall():
+                            with contextlib.suppress(OSError, ValueError):
+                                pg_cpu[pid] = _cpu_seconds(pid)
                     stop.wait(0.1)
             finally:
                 w.close()
@@ -681,6 +695,7 @@ def instances_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, inst
         watcher = threading.Thread(target=watch_leases, daemon=True)
         wall0 = time.time()
         t0 = time.monotonic()
+        jiffies0, self0 = _busy_jiffies(), time.process_time()
         with contextlib.ExitStack() as stack:
             for d in procs:
                 stack.enter_context(d)
@@ -702,6 +717,7 @@ def instances_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, inst
                 if any(d.proc.poll() is not None for d in procs):
                     raise RuntimeError("an instance exited during the backlog:\n" + "\n".join(d.tail() for d in procs))
                 time.sleep(0.02)
+            jiffies1, self1 = _busy_jiffies(), time.process_time()
             _wait_inboxes_empty(dovecot, deadline)
             all_done = time.monotonic() - t0
             stop.set()
@@ -733,6 +749,10 @@ def instances_backlog(work: Path, dovecot: Dovecot, sink: SmtpSink, n: int, inst
             "holder_changes": changes, "holders_at_end": holders_end,
             "holders_timeline": [[t, now] for t, now in timeline[:50]],
             "cpu_seconds_total": sum(p["cpu_seconds"] for p in per_instance), "per_instance": per_instance,
+            # What else the run cost, until the last email: PostgreSQL's processes for this database, this
+            # script (the SMTP server, the polling), and how busy the whole machine was (other work included).
+            "postgres_cpu_seconds": sum(pg_cpu.values()), "bench_process_cpu_seconds": self1 - self0,
+            "machine_busy_fraction": 1 - (jiffies1[1] - jiffies0[1]) / max(1, jiffies1[0] - jiffies0[0]),
             "from_check": _from_check(received, tags)}
 
 
@@ -1199,6 +1219,10 @@ def render_table(r: dict) -> str:
                     f"{i['cores']} cores) | | " + "; ".join(
                         f"{b['cpu_seconds_total']:.1f} s, {b['cpu_seconds_total'] / b['seconds']:.2f}"
                         for b in i["backlog"]) + " | | |")
+        rows.append("| instances: CPU time of PostgreSQL's processes / of the bench's own process (SMTP server); "
+                    "the machine busy, all work on it (1 / 2 / 3 instances) | | " + "; ".join(
+                        f"{b['postgres_cpu_seconds']:.1f} s / {b['bench_process_cpu_seconds']:.1f} s; "
+                        f"{b['machine_busy_fraction']:.0%}" for b in i["backlog"]) + " | | |")
         bad = sum(b["from_check"]["from_mismatches"] for b in i["backlog"])
         cases_ok = all(b["cases"] == b["complaints"] == b["cases_distinct_customers"] == b["acknowledged"]
                        for b in i["backlog"])
