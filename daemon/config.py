@@ -24,7 +24,7 @@ from . import config_values as values
 from .cases.calendar import BusinessHours
 from .config_schema import (ENTRY_NAME, REQUIRED, ConfigError, Derived, Scope, Secret, address, address_list, computed,
                             byte_size, duration, flag, key, port_number, read_table, relative_path, schema_keys,
-                            secret, table, table_list, text, whole, word_list)
+                            secret, table, table_list, text, whole, word_list, optional_duration)
 from .cases.attachments import BLOCKED_ATTACHMENT_TYPES, attachment_type_problem as _attachment_type_problem
 from .config_values import VERIFY_METHODS
 from .mail.imap import ImapSettings
@@ -385,6 +385,17 @@ class LogConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RetentionConfig:
+    """[retention]: how long closed cases keep what was written; a daily pass removes the rest, in small batches."""
+
+    message_bodies: timedelta | None = optional_duration(
+        "365d", "texts, attachments and raw originals of cases closed longer ago than this are removed; the case "
+                "rows (times, counts, ratings, causes) stay for the report; \"\": kept for ever")
+    closed_cases: timedelta | None = optional_duration(
+        "", "cases closed longer ago than this are deleted whole (the report no longer counts them); \"\": kept")
+
+
+@dataclass(frozen=True, kw_only=True)
 class MetricsConfig:
     """[metrics]: the Prometheus endpoint, read at the next start (not at a reload)."""
 
@@ -434,6 +445,7 @@ class Config:
     log: LogConfig = table(LogConfig)
     metrics: MetricsConfig = table(MetricsConfig)
     lmtp: LmtpConfig = table(LmtpConfig)
+    retention: RetentionConfig = table(RetentionConfig)
     inboxes: tuple[Inbox, ...] = computed(lambda s: build_inboxes(s), default=())
 
     def conflict(self) -> tuple[str, str] | None:

@@ -157,6 +157,21 @@ def duration(default: str, doc: str = "", *, zero_means: str = "") -> Any:
     return key(str, default, doc, parse=parse, duration=True, zero_means=zero_means)
 
 
+def optional_duration(default: str, doc: str = "") -> Any:
+    """``"365d"``: a timedelta longer than zero, or ``""`` for None (nothing removed, kept for ever)."""
+    def parse(text: str):
+        if not text.strip():
+            return None
+        try:
+            value = parse_duration(text)
+        except DurationError as exc:
+            raise Invalid(str(exc)) from None
+        if not value:
+            raise Invalid('must be longer than zero (or "" to keep for ever)')
+        return value
+    return key(str, default, doc, parse=parse, duration=True)
+
+
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[iI]?[bB]?\s*")
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 

@@ -39,6 +39,7 @@ from .store.database import (DATABASE_ERRORS, DatabaseUnavailable, InstanceGuard
 from .systemd import Notifier
 from .samples import validate_templates
 from .templates import Templates
+from .retention import Retention
 from .timers import Timers
 from .tokens import TokenSources
 from .version import version
@@ -142,6 +143,7 @@ class Service:
                 idle_wait=self._idle_wait, **shared)),
             ("timers", lambda stop: Timers(self.casework, utcnow, stop, on_fired=self._wake_dispatcher,
                                            database_url=url, idle_wait=self._idle_wait)),
+            ("retention", lambda stop: Retention(lambda: self.config, utcnow, stop)),
         ]
         return loops
 

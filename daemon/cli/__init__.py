@@ -9,7 +9,7 @@ from ..config import ConfigError
 from ..store.database import AlreadyRunning, DatabaseMissing, DatabaseUnavailable
 from ..templates import TemplateProblem
 from ..version import version
-from . import cases, outbox, package, report, setup, status
+from . import cases, customer, outbox, package, report, setup, status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add(subparsers, name: str, **kw) -> argparse.ArgumentParser:
         return subparsers.add_parser(name, parents=[common], **kw)
 
-    for module in (setup, status, cases, outbox, report, package):
+    for module in (setup, status, cases, outbox, customer, report, package):
         module.register(sub, add)
     return p
 

@@ -6,6 +6,8 @@ Servers without MOVE get COPY, \\Deleted and UID EXPUNGE instead.
 """
 from __future__ import annotations
 
+import email
+import email.utils
 import ssl
 import time
 from dataclasses import dataclass
@@ -267,6 +269,39 @@ class Mailbox:
                     self.client.expunge()
         except (OSError, IMAPClientError) as exc:
             raise _edge_error(exc) from None
+
+    # --- erasing (aftercare customer erase) ---------------------------------
+
+    def purge(self, folder: str, address: str, message_ids: Iterable[str] = ()) -> int:
+        """Delete from ``folder`` the messages from, to or copied to ``address`` (exactly: the server's search
+        is by substring, so each candidate's addresses are read and compared), and those whose Message-ID is
+        one of ``message_ids``. Return how many; the watched folder is selected again afterwards."""
+        ids = {m.strip().strip("<>").lower() for m in message_ids if m}
+        try:
+            self.client.select_folder(self.server_name(folder))
+            candidates = set(self.client.search(["OR", "OR", "FROM", address, "TO", address, "CC", address]))
+            for mid in ids:
+                candidates.update(self.client.search(["HEADER", "Message-ID", mid]))
+            doomed = []
+            if candidates:
+                fields = "BODY.PEEK[HEADER.FIELDS (FROM TO CC MESSAGE-ID)]"
+                for uid, data in self.client.fetch(sorted(candidates), [fields]).items():
+                    raw = next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b""
+                    header = email.message_from_bytes(raw)
+                    people = {a.lower() for _, a in email.utils.getaddresses(
+                        header.get_all("From", []) + header.get_all("To", []) + header.get_all("Cc", []))}
+                    if address.lower() in people or (header.get("Message-ID") or "").strip().strip("<>").lower() in ids:
+                        doomed.append(uid)
+            if doomed:
+                self.client.add_flags(doomed, [imapclient.DELETED], silent=True)
+                if b"UIDPLUS" in self.capabilities:
+                    self.client.uid_expunge(doomed)
+                else:
+                    self.client.expunge()
+            self.client.select_folder(self.config.folder)
+        except (OSError, IMAPClientError) as exc:
+            raise _edge_error(exc) from None
+        return len(doomed)
 
     # --- waiting ------------------------------------------------------------
 

@@ -26,6 +26,7 @@ Version  Release    What changed
 8        (after)    a reopened case's owed answer; the customer's language; tone and priority
 9        (after)    raw messages received by LMTP (no IMAP copy exists)
 10       (after)    several instances: each instance's heartbeat, and a lease per mailbox
+11       (after)    a customer's data erased on request: when, on the case; a record of each erasure
 =======  =========  =====================================================
 
 A fresh database goes through every step and ends with exactly the tables,
@@ -329,6 +330,24 @@ def v10_instances_and_mailbox_leases(db: Database) -> None:
     )
 
 
+def v11_erasures(db: Database) -> None:
+    """Version 11: a customer's data erased on request (``aftercare customer erase``).
+
+    New column on ``case``: ``erased_at`` (nullable: when its customer's data was erased; such a case keeps its
+    times, counts, rating score and root cause for the report, and no mail is ever threaded to it again). New
+    table ``erasure``: one row per erasure, with nothing of the erased data: ``id``, ``erased_at``, ``actor``
+    VARCHAR(200) (who ran it: $SUDO_USER or $USER), and how many ``cases``, ``messages``, ``attachments``,
+    ``raw_messages`` and ``folder_messages`` (in the mailbox folders) were erased.
+    """
+    _alter(db, lambda m: [m.add_column("case", "erased_at", DateTimeField(null=True))])
+    _ddl(
+        db,
+        'CREATE TABLE "erasure" ("id" {pk}, "erased_at" {time} NOT NULL, "actor" VARCHAR(200) NOT NULL, '
+        '"cases" INTEGER NOT NULL, "messages" INTEGER NOT NULL, "attachments" INTEGER NOT NULL, '
+        '"raw_messages" INTEGER NOT NULL, "folder_messages" INTEGER NOT NULL)',
+    )
+
+
 # Index i holds the step that brings the schema to version i + 1.
 MIGRATIONS: list[Callable[[Database], None]] = [
     v1_cases_and_messages,
@@ -341,6 +360,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     v8_answers_language_tone,
     v9_raw_messages,
     v10_instances_and_mailbox_leases,
+    v11_erasures,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

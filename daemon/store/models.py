@@ -93,6 +93,7 @@ class Case(BaseModel):
     answer_due_at = DateTimeField(null=True)
     language = CharField(max_length=8, default="")  # ISO 639-1; "" = [customer] default_language
     priority = CharField(max_length=10, default="normal")  # normal, urgent (cases/tone.py)
+    erased_at = DateTimeField(null=True)  # the customer's data erased on request (store/customer_data.py)
 
 
 class Message(BaseModel):
@@ -255,5 +256,18 @@ class MailboxLease(BaseModel):
     expires_at = DateTimeField()
 
 
+class Erasure(BaseModel):
+    """One erasure of a customer's data: when, by whom, how much; nothing of what was erased."""
+
+    id = AutoField()
+    erased_at = DateTimeField()
+    actor = CharField(max_length=200)
+    cases = IntegerField()
+    messages = IntegerField()
+    attachments = IntegerField()
+    raw_messages = IntegerField()
+    folder_messages = IntegerField()
+
+
 ALL_MODELS = [SchemaVersion, Setting, MailboxState, Case, Message, InboundFailure, PlanStep, Timer, DiscountCode,
-              AttachmentFile, ComponentState, CaseEvent, RawMessage, Instance, MailboxLease]
+              AttachmentFile, ComponentState, CaseEvent, RawMessage, Instance, MailboxLease, Erasure]

@@ -7,6 +7,7 @@ transaction. The statements every incoming message runs are compiled once
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from typing import Iterable
@@ -72,7 +73,9 @@ def case_view(case: Case, senders: tuple[str, ...] | None = None) -> CaseView:
 
 
 def find_case(case_id: int | None) -> Case | None:
-    return Case.get_or_none(Case.id == case_id) if case_id else None
+    """The case, unless its customer's data was erased: mail naming it (a tag, a reply token, a bounce's
+    envelope) then counts as naming none, so a customer who writes again opens a fresh case."""
+    return Case.get_or_none((Case.id == case_id) & Case.erased_at.is_null()) if case_id else None
 
 
 def load_case(case_id: int) -> Case:
@@ -123,7 +126,8 @@ def case_answered(ids: Iterable[str]) -> Case | None:
     if not ids:
         return None
     rows = list(Message.select(Message.case, Message.message_id, Message.direction)
-                .where(Message.message_id.in_(list(ids)) & Message.case.is_null(False)))
+                .join(Case, on=(Message.case == Case.id))
+                .where(Message.message_id.in_(list(ids)) & Case.erased_at.is_null()))
     if not rows:
         return None
     rank = {mid: i for i, mid in enumerate(ids)}
@@ -222,17 +226,25 @@ def next_timer_at() -> datetime | None:
 
 def seen(fingerprint: str) -> tuple[int, str] | None:
     """Id and kind of the message recorded with this fingerprint, if any."""
-    return _SEEN.first(fp=fingerprint)
+    return _SEEN.first(fp=fingerprint) or _SEEN.first(fp=erased_fingerprint(fingerprint))
+
+
+def erased_fingerprint(fingerprint: str) -> str:
+    """What an erased message's dedupe key becomes (store/customer_data.py): the same message delivered again is
+    still known as recorded, while its Message-ID, which may name the customer, is kept nowhere."""
+    if fingerprint.startswith("erased:"):
+        return fingerprint
+    return "erased:" + hashlib.sha256(fingerprint.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def already_recorded(fingerprint: str) -> bool:
     """Whether this email was recorded before (a quarantined one may be tried again)."""
-    return (Message.select().where((Message.fingerprint == fingerprint)
+    return (Message.select().where(Message.fingerprint.in_([fingerprint, erased_fingerprint(fingerprint)])
                                    & (Message.kind != MessageKind.QUARANTINED)).exists())
 
 
 def fingerprint_known(fingerprint: str) -> bool:
-    return Message.select().where(Message.fingerprint == fingerprint).exists()
+    return Message.select().where(Message.fingerprint.in_([fingerprint, erased_fingerprint(fingerprint)])).exists()
 
 
 def forget_fingerprint(row_id: int) -> None:
