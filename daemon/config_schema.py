@@ -167,7 +167,7 @@ def optional_duration(default: str, doc: str = "") -> Any:
         except DurationError as exc:
             raise Invalid(str(exc)) from None
         if not value:
-            raise Invalid('must be longer than zero (or "" to keep for ever)')
+            raise Invalid("must be longer than zero")  # "" keeps for ever (the key's doc says so)
         return value
     return key(str, default, doc, parse=parse, duration=True)
 

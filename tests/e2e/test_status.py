@@ -39,7 +39,7 @@ def test_status_shows_the_running_daemon_its_mailbox_outbox_and_timers_and_then_
     wait_for_n(s, lambda m: "maria@example.net" in m.rcpt_tos, 1, timeout=20)
     code, st = _wait_status(s, lambda st: st["outbox"]["counts"]["sent"] >= 2 and st["mailboxes"][0]["last_sync_at"])
     assert code == 0
-    assert st["version"] and st["schema_version"] == 10
+    assert st["version"] and st["schema_version"] == 11
     d = st["daemon"]
     assert d["running"] and d["pid"] == s.daemon.proc.pid and d["version"] == st["version"] and d["problems"] == []
     (m,) = st["mailboxes"]
@@ -170,7 +170,7 @@ def test_reading_commands_refuse_a_database_at_another_schema_version_and_never_
         out = subprocess.run([sys.executable, "-m", "aftercare", "--config", str(config), *args],
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 1, out
-        assert "is at schema version 6; this Aftercare reads version 10: restart the service" in out.stderr
+        assert "is at schema version 6; this Aftercare reads version 11: restart the service" in out.stderr
     db = make_database(f"sqlite:///{tmp_path}/aftercare.db")
     db.connect()
     assert db.execute_sql("SELECT version FROM schema_version").fetchone()[0] == 6

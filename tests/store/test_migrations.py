@@ -99,7 +99,7 @@ def steps_run(monkeypatch):
 
 
 def test_a_fresh_database_goes_through_every_step_to_exactly_what_create_tables_makes(raw, other_url):
-    assert migrate(raw) == SCHEMA_VERSION == 10
+    assert migrate(raw) == SCHEMA_VERSION == 11
     migrated = schema_of(raw)
     expected = made_by_create_tables(other_url)
     assert set(migrated) == set(expected) == {m._meta.table_name for m in ALL_MODELS}
@@ -117,9 +117,9 @@ def test_each_version_is_one_step_run_once_in_order(raw, steps_run):
                                    "inbound_failure"}
     assert migrate(raw, target=3) == 3 and steps_run == [1, 2, 3]
     assert "claimed_by" not in schema_of(raw)["message"]["columns"]
-    assert migrate(raw) == SCHEMA_VERSION and steps_run == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert migrate(raw) == SCHEMA_VERSION and steps_run == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert migrate(raw) == SCHEMA_VERSION and migrate(raw, target=2) == SCHEMA_VERSION  # never back
-    assert steps_run == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] and current_version(raw) == SCHEMA_VERSION
+    assert steps_run == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] and current_version(raw) == SCHEMA_VERSION
     assert raw.execute_sql('SELECT COUNT(*) FROM "schema_version"').fetchone()[0] == 1
     with pytest.raises(ValueError):
         migrate(raw, target=SCHEMA_VERSION + 1)

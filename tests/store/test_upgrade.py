@@ -116,12 +116,12 @@ def test_opening_it_upgrades_it_to_the_latest_version_with_every_row_and_the_sch
         old_url, other_url, steps_run):
     before = rows_of(old_url)
     db = open_database(old_url)
-    assert steps_run == [4, 5, 6, 7, 8, 9, 10] and current_version(db) == SCHEMA_VERSION
+    assert steps_run == [4, 5, 6, 7, 8, 9, 10, 11] and current_version(db) == SCHEMA_VERSION
     db.close()
 
     # Every row still there, every value as 0.1.0 wrote it; the new columns are empty.
     after = rows_of(old_url)
-    new_tables = {"attachment_file", "component_state", "case_event", "raw_message", "instance", "mailbox_lease"}
+    new_tables = {"attachment_file", "component_state", "case_event", "raw_message", "instance", "mailbox_lease", "erasure"}
     assert set(after) == set(before) | new_tables and all(after[t] == [] for t in new_tables)
     for table, rows in before.items():
         if table == "schema_version":
@@ -207,13 +207,13 @@ def test_todays_code_carries_on_nothing_lost_and_nothing_sent_twice(old_url, tmp
 
 def test_migrating_twice_is_a_no_op(old_url, steps_run):
     db = open_database(old_url)
-    assert steps_run == [4, 5, 6, 7, 8, 9, 10]
+    assert steps_run == [4, 5, 6, 7, 8, 9, 10, 11]
     schema, rows = schema_of(db), rows_of(old_url)
     assert migrate(db) == SCHEMA_VERSION
     db.close()
     database.initialize(None)
     db = open_database(old_url)  # and opening it again
-    assert steps_run == [4, 5, 6, 7, 8, 9, 10]
+    assert steps_run == [4, 5, 6, 7, 8, 9, 10, 11]
     assert schema_of(db) == schema and rows_of(old_url) == rows
 
 
