@@ -38,6 +38,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value is not None else None
 
 
+def address_pattern(addr: str, flags=re.IGNORECASE) -> re.Pattern:
+    """The address as a whole word: never the tail of ``amaria@...`` or the head of ``...@example.network``."""
+    return re.compile(r"(?<![\w.%+-])" + re.escape(addr) + r"(?!\.?[\w-])", flags)
+
+
 def _involving(addr: str):
     """Messages from the address, to it as the recipient, or with it among their To/Cc addresses."""
     return ((fn.LOWER(Message.from_address) == addr) | (fn.LOWER(Message.recipient) == addr)
@@ -164,18 +169,21 @@ def plan_erasure(address: str) -> ErasurePlan:
     plan.messages = sorted({m.id for m in mine})
     # Another's words that name them: by address, or by their name (a forward of a complaint that Cc'd them).
     named = Message.id.not_in(plan.messages or [0])
+    strike = _striker(addr, plan.names)
     for needle in [addr] + [n.lower() for n in plan.names]:
         found = (fn.LOWER(Message.text).contains(needle) | fn.LOWER(Message.subject).contains(needle)
                  | fn.LOWER(fn.COALESCE(Message.raw, "")).contains(needle))
-        elsewhere += list(Message.select().where(named & found))
+        # The database's LIKE finds "maria@..." inside "amaria@...": only a whole-word match counts.
+        elsewhere += [m for m in Message.select().where(named & found)
+                      if any(strike(v) != v for v in (m.text or "", m.subject or "", m.raw or ""))]
     plan.mentions = sorted({m.id for m in elsewhere if m.id not in set(plan.messages)})
     plan.message_ids = sorted({m.message_id for m in mine if m.direction == Direction.IN and m.message_id})
     plan.pending = sorted(m.id for m in mine if m.direction == Direction.OUT and m.status in CANCELLABLE)
     plan.sending = sorted(m.id for m in mine if m.direction == Direction.OUT and m.status == OutboxStatus.SENDING)
     linked = [r.id for r in RawMessage.select(RawMessage.id).where(RawMessage.message.in_(plan.messages or [0]))]
-    needle = addr.encode()
+    exact = re.compile(address_pattern(addr).pattern.encode(), re.IGNORECASE)
     loose = [r.id for r in RawMessage.select(RawMessage.id, RawMessage.data).where(RawMessage.message.is_null())
-             if needle in bytes(r.data).lower()]
+             if exact.search(bytes(r.data))]
     plan.raw_messages = sorted(set(linked) | set(loose))
     return plan
 
@@ -242,7 +250,7 @@ def record(counts: dict, folder_messages: int, now: datetime, actor: str) -> Era
 
 
 def _striker(addr: str, names: list[str]):
-    patterns = [re.compile(re.escape(addr), re.IGNORECASE)]
+    patterns = [address_pattern(addr)]
     patterns += [re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE) for n in names]
 
     def strike(text: str | None) -> str:

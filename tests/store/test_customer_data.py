@@ -9,7 +9,7 @@ from aftercare.casework import Casework
 from aftercare.cases.verification import reply_address
 from aftercare.report import build_report
 from aftercare.store import customer_data as data
-from aftercare.store.models import ALL_MODELS, Case, Erasure, Message, PlanStep, Timer, database
+from aftercare.store.models import ALL_MODELS, Case, Erasure, Message, PlanStep, RawMessage, Timer, database
 from aftercare.templates import Templates
 from test_casework import mail
 
@@ -97,10 +97,21 @@ def test_an_erasure_leaves_no_trace_keeps_the_figures_and_a_new_email_opens_a_fr
     case.save()
     before = build_report(now=NOW + timedelta(days=1))
     amaria_text = Message.get(Message.from_address == OTHER).text
+    amaria_ack = Message.get((Message.recipient == OTHER) & (Message.kind == "acknowledgment"))
     old_ack = Message.get((Message.case == 1) & (Message.kind == "acknowledgment")).message_id
+
+    # As the LMTP intake keeps them: the original of her complaint, and one of hers it could not process.
+    first = Message.get(Message.message_id == "m1@example.net")
+    RawMessage.create(message=first.id, fingerprint="m1@example.net", inbox="default", recipients=["support"],
+                      received_at=NOW, data=f"From: Maria Rossi <maria@example.net>\r\n\r\n{WORDS}".encode(), size=9)
+    RawMessage.create(message=None, fingerprint="q1", inbox="default", recipients=["support"], received_at=NOW,
+                      data=b"From: MARIA@example.net\r\n\r\n\xff broken", size=9, quarantined="unreadable")
+    RawMessage.create(message=None, fingerprint="q2", inbox="default", recipients=["support"], received_at=NOW,
+                      data=b"From: amaria@example.net\r\n\r\nnot hers", size=9, quarantined="unreadable")
 
     plan = data.plan_erasure(MARIA)
     assert plan.cases == [1] and plan.pending  # the acknowledgment and plan emails are still unsent
+    assert len(plan.raw_messages) == 2  # not Amaria's
     assert data.cancel_pending(plan) == len(plan.pending)
     counts = data.erase(data.plan_erasure(MARIA), NOW + timedelta(hours=1))
     data.record(counts, 0, NOW + timedelta(hours=1), "tester (CLI)")
@@ -111,6 +122,8 @@ def test_an_erasure_leaves_no_trace_keeps_the_figures_and_a_new_email_opens_a_fr
                   "too slow", "m1@example.net", "mine was a kettle"):
         assert trace not in everything.replace(OTHER, ""), trace
     assert Message.get(Message.from_address == OTHER).text == amaria_text  # another's words stay
+    assert Message.get_by_id(amaria_ack.id).raw == amaria_ack.raw  # her address holds Maria's: untouched
+    assert [r.fingerprint for r in RawMessage.select()] == ["q2"]
     paul = Message.get(Message.from_address == "paul@example.net")
     assert paul.to == ["support@example.com"] and "[erased]" in paul.text  # struck out of his
     erased = Case.get_by_id(1)
@@ -149,6 +162,12 @@ def test_retention_removes_only_what_is_closed_and_old_enough(db, make_config):
     assert Case.get_by_id(1).customer_address == "old@example.net"  # the row stays for the report
     assert data.prune(NOW, timedelta(days=365), None) == {"messages": 0, "raw_messages": 0, "attachments": 0,
                                                           "cases": 0}  # idempotent
+    # The daemon's daily loop runs the same pass with [retention] as configured (message_bodies = "365d").
+    from aftercare.retention import Retention
+    config = make_config()
+    assert config.retention.message_bodies == timedelta(days=365) and config.retention.closed_cases is None
+    assert Retention(lambda: config, lambda: NOW + timedelta(days=300)).run_until_idle() == 3  # case 2 now
+    assert Message.get((Message.case == 2) & (Message.direction == "in")).text == ""
     gone = data.prune(NOW, None, timedelta(days=200))
     assert gone["cases"] == 1 and [c.id for c in Case.select().order_by(Case.id)] == [2, 3]
     assert not Message.select().where(Message.case == 1).exists()
