@@ -281,6 +281,10 @@ class Dispatcher(Loop):
                 log_ = log.bind(case_id=row.case_id, message_id=row.message_id, kind=row.kind,
                                 case_mailbox=inbox.name)
                 sender = self._sender(inbox)
+                if row.raw is None:  # erased (aftercare customer erase) or let go by [retention] before it went
+                    self.casework.delivery_failed(row.id, "its text is no longer held (erased before it was sent)",
+                                                  self.clock())
+                    continue
                 try:
                     raw = files.expand(row.raw.encode("utf-8", "surrogateescape"))
                 except files.MissingFile as exc:

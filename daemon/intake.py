@@ -52,8 +52,11 @@ class Intake(Loop):
                  database_url: str = "", troubles: Troubles | None = None,
                  mailbox_factory: Callable[[], Mailbox] | None = None,
                  on_login_dead: Callable[[BaseException, datetime], None] = lambda exc, since: None,
-                 inbox: str = "default", fence=None):
+                 inbox: str = "default", fence=None, warm: threading.Event | None = None):
         super().__init__(stop)
+        # Set once the language model is loaded (seconds on a busy host): reading waits for it, so a process
+        # killed while it loads has tried no message, and none is quarantined for the kills of a restart loop.
+        self.warm = warm
         # Several instances (PostgreSQL): the mailbox's lease (instances.Fence). Nothing is committed or filed
         # once it no longer holds; the loop then ends and the service stops this intake.
         self.fence = fence
@@ -245,6 +248,10 @@ class Intake(Loop):
             return
 
     def _watch(self, mailbox: Mailbox) -> None:
+        while self.warm is not None and not self.warm.wait(0.5):
+            self.beat()
+            if self.stop.is_set():
+                return
         last_uid = self._reset_if_uidvalidity_changed(mailbox.status.uidvalidity)
         full_scan_due = 0.0  # the first scan after connecting reads the whole folder
         use_idle = mailbox.supports_idle and self.config.idle

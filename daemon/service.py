@@ -160,7 +160,7 @@ class Service:
     def _intake_factory(self, inbox: Inbox, fence: Fence | None = None) -> Callable[[threading.Event], Loop]:
         url = self.config.database.url
         return lambda stop: Intake(inbox.mailbox, self.casework, utcnow, stop, on_processed=self._wake_dispatcher,
-                                   database_url=url, inbox=inbox.name, fence=fence,
+                                   database_url=url, inbox=inbox.name, fence=fence, warm=self._language_ready,
                                    mailbox_factory=lambda: Mailbox(inbox.imap, self.tokens.imap_for(inbox.name)),
                                    on_login_dead=lambda exc, since: self._mailbox_login_dead(inbox, exc, since))
 

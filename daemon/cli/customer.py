@@ -15,12 +15,16 @@ from .common import load as _load, open_db as _open_db
 from .outbox import _actor, _now
 
 SENDING_WAIT_SECONDS = 60  # an email to the customer being sent at this moment is waited for this long
+ERASE_ROUNDS = 3  # mail of theirs arriving during an erasure is erased by the next round
 
 
 def cmd_customer_export(args) -> int:
     from ..store.customer_data import export
+    addr = _address(args)
+    if addr is None:
+        return 2
     _open_db(_load(args))
-    doc = export(args.address, _now(), include_internal=args.include_internal)
+    doc = export(addr, _now(), include_internal=args.include_internal)
     files, originals = doc.pop("attachments_bytes"), doc.pop("originals")
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     if args.out is None:
@@ -37,6 +41,7 @@ def cmd_customer_export(args) -> int:
             _write_files(out, m, files, originals)
         where = out / "export.json"
     else:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
         where = out
     n = len(doc["cases"])
@@ -58,60 +63,102 @@ def _write_files(out: Path, message: dict, files: dict, originals: dict) -> None
         target.write_bytes(originals[Path(message["original"]).name])
 
 
+def _address(args) -> str | None:
+    from ..store.customer_data import valid_address
+    addr = valid_address(args.address)
+    if addr is None:
+        print(f"error: {args.address!r} is not one email address (name@domain)", file=sys.stderr)
+    return addr
+
+
 def cmd_customer_erase(args) -> int:
     from ..store import customer_data as data
+    addr = _address(args)
+    if addr is None:
+        return 2
     config = _load(args)
     _open_db(config)
-    plan = data.plan_erasure(args.address)
-    if not plan.cases and not plan.messages and not plan.mentions and not plan.raw_messages:
-        print(f"nothing held of {plan.address}: nothing to erase")
+    plan = data.plan_erasure(addr)
+    if plan.empty:
+        # Nothing left in the database; a run cut short may have left copies in the folders or old pages.
+        try:
+            in_folders = _purge_folders(config, addr, ())
+            data.note_folders(in_folders)
+            data.compact()
+        except Exception as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"nothing held of {addr}: nothing to erase"
+              + (f" ({in_folders} message(s) left in the mailbox folders deleted)" if in_folders else ""))
         return 0
     s = plan.summary()
-    print(f"{plan.address}: {s['cases']} case(s) opened by them, {s['messages']} message(s) by or to them, "
+    print(f"{addr}: {s['cases']} case(s) opened by them, {s['messages']} message(s) by or to them, "
           f"{s['mentions']} other message(s) naming them, {s['raw_messages']} raw original(s), "
-          f"{s['pending_emails']} unsent email(s) to them (cancelled first); and their copies in the processed "
+          f"{s['pending_emails']} unsent email(s) to them (never sent now); and their copies in the processed "
           "and quarantine folders of every mailbox. The cases keep their times, counts, rating scores and "
           "causes for the report.")
     if not args.yes:
         if not sys.stdin.isatty():
             print("error: not erased: confirm with --yes (no terminal to ask on)", file=sys.stderr)
             return 1
-        if input("Erase all of this for good? Type 'erase' to go on: ").strip().lower() != "erase":
+        try:
+            answer = input("Erase all of this for good? Type 'erase' to go on: ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() != "erase":
             print("not erased")
             return 1
-    cancelled = data.cancel_pending(plan)
-    deadline = time.monotonic() + SENDING_WAIT_SECONDS
-    while data.still_sending(plan.sending) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    if data.still_sending(plan.sending):
-        print("error: not erased: an email to them is still being sent; run the command again in a minute",
-              file=sys.stderr)
-        return 1
-    plan = data.plan_erasure(args.address)  # what arrived meanwhile is erased too
+    # The folders first: a mailbox that cannot be reached leaves everything as it was, for the next run.
     try:
-        in_folders = _purge_folders(config, plan.address, plan.message_ids)
-    except Exception as exc:  # a mailbox that cannot be reached: nothing erased yet, so the next run does it all
-        print(f"error: not erased: the mailbox folders could not be cleaned: {exc}; run the command again "
-              "once the mailbox answers", file=sys.stderr)
+        in_folders = _purge_folders(config, addr, plan.message_ids, plan.names)
+    except Exception as exc:
+        print(f"error: not erased: the mailbox folders could not be cleaned: {exc}; nothing was changed, run the "
+              "command again once the mailbox answers", file=sys.stderr)
         return 1
-    counts = data.erase(plan, _now())
-    # Mail that reached the folders while the database was being erased, found by its addresses.
-    in_folders += _purge_folders(config, plan.address, ())
-    data.record(counts, in_folders, _now(), _actor())
-    data.compact()
-    print(f"erased: {counts['cases']} case(s), {counts['messages']} message(s), {counts['mentions']} mention(s) "
-          f"struck out, {counts['raw_messages']} raw original(s), {counts['attachments']} attachment file(s), "
-          f"{in_folders} message(s) in the mailbox folders; {cancelled} unsent email(s) cancelled, "
-          f"{counts['timers']} timer(s) cancelled")
-    return 0
+    totals: dict[str, int] = {}
+    deadline = time.monotonic() + SENDING_WAIT_SECONDS
+    for _ in range(ERASE_ROUNDS):
+        try:
+            plan, counts = data.erase(addr, _now(), _actor())
+        except data.ErasureRefused as exc:  # an email to them is being sent this moment: let it go, then erase
+            if time.monotonic() > deadline:
+                print(f"error: not erased: {exc}; run the command again in a minute", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+            continue
+        for k, v in counts.items():
+            totals[k] = totals.get(k, 0) + v
+        if data.plan_erasure(addr).empty:  # mail of theirs that arrived meanwhile went in a later round
+            break
+    code = 0
+    try:
+        in_folders += _purge_folders(config, addr, plan.message_ids, plan.names)  # copies filed while the database was erased
+    except Exception as exc:
+        print(f"error: the mailbox folders could not be cleaned again: {exc}; run the command again",
+              file=sys.stderr)
+        code = 1
+    data.note_folders(in_folders)
+    try:
+        data.compact()
+    except data.ErasureRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 1
+    print(f"erased: {totals.get('cases', 0)} case(s), {totals.get('messages', 0)} message(s), "
+          f"{totals.get('mentions', 0)} mention(s) struck out, {totals.get('raw_messages', 0)} raw original(s), "
+          f"{totals.get('attachments', 0)} attachment file(s), {in_folders} message(s) in the mailbox folders; "
+          f"{totals.get('timers', 0)} timer(s) cancelled")
+    return code
 
 
-def _purge_folders(config, address: str, message_ids) -> int:
+def _purge_folders(config, address: str, message_ids, names=()) -> int:
     """The processed and quarantine folders of every mailbox (the watched folder holds only mail not yet read:
     it becomes a fresh case)."""
     from ..mail.imap import Mailbox
     from ..tokens import TokenSources
 
+    from ..store.customer_data import byte_striker
+
+    redact = byte_striker(address, list(names))
     tokens = TokenSources()
     tokens.configure(config)
     done = 0
@@ -120,7 +167,7 @@ def _purge_folders(config, address: str, message_ids) -> int:
         mailbox.connect()
         try:
             for folder in (inbox.mailbox.processed_folder, inbox.mailbox.quarantine_folder):
-                done += mailbox.purge(folder, address, message_ids)
+                done += mailbox.purge(folder, address, message_ids, redact=redact)
         finally:
             mailbox.close()
     return done

@@ -272,36 +272,58 @@ class Mailbox:
 
     # --- erasing (aftercare customer erase) ---------------------------------
 
-    def purge(self, folder: str, address: str, message_ids: Iterable[str] = ()) -> int:
-        """Delete from ``folder`` the messages from, to or copied to ``address`` (exactly: the server's search
-        is by substring, so each candidate's addresses are read and compared), and those whose Message-ID is
-        one of ``message_ids``. Return how many; the watched folder is selected again afterwards."""
+    def purge(self, folder: str, address: str, message_ids: Iterable[str] = (), redact=None) -> int:
+        """Erase a customer from ``folder``: delete the messages they wrote (From, Sender or Reply-To them) and
+        those whose Message-ID is one of ``message_ids``; a message of someone else that only names them (To or
+        Cc) is replaced by a copy with ``redact(bytes)`` applied. The server's search is by substring, so each
+        candidate's addresses are read and compared exactly. Return how many messages were deleted or replaced;
+        the watched folder is selected again afterwards."""
         ids = {m.strip().strip("<>").lower() for m in message_ids if m}
+        target = self.server_name(folder)
+        addr = address.lower()
         try:
-            self.client.select_folder(self.server_name(folder))
+            self.client.select_folder(target)
             candidates = set(self.client.search(["OR", "OR", "FROM", address, "TO", address, "CC", address]))
+            candidates.update(self.client.search(["OR", "HEADER", "Sender", address, "HEADER", "Reply-To", address]))
             for mid in ids:
                 candidates.update(self.client.search(["HEADER", "Message-ID", mid]))
-            doomed = []
+            doomed, replaced = [], []
             if candidates:
-                fields = "BODY.PEEK[HEADER.FIELDS (FROM TO CC MESSAGE-ID)]"
+                fields = "BODY.PEEK[HEADER.FIELDS (FROM SENDER REPLY-TO TO CC MESSAGE-ID)]"
                 for uid, data in self.client.fetch(sorted(candidates), [fields]).items():
                     raw = next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b""
                     header = email.message_from_bytes(raw)
-                    people = {a.lower() for _, a in email.utils.getaddresses(
-                        header.get_all("From", []) + header.get_all("To", []) + header.get_all("Cc", []))}
-                    if address.lower() in people or (header.get("Message-ID") or "").strip().strip("<>").lower() in ids:
+
+                    def people(*names):
+                        return {a.lower() for _, a in email.utils.getaddresses(
+                            [v for n in names for v in header.get_all(n, [])])}
+                    if addr in people("From", "Sender", "Reply-To") or \
+                            (header.get("Message-ID") or "").strip().strip("<>").lower() in ids:
                         doomed.append(uid)
-            if doomed:
-                self.client.add_flags(doomed, [imapclient.DELETED], silent=True)
+                    elif addr in people("To", "Cc") and redact is not None:
+                        replaced.append(uid)
+            for uid, data in (self.client.fetch(replaced, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"]).items()
+                              if replaced else []):
+                body = next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b""
+                flags = [f for f in data.get(b"FLAGS", ()) if f not in (imapclient.RECENT,)]
+                self.client.append(target, redact(body), flags=flags, msg_time=data.get(b"INTERNALDATE"))
+            gone = doomed + replaced
+            if gone:
+                if b"UIDPLUS" not in self.capabilities:
+                    others = set(self.client.search(["DELETED"])) - set(gone)
+                    if others:  # a plain EXPUNGE would take them too
+                        raise MailboxProtocolError(
+                            f"{folder} holds {len(others)} message(s) marked deleted by someone else, and the "
+                            "server cannot expunge by UID: expunge or undelete them, then run the command again")
+                self.client.add_flags(gone, [imapclient.DELETED], silent=True)
                 if b"UIDPLUS" in self.capabilities:
-                    self.client.uid_expunge(doomed)
+                    self.client.uid_expunge(gone)
                 else:
                     self.client.expunge()
             self.client.select_folder(self.config.folder)
         except (OSError, IMAPClientError) as exc:
             raise _edge_error(exc) from None
-        return len(doomed)
+        return len(gone)
 
     # --- waiting ------------------------------------------------------------
 

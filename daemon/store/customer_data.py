@@ -21,6 +21,7 @@ from peewee import PostgresqlDatabase, SqliteDatabase, fn
 
 from ..cases.states import CaseStatus, Direction, OutboxStatus, TimerState
 from ..mail.quoting import new_text
+from . import files
 from .models import (AttachmentFile, Case, CaseEvent, Erasure, Message, PlanStep, RawMessage, Timer, database)
 from .repository import erased_fingerprint
 from .views import staff_notes
@@ -70,7 +71,7 @@ def export(address: str, now: datetime, include_internal: bool = False) -> dict:
     addr = normal(address)
     own = {c.id for c in _own_cases(addr)}
     involved = {m.case_id for m in Message.select(Message.case).where(_involving(addr) & Message.case.is_null(False))}
-    cases, files, originals = [], {}, {}
+    cases, held, originals = [], {}, {}
     for case in Case.select().where(Case.id.in_(sorted(own | involved)) & Case.erased_at.is_null()).order_by(Case.id):
         messages = list(Message.select().where(Message.case == case.id).order_by(Message.id))
         theirs = [m for m in messages if _theirs(m, addr)]
@@ -91,23 +92,26 @@ def export(address: str, now: datetime, include_internal: bool = False) -> dict:
             })
             if include_internal:
                 entry["internal_notes"] = staff_notes(messages)
-        entry["messages"] = [_message(m, files, originals) for m in theirs]
+        entry["messages"] = [_message(m, held, originals) for m in theirs]
         cases.append(entry)
-    unfiled = [_message(m, files, originals) for m in
+    unfiled = [_message(m, held, originals) for m in
                Message.select().where(Message.case.is_null() & _involving(addr)).order_by(Message.id)
                if _theirs(m, addr)]
     return {"address": addr, "exported_at": _iso(now), "include_internal": include_internal,
             "cases": cases, "messages_without_case": unfiled,
-            "attachments_bytes": files, "originals": originals}
+            "attachments_bytes": held, "originals": originals}
 
 
-def _message(m: Message, files: dict, originals: dict) -> dict:
+def _message(m: Message, held: dict, originals: dict) -> dict:
     d = {"id": m.id, "direction": m.direction, "kind": m.kind, "time": _iso(m.created_at), "from": m.from_address,
          "to": list(m.to or []), "subject": m.subject, "text": m.text, "attachments": []}
     if m.direction == Direction.OUT:
         d.update(status=m.status, sent_at=_iso(m.sent_at))
-        if m.raw:
-            originals[f"message-{m.id}.eml"] = m.raw.encode("utf-8", "surrogateescape")
+        if m.raw:  # as it was sent: with its files written in (store/files.py), when they are still held
+            try:
+                originals[f"message-{m.id}.eml"] = files.expand(m.raw.encode("utf-8", "surrogateescape"))
+            except files.MissingFile:
+                originals[f"message-{m.id}.eml"] = m.raw.encode("utf-8", "surrogateescape")
             d["original"] = f"originals/message-{m.id}.eml"
     for raw in RawMessage.select().where(RawMessage.message == m.id):
         originals[f"message-{m.id}.eml"] = bytes(raw.data)
@@ -118,7 +122,7 @@ def _message(m: Message, files: dict, originals: dict) -> dict:
         if a.get("sha256"):
             stored = AttachmentFile.get_or_none(AttachmentFile.sha256 == a["sha256"])
             if stored is not None:
-                files[a["sha256"]] = bytes(stored.data)
+                held[a["sha256"]] = bytes(stored.data)
                 item["file"] = f"attachments/{a['sha256'][:12]}-{_safe(item['filename'])}"
         d["attachments"].append(item)
     return d
@@ -130,6 +134,20 @@ def _safe(name: str) -> str:
 
 # --- erasure ----------------------------------------------------------------------------------------------------
 
+class ErasureRefused(RuntimeError):
+    """Nothing was erased, and why (an email to them being sent at this moment, a log that could not be emptied)."""
+
+
+def valid_address(address: str) -> str | None:
+    """The address as erased and exported (lower case), or None when it is not one address: an empty or blank
+    argument would otherwise match every row."""
+    addr = normal(address)
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain or "@" in local or any(c.isspace() or c in "<>,;\"" for c in addr):
+        return None
+    return addr
+
+
 @dataclass
 class ErasurePlan:
     """What an erasure of ``address`` finds now: shown before it asks, and what it then erases."""
@@ -137,8 +155,9 @@ class ErasurePlan:
     address: str
     cases: list[int] = field(default_factory=list)  # opened by them
     messages: list[int] = field(default_factory=list)  # on those cases, and theirs on other cases
-    mentions: list[int] = field(default_factory=list)  # other messages naming them: struck out
-    raw_messages: list[int] = field(default_factory=list)
+    mentions: list[int] = field(default_factory=list)  # other people's messages naming them: struck out
+    raw_messages: list[int] = field(default_factory=list)  # LMTP originals of their messages, or loose ones of theirs
+    mention_raws: list[int] = field(default_factory=list)  # LMTP originals of mentions: struck out
     pending: list[int] = field(default_factory=list)  # outgoing to them, to be cancelled first
     sending: list[int] = field(default_factory=list)  # being sent now: waited for
     names: list[str] = field(default_factory=list)
@@ -149,6 +168,14 @@ class ErasurePlan:
                 "raw_messages": len(self.raw_messages), "pending_emails": len(self.pending),
                 "emails_being_sent": len(self.sending)}
 
+    @property
+    def empty(self) -> bool:
+        return not (self.cases or self.messages or self.mentions or self.raw_messages or self.mention_raws)
+
+
+#: Emails to staff that carry a customer's words from another customer's case (what they wrote there).
+_CARRIERS = ("forward", "notification", "urgent_notice")
+
 
 def plan_erasure(address: str) -> ErasurePlan:
     addr = normal(address)
@@ -157,26 +184,47 @@ def plan_erasure(address: str) -> ErasurePlan:
     plan.cases = [c.id for c in owned]
     plan.names = sorted({c.customer_name.strip() for c in owned if len(c.customer_name.strip()) >= 3})
     on_cases = list(Message.select().where(Message.case.in_(plan.cases))) if plan.cases else []
-    elsewhere = [m for m in Message.select().where(_involving(addr) & (Message.case.is_null()
-                                                                      | Message.case.not_in(plan.cases or [0])))]
+    # Not on their cases: anything involving them, erased cases included (mail that reached an erased case while
+    # it was being erased is found by the next run).
+    elsewhere = list(Message.select().where(_involving(addr) & (Message.case.is_null()
+                                                                | Message.case.not_in(plan.cases or [0]))))
     mine = on_cases + [m for m in elsewhere if _theirs(m, addr)]
-    # What they wrote on another's case was forwarded to staff, maybe quoted: those emails carry their words.
-    for m in [m for m in mine if m.direction == Direction.IN and m.case_id not in plan.cases]:
-        words = " ".join(new_text(m.text or "").split())[:60]
-        if len(words) >= 12:
-            mine += [q for q in Message.select().where((Message.case == m.case_id) & (Message.id != m.id))
-                     if words.lower() in " ".join((q.text or "").split()).lower()]
+    # What they wrote on another's case went on to staff in a forward made with it (the same transaction, so the
+    # same time): that email carries their words.
+    for m in [m for m in mine if m.direction == Direction.IN and m.case_id not in plan.cases and m.case_id]:
+        words = " ".join(new_text(m.text or "").split())[:80].lower()
+        if words:
+            mine += [q for q in Message.select().where(
+                (Message.case == m.case_id) & (Message.direction == Direction.OUT) & Message.kind.in_(_CARRIERS)
+                & (Message.created_at == m.created_at))
+                if words in " ".join((q.text or "").split()).lower()]
     plan.messages = sorted({m.id for m in mine})
-    # Another's words that name them: by address, or by their name (a forward of a complaint that Cc'd them).
-    named = Message.id.not_in(plan.messages or [0])
-    strike = _striker(addr, plan.names)
-    for needle in [addr] + [n.lower() for n in plan.names]:
-        found = (fn.LOWER(Message.text).contains(needle) | fn.LOWER(Message.subject).contains(needle)
-                 | fn.LOWER(fn.COALESCE(Message.raw, "")).contains(needle))
-        # The database's LIKE finds "maria@..." inside "amaria@...": only a whole-word match counts.
-        elsewhere += [m for m in Message.select().where(named & found)
-                      if any(strike(v) != v for v in (m.text or "", m.subject or "", m.raw or ""))]
-    plan.mentions = sorted({m.id for m in elsewhere if m.id not in set(plan.messages)})
+    taken = set(plan.messages)
+    # Other people's messages that name them by address (the database's LIKE finds "maria@" inside "amaria@":
+    # only a whole-word match counts); their name is struck only there and on the same cases, never alone.
+    strike = _striker(addr, [])
+    found = (fn.LOWER(Message.text).contains(addr) | fn.LOWER(Message.subject).contains(addr)
+             | fn.LOWER(fn.COALESCE(Message.raw, "")).contains(addr) | fn.LOWER(Message.note).contains(addr)
+             | fn.LOWER(Message.last_error).contains(addr) | fn.LOWER(Message.from_address).contains(addr))
+    mentions = [m for m in Message.select().where(found & Message.id.not_in(list(taken) or [0]))
+                if any(strike(v) != v for v in (m.text, m.subject, m.raw or "", m.note, m.last_error,
+                                                 m.from_address))]
+    mentions += [m for m in elsewhere if m.id not in taken]
+    if plan.names:
+        # A full name (two words or more) is theirs wherever it is written; a single word ("Maria", "Kettle") is
+        # struck only on the cases where they are named by address, where it means them.
+        near = {m.case_id for m in mentions if m.case_id}
+        by_name = _striker("", plan.names)
+        where = Message.case.in_(list(near) or [0])
+        for full in [n for n in plan.names if len(n.split()) > 1]:
+            where = where | fn.LOWER(Message.text).contains(full.lower()) | \
+                fn.LOWER(Message.subject).contains(full.lower()) | \
+                fn.LOWER(fn.COALESCE(Message.raw, "")).contains(full.lower())
+        mentions += [m for m in Message.select().where(where & Message.id.not_in(list(taken) or [0]))
+                     if (m.case_id in near and any(by_name(v) != v for v in (m.text, m.subject, m.raw or "")))
+                     or any(_striker("", [n for n in plan.names if len(n.split()) > 1])(v) != v
+                            for v in (m.text, m.subject, m.raw or ""))]
+    plan.mentions = sorted({m.id for m in mentions})
     plan.message_ids = sorted({m.message_id for m in mine if m.direction == Direction.IN and m.message_id})
     plan.pending = sorted(m.id for m in mine if m.direction == Direction.OUT and m.status in CANCELLABLE)
     plan.sending = sorted(m.id for m in mine if m.direction == Direction.OUT and m.status == OutboxStatus.SENDING)
@@ -185,11 +233,13 @@ def plan_erasure(address: str) -> ErasurePlan:
     loose = [r.id for r in RawMessage.select(RawMessage.id, RawMessage.data).where(RawMessage.message.is_null())
              if exact.search(bytes(r.data))]
     plan.raw_messages = sorted(set(linked) | set(loose))
+    plan.mention_raws = sorted(r.id for r in RawMessage.select(RawMessage.id)
+                               .where(RawMessage.message.in_(plan.mentions or [0])))
     return plan
 
 
 def cancel_pending(plan: ErasurePlan) -> int:
-    """Outgoing emails to the customer that have not gone: never sent now. Before anything else is erased."""
+    """Outgoing emails to the customer that have not gone: never sent now."""
     if not plan.pending:
         return 0
     with database.atomic():
@@ -207,29 +257,50 @@ def _hidden(fingerprint: str | None) -> str | None:
     return erased_fingerprint(fingerprint) if fingerprint else fingerprint
 
 
-def erase(plan: ErasurePlan, now: datetime) -> dict:
-    """Erase what ``plan`` found, in one transaction; return how many rows of each kind were changed."""
+#: An outgoing email's status after its words are gone: one not yet sent can never be sent now.
+_FINAL = (OutboxStatus.SENT, OutboxStatus.BOUNCED, OutboxStatus.CANCELLED)
+
+
+def erase(address: str, now: datetime, actor: str) -> tuple[ErasurePlan, dict]:
+    """Find and erase, in one transaction (what arrives meanwhile waits for it, or is found by the next run), and
+    record the erasure in it; return the plan it worked from and how many rows of each kind were changed.
+
+    Raises ``ErasureRefused`` when an email to them is being sent at this moment: nothing is changed then.
+    """
     counts = {"cases": 0, "messages": 0, "mentions": 0, "raw_messages": 0, "attachments": 0, "timers": 0}
     with database.atomic():
         if isinstance(database.obj, SqliteDatabase):
             database.execute_sql("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left holding the text
+        else:  # a concurrent intake cannot add a message to their cases until this commits
+            list(Case.select(Case.id).where(fn.LOWER(Case.customer_address) == normal(address)).for_update())
+        plan = plan_erasure(address)
+        if plan.sending:
+            raise ErasureRefused(f"{len(plan.sending)} email(s) to them are being sent at this moment")
         shas: set[str] = set()
         for m in Message.select().where(Message.id.in_(plan.messages or [0])):
             shas.update(a["sha256"] for a in (m.attachments or []) if a.get("sha256"))
+            status = m.status if m.status is None or m.status in _FINAL else OutboxStatus.CANCELLED
             (Message.update(subject="", text="", raw=None, attachments=[], from_address="", to=[], recipient="",
-                            note="", last_error="", tone_signals=[],
+                            note="", last_error="", tone_signals=[], status=status, claimed_by=None,
                             message_id=m.message_id if m.direction == Direction.OUT else None,
                             fingerprint=_hidden(m.fingerprint))
              .where(Message.id == m.id).execute())
             counts["messages"] += 1
         strike = _striker(plan.address, plan.names)
         for m in Message.select().where(Message.id.in_(plan.mentions or [0])):
-            (Message.update(subject=strike(m.subject), text=strike(m.text), raw=strike(m.raw) if m.raw else m.raw,
+            # A sent email's stored bytes are quoted-printable (a name split or encoded is not found in them):
+            # once sent they are needed no more, so they go; one still to send keeps them, struck out.
+            raw = None if m.direction == Direction.OUT and m.status in _FINAL else (strike(m.raw) if m.raw else m.raw)
+            (Message.update(subject=strike(m.subject), text=strike(m.text), raw=raw,
                             to=[t for t in (m.to or []) if str(t).lower() != plan.address],
-                            from_address=strike(m.from_address), note=strike(m.note))
+                            from_address=strike(m.from_address), note=strike(m.note), last_error=strike(m.last_error),
+                            recipient=strike(m.recipient))
              .where(Message.id == m.id).execute())
             counts["mentions"] += 1
         counts["raw_messages"] = RawMessage.delete().where(RawMessage.id.in_(plan.raw_messages or [0])).execute()
+        struck = byte_striker(plan.address, plan.names)
+        for r in RawMessage.select().where(RawMessage.id.in_(plan.mention_raws or [0])):
+            RawMessage.update(data=struck(bytes(r.data))).where(RawMessage.id == r.id).execute()
         if plan.cases:
             counts["cases"] = (Case.update(customer_address="", customer_name="", subject="", rating_comment="",
                                            erased_at=now, updated_at=now)
@@ -238,25 +309,55 @@ def erase(plan: ErasurePlan, now: datetime) -> dict:
             CaseEvent.update(detail="").where(CaseEvent.case.in_(plan.cases)).execute()
             counts["timers"] = (Timer.update(state=TimerState.CANCELLED)
                                 .where(Timer.case.in_(plan.cases) & (Timer.state == TimerState.WAITING)).execute())
+        _strike_elsewhere(plan.address, strike)
         counts["attachments"] = _drop_unreferenced(shas)
-    return counts
+        if not plan.empty:
+            Erasure.create(erased_at=now, actor=actor[:200], cases=counts["cases"],
+                           messages=counts["messages"] + counts["mentions"], attachments=counts["attachments"],
+                           raw_messages=counts["raw_messages"] + len(plan.mention_raws), folder_messages=0)
+    return plan, counts
 
 
-def record(counts: dict, folder_messages: int, now: datetime, actor: str) -> Erasure:
-    return Erasure.create(erased_at=now, actor=actor[:200], cases=counts.get("cases", 0),
-                          messages=counts.get("messages", 0) + counts.get("mentions", 0),
-                          attachments=counts.get("attachments", 0), raw_messages=counts.get("raw_messages", 0),
-                          folder_messages=folder_messages)
+def note_folders(folder_messages: int) -> None:
+    """Add what was deleted from the mailbox folders to the latest erasure's record."""
+    latest = Erasure.select().order_by(Erasure.id.desc()).first()
+    if latest is not None and folder_messages:
+        Erasure.update(folder_messages=Erasure.folder_messages + folder_messages).where(
+            Erasure.id == latest.id).execute()
+
+
+def _strike_elsewhere(addr: str, strike) -> None:
+    """Other rows that may quote the address: other cases' subjects and plan steps, operators' notes on cases,
+    the failure notes of intake and of the service's parts (an SMTP server's reply names its recipient)."""
+    from .models import ComponentState, InboundFailure
+
+    for model, column in ((Case, Case.subject), (PlanStep, PlanStep.text), (CaseEvent, CaseEvent.detail),
+                          (InboundFailure, InboundFailure.last_error), (ComponentState, ComponentState.error)):
+        for row in model.select().where(fn.LOWER(column).contains(addr)):
+            value = getattr(row, column.name)
+            if strike(value) != value:
+                model.update({column: strike(value)}).where(model._meta.primary_key == row._pk).execute()
 
 
 def _striker(addr: str, names: list[str]):
-    patterns = [address_pattern(addr)]
+    patterns = [address_pattern(addr)] if addr else []
     patterns += [re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE) for n in names]
 
     def strike(text: str | None) -> str:
         for p in patterns:
             text = p.sub(ERASED_MARK, text or "")
         return text
+    return strike
+
+
+def byte_striker(addr: str, names: list[str]):
+    patterns = [re.compile(address_pattern(addr).pattern.encode(), re.IGNORECASE)]
+    patterns += [re.compile(rb"\b" + re.escape(n.encode()) + rb"\b", re.IGNORECASE) for n in names]
+
+    def strike(data: bytes) -> bytes:
+        for p in patterns:
+            data = p.sub(ERASED_MARK.encode(), data)
+        return data
     return strike
 
 
@@ -269,17 +370,36 @@ def _drop_unreferenced(shas: set[str]) -> int:
     return gone
 
 
+CHECKPOINT_TRIES = 50  # 10 s: the daemon's readers let go of old snapshots between their short transactions
+
+
 def compact() -> None:
     """Leave no erased byte in the database's files: SQLite rewrites itself (free pages gone) and empties its
-    write-ahead log; PostgreSQL vacuums the tables that held it (dead row versions reclaimed)."""
+    write-ahead log; PostgreSQL vacuums the tables that held it (dead row versions reclaimed). Raises
+    ``ErasureRefused`` when SQLite's log cannot be emptied (a reader held on): the data is erased, but its old
+    pages may still sit in the log until the next checkpoint; running the command again finishes it."""
     db = database.obj
     if isinstance(db, SqliteDatabase):
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        _checkpoint(db)
         db.execute_sql("VACUUM")
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        _checkpoint(db)
     elif isinstance(db, PostgresqlDatabase):
-        for table in ("message", "case", "raw_message", "attachment_file", "plan_step", "case_event"):
+        for table in ("message", "case", "raw_message", "attachment_file", "plan_step", "case_event",
+                      "inbound_failure", "component_state"):
             db.execute_sql(f'VACUUM "{table}"')
+
+
+def _checkpoint(db) -> None:
+    import time
+
+    for _ in range(CHECKPOINT_TRIES):
+        busy, _, _ = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return
+        time.sleep(0.2)
+    raise ErasureRefused("SQLite's write-ahead log could not be emptied (a reader held on for 10 s); the data is "
+                         "erased, but its old pages may stay in the log until the next checkpoint: run the command "
+                         "again")
 
 
 # --- retention --------------------------------------------------------------------------------------------------
@@ -290,7 +410,9 @@ RETENTION_BATCH = 200  # rows per transaction: the database is never held for lo
 def prune(now: datetime, bodies_after: timedelta | None, cases_after: timedelta | None,
           batch: int = RETENTION_BATCH) -> dict:
     """Closed cases past their time: texts, attachments and raw originals removed (``bodies_after``), whole cases
-    deleted (``cases_after``). Idempotent; each batch its own short transaction. Returns what was removed."""
+    deleted (``cases_after``). Idempotent; each batch its own short transaction. Returns what was removed.
+
+    An outgoing email not sent, cancelled or bounced keeps its bytes (it may still be retried)."""
     removed = {"messages": 0, "raw_messages": 0, "attachments": 0, "cases": 0}
     if bodies_after is not None:
         cutoff = now - bodies_after
@@ -300,7 +422,7 @@ def prune(now: datetime, bodies_after: timedelta | None, cases_after: timedelta 
                          .where((Case.status == CaseStatus.CLOSED) & (Case.closed_at < cutoff)
                                 & ((Message.text != "") | Message.raw.is_null(False)
                                    | (fn.LENGTH(Message.attachments) > 2) | (fn.LENGTH(Message.tone_signals) > 2))
-                                & (Message.status.is_null() | (Message.status != OutboxStatus.SENDING)))
+                                & (Message.status.is_null() | Message.status.in_(list(_FINAL))))
                          .limit(batch))
                 if isinstance(database.obj, PostgresqlDatabase):
                     query = query.for_update(of=Message, skip_locked=True)
@@ -313,16 +435,23 @@ def prune(now: datetime, bodies_after: timedelta | None, cases_after: timedelta 
                 removed["raw_messages"] += RawMessage.delete().where(RawMessage.message.in_(ids)).execute()
                 removed["attachments"] += _drop_unreferenced(shas)
                 removed["messages"] += len(ids)
+        with database.atomic():  # set aside by the LMTP intake (no case): kept as long as a closed case's
+            removed["raw_messages"] += RawMessage.delete().where(RawMessage.message.is_null()
+                                                                 & (RawMessage.received_at < cutoff)).execute()
     if cases_after is not None:
         cutoff = now - cases_after
+        old = (Case.status == CaseStatus.CLOSED) & (Case.closed_at < cutoff)
         while True:
             with database.atomic():
-                ids = [c.id for c in Case.select(Case.id).where((Case.status == CaseStatus.CLOSED)
-                                                                  & (Case.closed_at < cutoff)).limit(batch)]
+                query = Case.select(Case.id).where(old).limit(batch)
+                if isinstance(database.obj, PostgresqlDatabase):
+                    query = query.for_update(skip_locked=True)
+                ids = [c.id for c in query]
                 if not ids:
                     break
                 shas = {a["sha256"] for m in Message.select(Message.attachments).where(Message.case.in_(ids))
                         for a in (m.attachments or []) if a.get("sha256")}
-                removed["cases"] += Case.delete().where(Case.id.in_(ids)).execute()
+                # The conditions again: a case reopened since it was selected stays.
+                removed["cases"] += Case.delete().where(Case.id.in_(ids) & old).execute()
                 removed["attachments"] += _drop_unreferenced(shas)
     return removed

@@ -38,6 +38,9 @@ def _story(cw: Casework):
     cw.handle_inbound(mail("p1@example.net", sender="paul@example.net", from_name="Paul", subject="Broken mixer",
                            to=("support@example.com", "maria@example.net"), text="Cc'ing my neighbour Maria Rossi."),
                       NOW + timedelta(minutes=12))
+    cw.handle_inbound(mail("z1@example.net", sender="zoe@example.net", from_name="Zoe", subject="Kettle advice",
+                           text="My friend Maria Rossi sent me. Maria says hi to Rossi the cat."),
+                      NOW + timedelta(minutes=13))
     cw.handle_inbound(mail("m9@example.net", sender="maria@example.net", subject="Re: Broken mixer",
                            in_reply_to=("p1@example.net",), text="Mine was a kettle, Paul."),
                       NOW + timedelta(minutes=14))
@@ -112,10 +115,11 @@ def test_an_erasure_leaves_no_trace_keeps_the_figures_and_a_new_email_opens_a_fr
     plan = data.plan_erasure(MARIA)
     assert plan.cases == [1] and plan.pending  # the acknowledgment and plan emails are still unsent
     assert len(plan.raw_messages) == 2  # not Amaria's
-    assert data.cancel_pending(plan) == len(plan.pending)
-    counts = data.erase(data.plan_erasure(MARIA), NOW + timedelta(hours=1))
-    data.record(counts, 0, NOW + timedelta(hours=1), "tester (CLI)")
+    assert data.valid_address(" ") is None and data.valid_address("maria") is None  # never "every row"
+    _, counts = data.erase(MARIA, NOW + timedelta(hours=1), "tester (CLI)")
     data.compact()
+    assert not Message.select().where((Message.direction == "out") & Message.raw.is_null()
+                                      & (Message.status == "pending")).exists()  # nothing unsendable left to send
 
     everything = _everything()
     for trace in ("maria@example.net", "maria rossi", WORDS, "cracked", "sounded upset", "send a new kettle",
@@ -124,6 +128,9 @@ def test_an_erasure_leaves_no_trace_keeps_the_figures_and_a_new_email_opens_a_fr
     assert Message.get(Message.from_address == OTHER).text == amaria_text  # another's words stay
     assert Message.get_by_id(amaria_ack.id).raw == amaria_ack.raw  # her address holds Maria's: untouched
     assert [r.fingerprint for r in RawMessage.select()] == ["q2"]
+    # Her full name goes wherever it is written; a single word that may be anyone's stays in others' words.
+    assert Message.get(Message.message_id == "z1@example.net").text == \
+        "My friend [erased] sent me. Maria says hi to Rossi the cat."
     paul = Message.get(Message.from_address == "paul@example.net")
     assert paul.to == ["support@example.com"] and "[erased]" in paul.text  # struck out of his
     erased = Case.get_by_id(1)
@@ -154,11 +161,14 @@ def test_retention_removes_only_what_is_closed_and_old_enough(db, make_config):
         Case.update(status="closed", closed_at=NOW - timedelta(days=400)).where(Case.id == 1).execute()
         Case.update(status="closed", closed_at=NOW - timedelta(days=100)).where(Case.id == 2).execute()
         Message.update(status="sent").where(Message.direction == "out").execute()
+        held = Message.get((Message.case == 1) & (Message.kind == "notification"))
+        Message.update(status="held").where(Message.id == held.id).execute()
     removed = data.prune(NOW, timedelta(days=365), None, batch=1)  # batches of one: many short transactions
-    assert removed["messages"] == 3 and removed["cases"] == 0  # case 1: the complaint and its two emails
+    assert removed["messages"] == 2 and removed["cases"] == 0  # case 1: the complaint and its acknowledgment
+    assert Message.get_by_id(held.id).raw  # a held email may still be let go: it keeps its bytes
     texts = {m.case_id: m.text for m in Message.select().where(Message.direction == "in")}
     assert texts == {1: "", 2: "words of recent@example.net", 3: "words of open@example.net"}
-    assert Message.select().where((Message.case == 1) & Message.raw.is_null(False)).count() == 0
+    assert Message.select().where((Message.case == 1) & Message.raw.is_null(False)).count() == 1  # the held one
     assert Case.get_by_id(1).customer_address == "old@example.net"  # the row stays for the report
     assert data.prune(NOW, timedelta(days=365), None) == {"messages": 0, "raw_messages": 0, "attachments": 0,
                                                           "cases": 0}  # idempotent

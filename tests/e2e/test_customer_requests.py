@@ -76,6 +76,9 @@ def test_export_then_erasure_with_the_daemon_running_leaves_no_trace_and_loses_n
     s.deliver(complaint(subject="Re: [Case #1] my toaster", sender="Anna Maria <amaria@example.net>",
                         body="Amaria's toaster sparks.")[0])
     s.smtp.wait_for(lambda m: m.rcpt_tos == ["amaria@example.net"], timeout=15)
+    s.deliver(complaint(subject="Broken mixer", sender="Paul <paul@example.net>", body="Paul's mixer smokes.",
+                        extra_headers="Cc: Maria Rossi <maria@example.net>\r\n")[0])
+    s.smtp.wait_for(lambda m: m.rcpt_tos == ["paul@example.net"], timeout=15)
     _settled(s)
     assert _found(_database_bytes(s)) and _found(_folders_bytes(s))  # the checks below can fail
 
@@ -101,6 +104,7 @@ def test_export_then_erasure_with_the_daemon_running_leaves_no_trace_and_loses_n
     assert "erased: 1 case(s)" in out.stdout and "in the mailbox folders" in out.stdout
     time.sleep(1.5)  # anything the daemon was still writing
     assert _found(_database_bytes(s)) == [] and _found(_folders_bytes(s)) == []
+    assert b"Paul's mixer smokes." in _folders_bytes(s)  # his email stays in the folder, without her in its Cc
     assert _numbers(_report(s)) == _numbers(before)
     amaria = [c for c in s.cases() if c["customer"] == "amaria@example.net"]
     assert len(amaria) == 1 and "sparks" in s.cli("customer", "export", "amaria@example.net").stdout
