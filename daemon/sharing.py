@@ -3,8 +3,9 @@
 Pure: the lease rows and the live instances go in, the moves come out. Each instance aims at
 ``ceil(mailboxes / live instances)``. It takes free mailboxes (and those whose lease ended) while it holds
 fewer; at its share it still takes one that has stayed free a moment (``grace``), so no mailbox waits on
-a count of instances that includes a dead one. It gives one back only when it holds more than its share
-and another live instance holds fewer, so the moves settle instead of going round.
+a count of instances that includes a dead one. It gives back only when it holds more than its share
+and another live instance holds fewer (as many as the others lack), so the moves settle instead of going
+round.
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def plan(me: str, mailboxes: list[str], leases: dict[str, Lease], live: set[str]
     mine = holding[me]
     take = [name for name, _ in free[:max(0, fair - len(mine))]]
     take += [name for name, ended in free[len(take):] if ended >= grace]
-    give_back: list[str] = []
-    if len(mine) > fair and any(len(holding[i]) < fair for i in live if i != me):
-        give_back = mine[-1:]
+    # What the others lack, at most what this one holds over its share: all at once (a mailbox given back is not
+    # taken again by its giver within the grace, so this settles in one pass instead of one mailbox a pass).
+    lacking = sum(max(0, fair - len(holding[i])) for i in live if i != me)
+    give_back = mine[len(mine) - min(max(0, len(mine) - fair), lacking):] if lacking else []
     return Moves(take, give_back)

@@ -177,6 +177,15 @@ def test_a_newcomer_gets_its_share_from_the_instance_holding_more():
     assert sharing.plan("a", ["s", "b", "x"], settled, {"a", "n"}, 1.0) == sharing.Moves([], [])
 
 
+def test_an_instance_holding_every_mailbox_gives_the_newcomers_their_share_in_one_pass():
+    view = {m: _lease("a") for m in ("s", "b", "x", "y", "z", "w")}
+    assert sharing.plan("a", list(view), view, {"a", "n", "o"}, 1.0) == sharing.Moves([], ["x", "y", "z", "w"])
+    # Given back, not yet taken: the giver, at its share now, neither gives more nor takes them again.
+    given = {**view, "x": _lease("n"), "y": _lease(None, 0.1), "z": _lease(None, 0.1), "w": _lease(None, 0.1)}
+    assert sharing.plan("a", list(view), given, {"a", "n", "o"}, 1.0) == sharing.Moves([], [])
+    assert sharing.plan("o", list(view), given, {"a", "n", "o"}, 1.0).take == ["y", "z"]
+
+
 def test_a_mailbox_given_back_goes_to_the_instance_below_its_share_not_back_to_the_giver():
     view = {"s": _lease("a"), "b": _lease("a"), "x": _lease("a"), "y": _lease(None, ended=0.05), "z": _lease("n")}
     live = {"a", "n"}
