@@ -14,7 +14,6 @@ import signal
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
 
 import psycopg2
 import pytest

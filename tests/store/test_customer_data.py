@@ -9,6 +9,7 @@ from aftercare.casework import Casework
 from aftercare.cases.verification import reply_address
 from aftercare.report import build_report
 from aftercare.store import customer_data as data
+from aftercare.testing.report_figures import figures
 from aftercare.store.models import ALL_MODELS, Case, Erasure, Message, PlanStep, RawMessage, Timer, database
 from aftercare.templates import Templates
 from test_casework import mail
@@ -44,17 +45,6 @@ def _story(cw: Casework):
     cw.handle_inbound(mail("m9@example.net", sender="maria@example.net", subject="Re: Broken mixer",
                            in_reply_to=("p1@example.net",), text="Mine was a kettle, Paul."),
                       NOW + timedelta(minutes=14))
-
-
-def _numbers(value, path=""):
-    """The report's figures (every number in it, by where it is), without its words: the list of latest rating
-    comments is words (an erased customer's comment leaves it), not a figure."""
-    if isinstance(value, dict):
-        return {k: v for key, sub in value.items() if key != "comments"
-                for k, v in _numbers(sub, f"{path}.{key}").items()}
-    if isinstance(value, list):
-        return {k: v for i, sub in enumerate(value) for k, v in _numbers(sub, f"{path}[{i}]").items()}
-    return {path: value} if isinstance(value, (int, float)) and not isinstance(value, bool) else {}
 
 
 def _everything() -> str:
@@ -137,7 +127,7 @@ def test_an_erasure_leaves_no_trace_keeps_the_figures_and_a_new_email_opens_a_fr
     assert erased.erased_at and erased.rating_score == 2 and erased.cause == "shipping damage"
     assert not Timer.select().where((Timer.case == 1) & (Timer.state == "waiting")).exists()
     assert PlanStep.get(PlanStep.case == 1).due_at  # the plan's times stay, its words go
-    assert _numbers(build_report(now=NOW + timedelta(days=1))) == _numbers(before)
+    assert figures(build_report(now=NOW + timedelta(days=1))) == figures(before)
     [record] = Erasure.select()
     assert (record.actor, record.cases) == ("tester (CLI)", 1) and record.messages >= 5
     assert "maria" not in json.dumps(list(Erasure.select().dicts()), default=str).lower()
