@@ -18,10 +18,26 @@ def pytest_collection_modifyitems(config, items):
         return 1 if "/reliability/" in path else 2 if "/e2e/" in path else 3
     items.sort(key=weight)
     # xdist's work stealing hands each worker one contiguous share of the list and steals from the tails:
-    # deal the sorted list out so that every share begins with its part of the long scenarios.
+    # deal the sorted list out so that every share begins with its part of the long scenarios. The tests of a
+    # module that shares its servers and daemons between tests (``SHARED_STACKS = True``: module-scoped
+    # fixtures) are dealt as one, so that they run on one worker, one after another, and share them there.
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
-        items[:] = [item for share in range(workers) for item in items[share::workers]]
+        units: list[list] = []
+        together: dict = {}
+        for item in items:
+            module = getattr(item, "module", None)
+            if getattr(module, "SHARED_STACKS", False):
+                if module not in together:
+                    together[module] = []
+                    units.append(together[module])
+                together[module].append(item)
+            else:
+                units.append([item])
+        shares: list[list] = [[] for _ in range(workers)]
+        for unit in units:  # to the smallest share (round robin while every unit is one test): equal shares
+            min(shares, key=len).extend(unit)
+        items[:] = [item for share in shares for item in share]
 
 
 #: Modules whose scenarios take 20-45 s each (outages held for their full length, the SIGKILL backlog).

@@ -34,6 +34,8 @@ __all__ = [
     "pg_cluster",
     "postgres_url",
     "require_integration",
+    "require_postgres",
+    "started_dovecot",
     "smtp_sink",
     "token_server",
 ]
@@ -109,6 +111,12 @@ def oauth2_dovecot(tmp_path: Path, token_server: TokenServer) -> Iterator[Doveco
     yield from _started_dovecot(tmp_path / "dovecot-oauth2", oauth2_introspection_url=token_server.introspection_url)
 
 
+@contextlib.contextmanager
+def started_dovecot(workdir: Path, **options) -> Iterator[Dovecot]:
+    """A Dovecot with the DOVECOT_USERS, started on entry and stopped on exit (for a module's shared servers)."""
+    yield from _started_dovecot(workdir, **options)
+
+
 def _started_dovecot(workdir: Path, **options) -> Iterator[Dovecot]:
     """A Dovecot with the DOVECOT_USERS, started for one test and stopped after it."""
     _require_dovecot()
@@ -129,6 +137,13 @@ def smtp_sink() -> Iterator[SmtpSink]:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """URL of a fresh, uniquely named PostgreSQL database, dropped afterwards."""
+    require_postgres()
+    with fresh_postgres_database("aftercare_test") as url:
+        yield url
+
+
+def require_postgres() -> None:
+    """Skip (or fail, ``require_integration``) unless psycopg2 is installed and ``PG_ADMIN_URL`` answers."""
     try:
         import psycopg2
     except ImportError:
@@ -138,8 +153,6 @@ def postgres_url() -> Iterator[str]:
     except psycopg2.OperationalError as exc:
         require_integration(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc}".strip())
     admin.close()
-    with fresh_postgres_database("aftercare_test") as url:
-        yield url
 
 
 @contextlib.contextmanager

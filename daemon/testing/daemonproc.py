@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -64,6 +65,20 @@ first_response_due = "{first_response_due}"
     return path
 
 
+def child_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a Python process started here (``env``, else ours), with its bytecode cached.
+
+    Where PYTHONDONTWRITEBYTECODE keeps .pyc files out of the source tree, every daemon and command started
+    would compile the package's modules again (about 0.15 s of CPU each time); they are cached outside the
+    tree instead (PYTHONPYCACHEPREFIX, in the temporary directory). What the process does is the same.
+    """
+    env = dict(os.environ if env is None else env)
+    if env.get("PYTHONDONTWRITEBYTECODE") and not env.get("PYTHONPYCACHEPREFIX"):
+        del env["PYTHONDONTWRITEBYTECODE"]
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), f"aftercare-pycache-{os.getuid()}")
+    return env
+
+
 class DaemonProcess:
     def __init__(self, config_path: Path, log_path: Path, env: dict[str, str] | None = None, output=None):
         """``output``: where stdout and stderr go instead of ``log_path`` (a journald stream socket)."""
@@ -78,6 +93,7 @@ class DaemonProcess:
         self._log_file = open(self.log_path, "ab")
         self._log_offset = self._log_file.tell()  # where this run's lines begin in a shared log
         env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
+        env = child_environment(env)
         env.update({"PYTHONUNBUFFERED": "1", **self.env})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "aftercare", "--config", str(self.config_path), "run", "--log-format", "json"],
@@ -160,4 +176,4 @@ class DaemonProcess:
 def run_cli(config_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run an ``aftercare`` subcommand as an operator would."""
     return subprocess.run([sys.executable, "-m", "aftercare", "--config", str(config_path), *args],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=child_environment())

@@ -1,9 +1,11 @@
 """Helpers for end-to-end tests: raw mail as clients write it, and a Stack of real servers plus the daemon."""
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from email.utils import make_msgid
@@ -112,3 +114,47 @@ def smtp_login_stack(tmp, dovecot, sink, password: str) -> Stack:
     s.config.write_text(s.config.read_text().replace(
         'from_address =', f'username = "aftercare"\npassword = "{password}"\nfrom_address ='))
     return s
+
+
+class SharedStacks:
+    """Stacks a module's tests share (``SHARED_STACKS = True``, see tests/conftest.py), instead of one each.
+
+    ``get(database, group="", **options)``: the running stack for that database ("sqlite" or "postgresql"),
+    group and daemon options (``Stack.start``), made at its first use on servers and a database of its own;
+    every one is stopped at ``close``. Tests sharing a stack use customers of their own and find their case
+    by its number (``case_number``), so that none depends on what another test left behind.
+    """
+
+    def __init__(self, tmp_path_factory) -> None:
+        self._tmp = tmp_path_factory
+        self._stacks: dict[tuple, Stack] = {}
+        self._cleanup = contextlib.ExitStack()
+
+    def get(self, database: str, group: str = "", **options) -> Stack:
+        key = (database, group, json.dumps(options, sort_keys=True, default=str))
+        if key not in self._stacks:
+            from server_fixtures import fresh_postgres_database, require_postgres, started_dovecot
+
+            tmp = self._tmp.mktemp("shared-stack")
+            if database == "postgresql":
+                require_postgres()
+                url = self._cleanup.enter_context(fresh_postgres_database("aftercare_test"))
+            else:
+                url = f"sqlite:///{tmp}/aftercare.db"
+            dovecot = self._cleanup.enter_context(started_dovecot(tmp / "dovecot"))
+            smtp = self._cleanup.enter_context(SmtpSink())
+            stack = Stack(tmp, dovecot, smtp, url)
+            self._cleanup.callback(lambda: stack.daemon and stack.daemon.stop())
+            stack.start(**options)
+            self._stacks[key] = stack
+        return self._stacks[key]
+
+    def close(self) -> None:
+        self._cleanup.close()
+
+
+def case_number(received) -> int:
+    """The N of the ``[Case #N]`` tag in an email's subject."""
+    found = re.search(r"\[Case #(\d+)\]", parsed(received)["Subject"] or "")
+    assert found, parsed(received)["Subject"]
+    return int(found.group(1))
