@@ -44,7 +44,9 @@ def pytest_collection_modifyitems(config, items):
 LONGEST = {"test_outages.py", "test_database_outages.py", "test_loops.py", "test_service_unit.py", "test_crash.py",
            "test_oauth2_logins.py",
            # end-to-end modules whose tests wait on timers or several restarts (10-25 s each): started early
-           "test_reopened_chased.py", "test_outbox_cli.py", "test_status.py", "test_lmtp.py"}
+           "test_reopened_chased.py", "test_outbox_cli.py", "test_status.py", "test_lmtp.py",
+           # several instances (a 60 s chaos scenario), a customer's export and erasure with the daemon running
+           "test_instances.py", "test_customer_requests.py"}
 
 
 import pytest  # noqa: E402

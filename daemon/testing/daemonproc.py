@@ -128,7 +128,8 @@ class DaemonProcess:
         raise TimeoutError(f"no matching log line within {timeout}s:\n{self.tail()}")
 
     def wait_ready(self, timeout: float = 20.0) -> None:
-        self.wait_for_log(lambda l: l.get("event") == "ready: mailbox synced", timeout)
+        """Until this run is READY (a restart on the same log waits for its own line, not the last run's)."""
+        self.wait_for_log(lambda l: l.get("event") == "ready: mailbox synced", timeout, since_start=True)
 
     def wait_connected(self, timeout: float = 20.0) -> None:
         """Until this run has logged in to the mailbox: intake starts its work now."""
