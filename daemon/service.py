@@ -404,7 +404,8 @@ class Service:
             try:
                 now = utcnow()
                 rows = self._health(now)
-                seen = [(r.name, r.ok, r.error, r.error_kind, r.failing_since) for r in rows] + \
+                # A mailbox read for the first time counts as a change: status and metrics show it at once.
+                seen = [(r.name, r.ok, r.error, r.error_kind, r.failing_since, r.last_ok_at is None) for r in rows] + \
                     [rows[0].info["problems"]]
                 if seen == said and time.monotonic() - written_at < HEALTH_EVERY:
                     continue
