@@ -455,8 +455,10 @@ class Service:
                 log.warning("the discount code pool is empty: check-ins go without a code", file=str(d.codes_file))
 
     def _warm_up_language(self) -> None:
+        started = time.monotonic()
         try:
             language.warm_up()
+            log.info("language model loaded", seconds=round(time.monotonic() - started, 2))
         except Exception as exc:  # detection then loads on the first complaint, or falls back to the default
             log.error("the language model could not be loaded", error=f"{type(exc).__name__}: {exc}")
         self._language_ready.set()

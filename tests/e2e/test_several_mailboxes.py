@@ -347,6 +347,17 @@ def test_a_wrong_password_on_one_mailbox_stalls_no_other_and_is_said_once(boxes)
     assert max(lat) < 2.0, lat
 
 
+def _ready_after_start(boxes) -> float:
+    """Seconds from the daemon's start (its workers running) to READY, by its own log: what a mailbox can hold
+    READY back, without the interpreter's start-up and the language model's load, which a busy host stretches
+    (READY waits for the model whatever the mailboxes do)."""
+    [started] = boxes.events("aftercare started")
+    [ready] = boxes.events("ready: mailbox synced")
+    loaded = boxes.events("language model loaded")
+    begin = max([_seconds(started)] + [_seconds(line) for line in loaded])
+    return max(0.0, _seconds(ready) - begin)
+
+
 def test_a_mailbox_whose_server_is_away_delays_neither_ready_nor_the_others(boxes):
     ready = boxes.start(Box("support"), Box("billing", port=free_port()))
     boxes.complain("support", "maria@example.net")
@@ -355,8 +366,10 @@ def test_a_mailbox_whose_server_is_away_delays_neither_ready_nor_the_others(boxe
     assert len(boxes.events("ready: mailbox synced")) == 1
     lost = [line for line in boxes.events("mailbox connection lost; reconnecting") if "billing" in json.dumps(line)]
     assert lost, boxes.daemon.tail()
-    print(f"MAILBOXES server-away ready={ready:.2f}s ack_support={lat:.2f}s billing_retries={len(lost)}")
-    assert ready < 5.0 and lat < 2.0, (ready, lat)
+    held = _ready_after_start(boxes)
+    print(f"MAILBOXES server-away ready={ready:.2f}s (from the daemon's start {held:.2f}s) ack_support={lat:.2f}s "
+          f"billing_retries={len(lost)}")
+    assert held < 2.0 and lat < 2.0, (held, ready, lat)
 
 
 def test_a_mailbox_whose_server_never_answers_holds_ready_no_longer_than_its_timeout(boxes):
@@ -371,8 +384,10 @@ def test_a_mailbox_whose_server_never_answers_holds_ready_no_longer_than_its_tim
         boxes.daemon.wait_ready(timeout=10)
         ready = time.monotonic() - t0
         assert_from(boxes.wait_ack("maria@example.net"), "support")
-    print(f"MAILBOXES server-silent timeout=2s ready={ready:.2f}s ack_support={lat:.2f}s")
-    assert lat < 2.0 and ready < 2.0 + 3.0, (lat, ready)
+    held = _ready_after_start(boxes)
+    print(f"MAILBOXES server-silent timeout=2s ready={ready:.2f}s (from the daemon's start {held:.2f}s) "
+          f"ack_support={lat:.2f}s")
+    assert lat < 2.0 and held < 2.0 + 1.5, (lat, held, ready)
 
 
 def test_a_reload_adds_a_mailbox_whose_waiting_mail_is_then_processed_and_nothing_is_lost_or_repeated(boxes):
