@@ -296,11 +296,15 @@ def listening_socket(address: tuple[str, int] | str, shared: bool = False) -> so
     return sock
 
 
-class _InetController(Controller):
-    sock: socket.socket
+class _LmtpFactory:
+    """What both controllers serve: LMTP (aiosmtpd's controllers make SMTP unless told)."""
 
     def factory(self):
         return _Lmtp(self.handler, **self.SMTP_kwargs)
+
+
+class _InetController(_LmtpFactory, Controller):
+    sock: socket.socket
 
     def _create_server(self):
         return self.loop.create_server(self._factory_invoker, sock=self.sock)
@@ -311,11 +315,8 @@ class _InetController(Controller):
         self.loop.call_soon_threadsafe(self._factory_invoker)
 
 
-class _UnixController(UnixSocketController):
+class _UnixController(_LmtpFactory, UnixSocketController):
     sock: socket.socket
-
-    def factory(self):
-        return _Lmtp(self.handler, **self.SMTP_kwargs)
 
     def _create_server(self):
         return self.loop.create_unix_server(self._factory_invoker, sock=self.sock)

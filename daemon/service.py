@@ -548,10 +548,11 @@ class Service:
             health.record(self._health(utcnow(), stopped=True)[:1], utcnow())
         except Exception:  # the database away or broken: the status shows the last heartbeat instead
             reset_connection()
-        try:
-            health.forget_instance(self.instance_id)
-        except Exception:  # the database away: the row goes stale, and status says the instance stopped beating
-            reset_connection()
+        if self.coordinator is None:  # SQLite (the coordinator removed it already, before finishing its sends)
+            try:
+                health.forget_instance(self.instance_id)
+            except Exception:  # the database away: the row goes stale, and status says the instance stopped beating
+                reset_connection()
         if self.metrics is not None:
             self.metrics.close()
         self.guard.release()

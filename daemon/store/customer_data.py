@@ -238,21 +238,6 @@ def plan_erasure(address: str) -> ErasurePlan:
     return plan
 
 
-def cancel_pending(plan: ErasurePlan) -> int:
-    """Outgoing emails to the customer that have not gone: never sent now."""
-    if not plan.pending:
-        return 0
-    with database.atomic():
-        return (Message.update(status=OutboxStatus.CANCELLED, claimed_by=None, claim_until=None)
-                .where(Message.id.in_(plan.pending) & Message.status.in_(list(CANCELLABLE))).execute())
-
-
-def still_sending(ids: list[int]) -> int:
-    if not ids:
-        return 0
-    return Message.select().where(Message.id.in_(ids) & (Message.status == OutboxStatus.SENDING)).count()
-
-
 def _hidden(fingerprint: str | None) -> str | None:
     return erased_fingerprint(fingerprint) if fingerprint else fingerprint
 

@@ -55,11 +55,6 @@ def heartbeat(instance_id: str, label: str, started_at: datetime, info: dict | N
         (instance_id, label, started_at, json.dumps(info or {}, sort_keys=True)))
 
 
-def forget_instance(instance_id: str) -> None:
-    """A clean stop: the instance is gone at once (its claims and leases were given back before)."""
-    database.execute_sql('DELETE FROM "instance" WHERE "id" = %s', (instance_id,))
-
-
 def live_instances(within_seconds: float) -> list[str]:
     """The instances whose last heartbeat is at most ``within_seconds`` old."""
     return [r[0] for r in _rows(

@@ -15,7 +15,7 @@ from peewee import InterfaceError, OperationalError
 
 from aftercare import sharing
 from aftercare.instances import Fence
-from aftercare.store import leases
+from aftercare.store import health, leases
 from aftercare.store.database import bind_fence, open_database, reset_connection
 from aftercare.store.leases import LeaseLost
 from aftercare.store.models import Setting, database
@@ -135,7 +135,7 @@ def test_instances_beat_and_the_silent_are_told_apart(pg):
     database.execute_sql("update instance set heartbeat_at = heartbeat_at - interval '10 seconds' where id = 'b'")
     assert leases.live_instances(3) == ["a"]
     assert leases.forget_stale_instances(5) == 1  # b, silent for 10 s
-    leases.forget_instance("a")
+    health.forget_instance("a")
     assert leases.live_instances(3) == []
 
 
